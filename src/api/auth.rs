@@ -1,0 +1,274 @@
+//! Login, credential validation and logout.
+//!
+//! Login verifies the password with argon2id on the blocking pool (bounded; 503
+//! when saturated), then mints a session under the state lock, re-checking that the
+//! account and its password did not change while the hash ran. A wrong password, a
+//! disabled account and an account without a password all give the same 401 body,
+//! and take the same time (see [`crate::passwords::Hasher::verify_blocking`]).
+
+use http::{Response, StatusCode};
+use serde_json::{Value, json};
+
+use crate::accounts::Role;
+use crate::api::Ctx;
+use crate::audit::{self, Actor};
+use crate::credentials::{CredentialKind, Signer};
+use crate::error::ApiError;
+use crate::http_util::{Body, json_response, no_content};
+use crate::passwords::{HashError, Password};
+use crate::state::{SessionRecord, State, UnixTime, now, rfc3339};
+
+/// The body of `POST /api/v1/auth/login`.
+#[derive(Debug)]
+pub struct LoginRequest {
+    /// The account.
+    pub account: Role,
+    /// The password (or enrollment code).
+    pub password: Password,
+}
+
+/// Pull a required string field out of a JSON object.
+pub fn string_field<'a>(obj: &'a serde_json::Map<String, Value>, name: &'static str) -> Result<&'a str, ApiError> {
+    match obj.get(name) {
+        None => Err(ApiError::bad_request("missing_field", format!("`{name}` is required"))),
+        Some(Value::String(s)) => Ok(s),
+        Some(_) => Err(ApiError::bad_request(
+            "invalid_type",
+            format!("`{name}` must be a string"),
+        )),
+    }
+}
+
+/// Refuse fields other than `allowed` (the name shown is truncated).
+pub fn only_fields(obj: &serde_json::Map<String, Value>, allowed: &[&str]) -> Result<(), ApiError> {
+    match obj.keys().find(|k| !allowed.contains(&k.as_str())) {
+        None => Ok(()),
+        Some(k) => Err(ApiError::bad_request(
+            "unknown_field",
+            format!(
+                "`{}` is not a field of this request (allowed: {})",
+                k.chars().filter(|c| !c.is_control()).take(64).collect::<String>(),
+                allowed.join(", ")
+            ),
+        )),
+    }
+}
+
+/// The body as a JSON object, or 400.
+pub fn object(body: &Value) -> Result<&serde_json::Map<String, Value>, ApiError> {
+    body.as_object()
+        .ok_or_else(|| ApiError::bad_request("invalid_body", "request body must be a JSON object"))
+}
+
+impl LoginRequest {
+    /// Parse and check a login body.
+    pub fn parse(body: &Value) -> Result<LoginRequest, ApiError> {
+        let obj = object(body)?;
+        only_fields(obj, &["account", "password"])?;
+        let account = Role::from_request(string_field(obj, "account")?)?;
+        let password = Password::new(string_field(obj, "password")?);
+        Ok(LoginRequest { account, password })
+    }
+}
+
+fn invalid_credentials() -> ApiError {
+    ApiError::unauthorized("invalid_credentials", "the account or password is not correct")
+}
+
+/// Map a hashing failure to the API.
+pub fn hash_error(e: HashError) -> ApiError {
+    match e {
+        HashError::Busy => ApiError::busy(
+            "server_busy",
+            "the device is busy checking other passwords; try again shortly",
+            1,
+        ),
+        HashError::Failed => ApiError::internal(),
+    }
+}
+
+/// Expiry of a session created at `created_at` under the state's policy.
+pub fn session_expiry(state: &State, created_at: UnixTime) -> Option<UnixTime> {
+    state.policy.session_lifetime_secs.map(|l| created_at.saturating_add(l))
+}
+
+/// `POST /api/v1/auth/login`
+pub async fn login(ctx: Ctx, body: Value) -> Result<Response<Body>, ApiError> {
+    let LoginRequest { account, password } = LoginRequest::parse(&body)?;
+    let remote = ctx.remote.ip().to_string();
+    let actor = Actor {
+        account: Some(account),
+        client_id: &ctx.client.id,
+        remote: &remote,
+    };
+    let state = ctx.app.snapshot();
+    let record = state.account(account).ok_or_else(ApiError::internal)?;
+    let phc = record.password_hash.clone().filter(|_| record.enabled);
+    let via_code = account == Role::Admin && record.password_is_enrollment_code;
+    // The enrollment code is typed case-insensitively, dashes optional.
+    let typed = match via_code
+        .then(|| crate::enrollment::normalize(password.expose()))
+        .flatten()
+    {
+        Some(bare) => Password::new(bare.as_str()),
+        None => password,
+    };
+    let verified = ctx.app.hasher().verify(phc.clone(), typed).await.map_err(hash_error)?;
+    if !verified || phc.is_none() {
+        audit::record("login", "failure", &actor, None);
+        return Err(invalid_credentials());
+    }
+
+    let client = ctx.client.clone();
+    let remote_addr = remote.clone();
+    let issued = ctx
+        .app
+        .update(move |s| {
+            // The hash ran without the lock: refuse if the account changed meanwhile.
+            let current = s.account(account).ok_or_else(ApiError::internal)?;
+            if !current.enabled || current.password_hash != phc {
+                return Err(invalid_credentials());
+            }
+            let signer = Signer::for_state(s).ok_or_else(ApiError::internal)?;
+            let minted = signer.mint(CredentialKind::Session).map_err(|_| ApiError::internal())?;
+            let created_at = now();
+            enforce_session_cap(s, account);
+            s.sessions.insert(
+                minted.id.clone(),
+                SessionRecord {
+                    account,
+                    verifier: minted.verifier.clone(),
+                    created_at,
+                    last_used_at: Some(created_at),
+                    client_id: client.id,
+                    client_version: client.version,
+                    remote_addr,
+                    via_enrollment_code: via_code,
+                },
+            );
+            Ok((minted, session_expiry(s, created_at)))
+        })
+        .await;
+    let (minted, expires_at) = match issued {
+        Ok(v) => v,
+        Err(e) => {
+            audit::record("login", "failure", &actor, None);
+            return Err(e);
+        }
+    };
+    audit::record("login", "success", &actor, Some(&minted.id));
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({
+            "authParameters": minted.token.as_str(),
+            "account": account,
+            "expiresAt": expires_at.map(rfc3339),
+        }),
+    ))
+}
+
+/// Make room for one more session of `account` under the policy's cap: the oldest go.
+fn enforce_session_cap(state: &mut State, account: Role) {
+    let cap = state.policy.max_sessions_per_account as usize;
+    let mut mine: Vec<(u64, String)> = state
+        .sessions
+        .iter()
+        .filter(|(_, s)| s.account == account)
+        .map(|(id, s)| (s.created_at, id.clone()))
+        .collect();
+    if mine.len() < cap {
+        return;
+    }
+    mine.sort();
+    let excess = mine.len() + 1 - cap;
+    for (_, id) in mine.into_iter().take(excess) {
+        state.sessions.remove(&id);
+    }
+}
+
+/// `GET /api/v1/auth/validate`
+pub fn validate(ctx: &Ctx) -> Result<Response<Body>, ApiError> {
+    let p = ctx.principal.as_ref().ok_or_else(ApiError::internal)?;
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({
+            "account": p.account,
+            "kind": p.kind.as_str(),
+            "sessionId": &*p.id,
+            "createdAt": rfc3339(p.created_at),
+            "expiresAt": p.expires_at.map(rfc3339),
+        }),
+    ))
+}
+
+/// `POST /api/v1/auth/logout`: revoke the credential presented.
+pub async fn logout(ctx: &Ctx) -> Result<Response<Body>, ApiError> {
+    let p = ctx.principal.clone().ok_or_else(ApiError::internal)?;
+    let id = p.id.to_string();
+    ctx.app
+        .update(move |s| {
+            match p.kind {
+                CredentialKind::Session => {
+                    s.sessions.remove(&id);
+                }
+                CredentialKind::ApiKey => {
+                    s.api_keys.remove(&id);
+                }
+            }
+            Ok(())
+        })
+        .await?;
+    let remote = ctx.remote.ip().to_string();
+    audit::record(
+        "logout",
+        "success",
+        &Actor {
+            account: ctx.role(),
+            client_id: &ctx.client.id,
+            remote: &remote,
+        },
+        ctx.principal.as_ref().map(|p| &*p.id),
+    );
+    Ok(no_content())
+}
+
+/// Schema of the login request.
+pub fn login_request_schema() -> Value {
+    json!({
+        "type": "object",
+        "required": ["account", "password"],
+        "additionalProperties": false,
+        "properties": {
+            "account": {"type": "string", "enum": ["monitor", "general", "integrator", "admin"]},
+            "password": {"type": "string", "description": "The password; for admin at first, the enrollment code (XXX-XXX-XXX, any case, dashes optional)."},
+        },
+    })
+}
+
+/// Schema of the login response.
+pub fn login_response_schema() -> Value {
+    json!({
+        "type": "object",
+        "required": ["authParameters", "account", "expiresAt"],
+        "properties": {
+            "authParameters": {"type": "string", "description": "Send as `Authorization: Nureva <authParameters>`."},
+            "account": {"type": "string", "enum": ["monitor", "general", "integrator", "admin"]},
+            "expiresAt": {"type": ["string", "null"], "format": "date-time"},
+        },
+    })
+}
+
+/// Schema of the validate response.
+pub fn validate_response_schema() -> Value {
+    json!({
+        "type": "object",
+        "required": ["account", "kind", "sessionId", "createdAt", "expiresAt"],
+        "properties": {
+            "account": {"type": "string", "enum": ["monitor", "general", "integrator", "admin"]},
+            "kind": {"type": "string", "enum": ["session", "apiKey"]},
+            "sessionId": {"type": "string"},
+            "createdAt": {"type": "string", "format": "date-time"},
+            "expiresAt": {"type": ["string", "null"], "format": "date-time"},
+        },
+    })
+}

@@ -1,0 +1,79 @@
+//! The reference device's endpoints: audio settings, volume steps, device
+//! information.
+//!
+//! Changes go through the state store (persisted before the reply); the store's
+//! listener announces them on `/api/v1/events`, whoever made them.
+
+use http::{Response, StatusCode};
+use serde_json::{Value, json};
+
+use crate::accounts::Role;
+use crate::api::Ctx;
+use crate::device::{AudioPatch, VolumeOp, audio_schema, hardware_document, hardware_schema};
+use crate::error::ApiError;
+use crate::http_util::{Body, json_response};
+
+/// `GET /api/v1/audio`
+pub fn get_audio(ctx: &Ctx) -> Response<Body> {
+    json_response(StatusCode::OK, &ctx.state.audio)
+}
+
+/// `PATCH /api/v1/audio`: all fields valid, or nothing changes.
+pub async fn patch_audio(ctx: &Ctx, body: Value) -> Result<Response<Body>, ApiError> {
+    let patch = AudioPatch::parse(&body)?;
+    let audio = ctx
+        .app
+        .update(move |s| {
+            patch.apply(&mut s.audio);
+            Ok(s.audio.clone())
+        })
+        .await?;
+    Ok(json_response(StatusCode::OK, &audio))
+}
+
+/// `PUT /api/v1/audio/volume/change`
+pub async fn change_volume(ctx: &Ctx, body: Value) -> Result<Response<Body>, ApiError> {
+    let op = VolumeOp::parse(&body)?;
+    let audio = ctx
+        .app
+        .update(move |s| {
+            op.apply(&mut s.audio);
+            Ok(s.audio.clone())
+        })
+        .await?;
+    Ok(json_response(StatusCode::OK, &audio))
+}
+
+/// `GET /api/v1/audio/hardware`: `enrollmentCode` only for admin.
+pub fn hardware(ctx: &Ctx) -> Response<Body> {
+    let code = (ctx.role() == Some(Role::Admin)).then_some(ctx.state.enrollment_code.as_str());
+    json_response(
+        StatusCode::OK,
+        &hardware_document(&ctx.app.config().device, ctx.app.ip_address(), code),
+    )
+}
+
+/// Schema of the audio settings document.
+pub fn audio_response_schema() -> Value {
+    audio_schema(false)
+}
+
+/// Schema of a PATCH body.
+pub fn audio_patch_schema() -> Value {
+    audio_schema(true)
+}
+
+/// Schema of a volume step request.
+pub fn volume_request_schema() -> Value {
+    json!({
+        "type": "object",
+        "required": ["operation"],
+        "additionalProperties": false,
+        "properties": {"operation": {"type": "string", "enum": ["increment", "decrement"]}},
+    })
+}
+
+/// Schema of the device information document.
+pub fn hardware_response_schema() -> Value {
+    hardware_schema()
+}

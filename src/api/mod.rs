@@ -1,0 +1,480 @@
+//! The request pipeline, in one direction:
+//!
+//! ```text
+//! path under /api → rate limit (429) → client headers (400) → route (404/405)
+//!   → body framing (413/415) → authenticate (401) → role (403) → handler
+//! ```
+//!
+//! Every refusal is an [`ApiError`] rendered in one place ([`handle`]). The pipeline
+//! is generic over the request body type, so it runs the same behind the TLS
+//! listener and in benchmarks without a socket. Handlers live in the submodules by
+//! area.
+
+pub mod auth;
+pub mod device;
+pub mod meta;
+pub mod streams;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use bytes::Bytes;
+use http::{HeaderMap, HeaderName, Request, Response, StatusCode, header};
+use http_body_util::{BodyExt, Limited};
+use hyper::body::Body as HttpBody;
+use serde_json::Value;
+
+use crate::accounts::Role;
+use crate::app::App;
+use crate::credentials::{Principal, Refusal};
+use crate::error::{ApiError, ErrorEntry};
+use crate::http_util::{Body, BodyError};
+use crate::routes::{Lookup, Op, Route, lookup};
+use crate::state::State;
+
+/// Most characters in a client header (the vendor's documented limit).
+pub const CLIENT_HEADER_MAX_CHARS: usize = 500;
+
+/// The calling integration, from `Nureva-Client-Id` / `Nureva-Client-Version`.
+#[derive(Debug, Clone)]
+pub struct Client {
+    /// `Nureva-Client-Id`
+    pub id: String,
+    /// `Nureva-Client-Version`
+    pub version: String,
+}
+
+/// Everything a handler may need about the request.
+#[derive(Debug)]
+pub struct Ctx {
+    /// The application.
+    pub app: App,
+    /// Client address.
+    pub remote: SocketAddr,
+    /// The calling integration.
+    pub client: Client,
+    /// The verified credential (routes above role none).
+    pub principal: Option<Principal>,
+    /// Path parameters.
+    pub params: Vec<String>,
+    /// The raw query string.
+    pub query: Option<String>,
+    /// The state the credential was verified against.
+    pub state: Arc<State>,
+}
+
+impl Ctx {
+    /// The caller's role, if authenticated.
+    pub fn role(&self) -> Option<Role> {
+        self.principal.as_ref().map(|p| p.account)
+    }
+}
+
+/// Serve one request. Never fails: every problem becomes a JSON error response.
+pub async fn handle<B>(app: &App, remote: SocketAddr, req: Request<B>) -> Response<Body>
+where
+    B: HttpBody<Data = Bytes> + Send + 'static,
+    B::Error: Into<BodyError>,
+{
+    let started = Instant::now();
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+    let resp = match pipeline(app, remote, req).await {
+        Ok(resp) => resp,
+        Err(e) => {
+            if e.status().is_server_error() {
+                tracing::warn!(%method, %path, %remote, code = e.code(), "request failed");
+            }
+            e.into_response(app.realm())
+        }
+    };
+    tracing::debug!(
+        %method,
+        %path,
+        %remote,
+        status = resp.status().as_u16(),
+        micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
+        "request"
+    );
+    resp
+}
+
+async fn pipeline<B>(app: &App, remote: SocketAddr, req: Request<B>) -> Result<Response<Body>, ApiError>
+where
+    B: HttpBody<Data = Bytes> + Send + 'static,
+    B::Error: Into<BodyError>,
+{
+    let path = req.uri().path();
+    if path != "/api" && !path.starts_with("/api/") {
+        return Err(ApiError::not_found());
+    }
+    let state = app.snapshot();
+    app.limiter()
+        .check(remote.ip(), state.policy.requests_per_minute, Instant::now())
+        .map_err(|retry| {
+            ApiError::rate_limited("rate_limited", "too many requests from this address; slow down", retry)
+        })?;
+    let client = client_headers(req.headers())?;
+    let (route, params) = match lookup(req.method(), path) {
+        Lookup::Found { route, params } => (route, params),
+        Lookup::MethodNotAllowed { allow } => return Err(ApiError::method_not_allowed(allow)),
+        Lookup::NotFound => return Err(ApiError::not_found()),
+    };
+    check_body_framing(route, req.headers(), req.body(), app.config().limits.max_body_bytes)?;
+    let principal = match route.min_role {
+        None => None,
+        Some(required) => {
+            let principal = authenticate(app, req.headers(), &client, &state)?;
+            authorize(&principal, required, route)?;
+            Some(principal)
+        }
+    };
+    let query = req.uri().query().map(str::to_string);
+    let ctx = Ctx {
+        app: app.clone(),
+        remote,
+        client,
+        principal,
+        params,
+        query,
+        state,
+    };
+    let body = if route.body.is_some() {
+        Some(read_json(req.into_body(), app).await?)
+    } else {
+        None
+    };
+    dispatch(route.op, ctx, body).await
+}
+
+async fn dispatch(op: Op, ctx: Ctx, body: Option<Value>) -> Result<Response<Body>, ApiError> {
+    let body = body.unwrap_or(Value::Null);
+    match op {
+        Op::Capabilities => Ok(meta::capabilities(&ctx)),
+        Op::Login => auth::login(ctx, body).await,
+        Op::Validate => auth::validate(&ctx),
+        Op::Logout => auth::logout(&ctx).await,
+        Op::Heartbeat => streams::heartbeat(&ctx),
+        Op::Events => streams::events(&ctx),
+        Op::GetAudio => Ok(device::get_audio(&ctx)),
+        Op::PatchAudio => device::patch_audio(&ctx, body).await,
+        Op::ChangeVolume => device::change_volume(&ctx, body).await,
+        Op::Hardware => Ok(device::hardware(&ctx)),
+    }
+}
+
+/// The rules for one client header, and its error codes.
+struct ClientHeaderRule {
+    name: HeaderName,
+    label: &'static str,
+    missing: &'static str,
+    empty: &'static str,
+    too_long: &'static str,
+    invalid: &'static str,
+}
+
+fn client_header_rules() -> [ClientHeaderRule; 2] {
+    [
+        ClientHeaderRule {
+            name: HeaderName::from_static("nureva-client-id"),
+            label: "Nureva-Client-Id",
+            missing: "missing_client_id",
+            empty: "empty_client_id",
+            too_long: "client_id_too_long",
+            invalid: "invalid_client_id",
+        },
+        ClientHeaderRule {
+            name: HeaderName::from_static("nureva-client-version"),
+            label: "Nureva-Client-Version",
+            missing: "missing_client_version",
+            empty: "empty_client_version",
+            too_long: "client_version_too_long",
+            invalid: "invalid_client_version",
+        },
+    ]
+}
+
+fn check_client_header(headers: &HeaderMap, rule: &ClientHeaderRule) -> Result<String, ErrorEntry> {
+    let entry = |code, message: String| ErrorEntry { code, message };
+    let mut values = headers.get_all(&rule.name).iter();
+    let Some(value) = values.next() else {
+        return Err(entry(rule.missing, format!("{} header is missing", rule.label)));
+    };
+    if values.next().is_some() {
+        return Err(entry(rule.invalid, format!("{} header must be sent once", rule.label)));
+    }
+    let Ok(text) = std::str::from_utf8(value.as_bytes()) else {
+        return Err(entry(rule.invalid, format!("{} header must be UTF-8 text", rule.label)));
+    };
+    let chars = text.chars().count();
+    if chars == 0 || text.trim().is_empty() {
+        return Err(entry(rule.empty, format!("{} header is empty", rule.label)));
+    }
+    if chars > CLIENT_HEADER_MAX_CHARS {
+        return Err(entry(
+            rule.too_long,
+            format!(
+                "{} header is longer than {CLIENT_HEADER_MAX_CHARS} characters",
+                rule.label
+            ),
+        ));
+    }
+    if text.chars().any(char::is_control) {
+        return Err(entry(
+            rule.invalid,
+            format!("{} header must not contain control characters", rule.label),
+        ));
+    }
+    Ok(text.to_string())
+}
+
+/// Check both client headers; one error entry per bad header.
+pub fn client_headers(headers: &HeaderMap) -> Result<Client, ApiError> {
+    let [id_rule, version_rule] = client_header_rules();
+    match (
+        check_client_header(headers, &id_rule),
+        check_client_header(headers, &version_rule),
+    ) {
+        (Ok(id), Ok(version)) => Ok(Client { id, version }),
+        (id, version) => {
+            let errors = [id.err(), version.err()].into_iter().flatten().collect();
+            Err(ApiError::many(StatusCode::BAD_REQUEST, errors))
+        }
+    }
+}
+
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|media| media.trim().eq_ignore_ascii_case("application/json"))
+}
+
+/// 413 for a declared length past the limit; 415 for a body (or a route that takes
+/// one) not declared as JSON. Checked before authentication so nothing large is read
+/// from anyone.
+fn check_body_framing<B: HttpBody>(route: &Route, headers: &HeaderMap, body: &B, limit: usize) -> Result<(), ApiError> {
+    if let Some(declared) = headers.get(header::CONTENT_LENGTH) {
+        let length = declared.to_str().ok().and_then(|v| v.trim().parse::<u64>().ok());
+        match length {
+            Some(n) if n > limit as u64 => return Err(ApiError::payload_too_large(limit)),
+            Some(_) => {}
+            None => {
+                return Err(ApiError::bad_request(
+                    "invalid_content_length",
+                    "Content-Length is not a number",
+                ));
+            }
+        }
+    }
+    if body.size_hint().lower() > limit as u64 {
+        return Err(ApiError::payload_too_large(limit));
+    }
+    let has_body = !body.is_end_stream() && body.size_hint().exact() != Some(0);
+    if (route.body.is_some() || has_body) && !is_json(headers) {
+        return Err(ApiError::unsupported_media_type());
+    }
+    Ok(())
+}
+
+/// Read a JSON body within the size limit and the body timeout.
+async fn read_json<B>(body: B, app: &App) -> Result<Value, ApiError>
+where
+    B: HttpBody<Data = Bytes> + Send + 'static,
+    B::Error: Into<BodyError>,
+{
+    let limits = &app.config().limits;
+    let collected = tokio::time::timeout(limits.body_timeout, Limited::new(body, limits.max_body_bytes).collect())
+        .await
+        .map_err(|_| ApiError::request_timeout())?;
+    let bytes = match collected {
+        Ok(c) => c.to_bytes(),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => {
+            return Err(ApiError::payload_too_large(limits.max_body_bytes));
+        }
+        Err(_) => {
+            return Err(ApiError::bad_request(
+                "body_read_error",
+                "the request body could not be read",
+            ));
+        }
+    };
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::bad_request(
+            "missing_body",
+            "this endpoint needs a JSON request body",
+        ));
+    }
+    serde_json::from_slice(&bytes).map_err(|e| {
+        // Position only: the message must not echo the body, which may hold a password.
+        ApiError::bad_request(
+            "invalid_json",
+            format!(
+                "request body is not valid JSON (line {}, column {})",
+                e.line(),
+                e.column()
+            ),
+        )
+    })
+}
+
+/// The credential text from `Authorization: Nureva <token>` (or `Bearer`).
+fn presented_credential(headers: &HeaderMap) -> Result<&str, ApiError> {
+    let mut values = headers.get_all(header::AUTHORIZATION).iter();
+    let Some(value) = values.next() else {
+        return Err(ApiError::unauthorized(
+            "missing_authorization",
+            "Authorization header is missing; log in with POST /api/v1/auth/login and send `Authorization: Nureva <authParameters>`",
+        ));
+    };
+    let malformed = || {
+        ApiError::unauthorized(
+            "invalid_authorization",
+            "Authorization header must be `Nureva <authParameters>` (or `Bearer <authParameters>`)",
+        )
+    };
+    if values.next().is_some() {
+        return Err(malformed());
+    }
+    let text = value.to_str().map_err(|_| malformed())?;
+    let (scheme, rest) = text.trim().split_once(' ').ok_or_else(malformed)?;
+    if !(scheme.eq_ignore_ascii_case("nureva") || scheme.eq_ignore_ascii_case("bearer")) {
+        return Err(ApiError::unauthorized(
+            "unsupported_auth_scheme",
+            "Authorization scheme must be Nureva (or Bearer)",
+        ));
+    }
+    let token = rest.trim();
+    if token.is_empty() {
+        return Err(malformed());
+    }
+    Ok(token)
+}
+
+fn authenticate(app: &App, headers: &HeaderMap, client: &Client, state: &State) -> Result<Principal, ApiError> {
+    let token = presented_credential(headers)?;
+    app.credentials()
+        .verify(token, state, &client.id, crate::state::now())
+        .map_err(|refusal| match refusal {
+            Refusal::Invalid => ApiError::unauthorized(
+                "invalid_auth_parameters",
+                "the credential is not valid, or has been revoked; log in again",
+            ),
+            Refusal::Expired => ApiError::unauthorized("credential_expired", "the session has expired; log in again"),
+        })
+}
+
+fn authorize(principal: &Principal, required: Role, route: &Route) -> Result<(), ApiError> {
+    if principal.account < required {
+        return Err(ApiError::forbidden(
+            "insufficient_role",
+            format!(
+                "{} {} requires the {required} role or higher; this credential is {}",
+                route.method, route.path, principal.account
+            ),
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http::HeaderValue;
+
+    fn headers(pairs: &[(&str, &[u8])]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.append(
+                HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                HeaderValue::from_bytes(v).unwrap(),
+            );
+        }
+        h
+    }
+
+    fn codes(e: ApiError) -> Vec<&'static str> {
+        e.entries().iter().map(|e| e.code).collect()
+    }
+
+    #[test]
+    fn client_header_rules_give_one_entry_per_bad_header() {
+        let long = "x".repeat(501);
+        let ok = "x".repeat(500);
+        assert!(
+            client_headers(&headers(&[
+                ("nureva-client-id", ok.as_bytes()),
+                ("nureva-client-version", b"1")
+            ]))
+            .is_ok()
+        );
+        let cases: Vec<(HeaderMap, Vec<&str>)> = vec![
+            (headers(&[]), vec!["missing_client_id", "missing_client_version"]),
+            (headers(&[("nureva-client-version", b"1")]), vec!["missing_client_id"]),
+            (
+                headers(&[("nureva-client-id", b""), ("nureva-client-version", b"1")]),
+                vec!["empty_client_id"],
+            ),
+            (
+                headers(&[("nureva-client-id", b"a"), ("nureva-client-version", long.as_bytes())]),
+                vec!["client_version_too_long"],
+            ),
+            (
+                headers(&[("nureva-client-id", b"a\tb"), ("nureva-client-version", b"1")]),
+                vec!["invalid_client_id"],
+            ),
+            (
+                headers(&[
+                    ("nureva-client-id", b"a"),
+                    ("nureva-client-id", b"b"),
+                    ("nureva-client-version", b"1"),
+                ]),
+                vec!["invalid_client_id"],
+            ),
+            (
+                headers(&[("nureva-client-id", b"\xff"), ("nureva-client-version", b"1")]),
+                vec!["invalid_client_id"],
+            ),
+        ];
+        for (h, expected) in cases {
+            assert_eq!(codes(client_headers(&h).unwrap_err()), expected);
+        }
+        // 500 characters, not bytes.
+        let wide = "é".repeat(500);
+        assert!(
+            client_headers(&headers(&[
+                ("nureva-client-id", wide.as_bytes()),
+                ("nureva-client-version", b"1")
+            ]))
+            .is_ok()
+        );
+    }
+
+    #[test]
+    fn authorization_schemes() {
+        let tok = |v: &[u8]| presented_credential(&headers(&[("authorization", v)])).map(str::to_string);
+        assert_eq!(tok(b"Nureva abc").unwrap(), "abc");
+        assert_eq!(tok(b"nUrEvA abc").unwrap(), "abc");
+        assert_eq!(tok(b"Bearer abc").unwrap(), "abc");
+        assert_eq!(tok(b"bearer   abc ").unwrap(), "abc");
+        assert_eq!(tok(b"Basic abc").unwrap_err().code(), "unsupported_auth_scheme");
+        assert_eq!(tok(b"Nureva").unwrap_err().code(), "invalid_authorization");
+        assert_eq!(tok(b"Nureva ").unwrap_err().code(), "invalid_authorization");
+        assert_eq!(
+            presented_credential(&HeaderMap::new()).unwrap_err().code(),
+            "missing_authorization"
+        );
+    }
+
+    #[test]
+    fn json_content_types() {
+        let ct = |v: &str| is_json(&headers(&[("content-type", v.as_bytes())]));
+        assert!(ct("application/json"));
+        assert!(ct("Application/JSON; charset=utf-8"));
+        assert!(!ct("text/plain"));
+        assert!(!ct("application/jsonx"));
+        assert!(!is_json(&HeaderMap::new()));
+    }
+}

@@ -1,0 +1,34 @@
+//! Event stream endpoints: the public heartbeat and the change stream.
+
+use http::Response;
+
+use crate::api::Ctx;
+use crate::error::ApiError;
+use crate::events::{self, Source, Watch};
+use crate::http_util::Body;
+
+fn watch(ctx: &Ctx) -> Result<Watch, ApiError> {
+    let still_valid: Option<events::StillValid> = ctx.principal.clone().map(|p| {
+        let app = ctx.app.clone();
+        Box::new(move || app.still_valid(&p)) as events::StillValid
+    });
+    Ok(Watch {
+        shutdown: ctx.app.shutdown_signal(),
+        changes: ctx.app.change_signal(),
+        still_valid,
+        keepalive: ctx.app.config().events.keepalive_interval,
+        slot: ctx.app.stream_slot()?,
+    })
+}
+
+/// `GET /api/v1/heartbeat`
+pub fn heartbeat(ctx: &Ctx) -> Result<Response<Body>, ApiError> {
+    let period = ctx.app.config().events.heartbeat_interval;
+    Ok(events::response(events::heartbeat(period), watch(ctx)?))
+}
+
+/// `GET /api/v1/events`: ends when the credential is revoked.
+pub fn events(ctx: &Ctx) -> Result<Response<Body>, ApiError> {
+    let w = watch(ctx)?;
+    Ok(events::response(Source::Bus(ctx.app.events().subscribe()), w))
+}

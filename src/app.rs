@@ -1,0 +1,307 @@
+//! The shared application handle: one cheap `Clone` with an `Arc` inside.
+//!
+//! [`App`] ties together the validated config, the state store, the credential
+//! index derived from the state, the password hasher, the rate limiter and the event
+//! bus. Every state change (ours or another process's) flows through the store's
+//! listener, which rebuilds the credential index and bumps the change counter that
+//! open event streams watch, so a revocation takes effect for the very next request.
+
+use std::net::{IpAddr, SocketAddr, UdpSocket};
+use std::sync::Arc;
+use std::time::Duration;
+
+use arc_swap::ArcSwap;
+use bytes::Bytes;
+use http::HeaderValue;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
+
+use crate::config::Config;
+use crate::credentials::{CredentialIndex, Principal};
+use crate::error::ApiError;
+use crate::events::EventBus;
+use crate::limits::RateLimiter;
+use crate::passwords::Hasher;
+use crate::state::{self, State};
+use crate::store::{Store, StoreError};
+
+/// How often the service looks for state changes made by another process (the CLI).
+pub const STATE_POLL_INTERVAL: Duration = Duration::from_millis(250);
+/// How often in-memory last-use times are written when nothing else writes.
+pub const USAGE_FLUSH_INTERVAL: Duration = Duration::from_secs(300);
+
+/// The application state handle.
+#[derive(Clone)]
+pub struct App {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("App").finish_non_exhaustive()
+    }
+}
+
+struct Inner {
+    config: Config,
+    store: Arc<Store>,
+    hasher: Arc<Hasher>,
+    creds: Arc<ArcSwap<CredentialIndex>>,
+    events: EventBus,
+    limiter: RateLimiter,
+    realm: HeaderValue,
+    capabilities: Bytes,
+    ip_address: String,
+    changes: Arc<watch::Sender<u64>>,
+    shutdown: watch::Sender<bool>,
+    stream_slots: Arc<Semaphore>,
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        tracing::error!(error = %e, "state store failure");
+        ApiError::internal()
+    }
+}
+
+/// Build the password hasher the config asks for.
+pub fn hasher_for(config: &Config) -> Result<Hasher, StoreError> {
+    Hasher::new(
+        config.passwords,
+        config.limits.hash_concurrency,
+        config.limits.hash_queue,
+    )
+    .map_err(|_| StoreError::Init("invalid password hashing parameters".into()))
+}
+
+/// Open the state store for `config`, creating the factory state on first start.
+/// Blocking (the first start hashes the enrollment code).
+pub fn open_store(config: &Config, hasher: &Hasher) -> Result<Store, StoreError> {
+    Store::open(&config.state_dir, || {
+        let code = crate::enrollment::fresh_code(config.enrollment_code_file.as_deref())
+            .map_err(|e| StoreError::Init(e.to_string()))?;
+        crate::enrollment::factory_state(&code, &config.policy, hasher, state::now())
+            .map_err(|e| StoreError::Init(e.to_string()))
+    })
+}
+
+impl App {
+    /// Open the state (creating it on first start) and assemble the service.
+    /// Blocking: run it on the blocking pool or before the runtime starts.
+    pub fn open(config: Config) -> Result<App, StoreError> {
+        let hasher = Arc::new(hasher_for(&config)?);
+        let store = Arc::new(open_store(&config, &hasher)?);
+        let initial = store.current();
+        let creds = Arc::new(ArcSwap::from_pointee(CredentialIndex::build(
+            &initial,
+            &CredentialIndex::empty(),
+        )));
+        let changes = Arc::new(watch::channel(initial.generation).0);
+        let events = EventBus::new();
+        {
+            let creds = Arc::clone(&creds);
+            let changes = Arc::clone(&changes);
+            let events = events.clone();
+            let last = std::sync::Mutex::new(Arc::clone(&initial));
+            // Runs under the store's lock, so states (and announcements) stay in order.
+            store.set_listener(move |state: &Arc<State>| {
+                let next = CredentialIndex::build(state, &creds.load());
+                creds.store(Arc::new(next));
+                let mut last = last.lock().unwrap_or_else(|p| p.into_inner());
+                announce_changes(&events, &last, state);
+                *last = Arc::clone(state);
+                changes.send_replace(state.generation);
+            });
+        }
+        let realm = HeaderValue::from_str(&format!("Nureva realm=\"{}\"", config.device.name))
+            .unwrap_or_else(|_| HeaderValue::from_static("Nureva realm=\"roomgate\""));
+        let capabilities = Bytes::from(
+            serde_json::to_vec(&crate::openapi::document(&config.device.name))
+                .map_err(|e| StoreError::Init(e.to_string()))?,
+        );
+        let ip_address = config
+            .device
+            .ip_address
+            .clone()
+            .unwrap_or_else(|| outbound_ip(config.listen).to_string());
+        let stream_slots = Arc::new(Semaphore::new(config.limits.max_event_streams));
+        Ok(App {
+            inner: Arc::new(Inner {
+                config,
+                store,
+                hasher,
+                creds,
+                events,
+                limiter: RateLimiter::new(),
+                realm,
+                capabilities,
+                ip_address,
+                changes,
+                shutdown: watch::channel(false).0,
+                stream_slots,
+            }),
+        })
+    }
+
+    /// The validated configuration.
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    /// The current state snapshot.
+    pub fn snapshot(&self) -> Arc<State> {
+        self.inner.store.current()
+    }
+
+    /// The credential index of the current state.
+    pub fn credentials(&self) -> arc_swap::Guard<Arc<CredentialIndex>> {
+        self.inner.creds.load()
+    }
+
+    /// The password hasher.
+    pub fn hasher(&self) -> &Arc<Hasher> {
+        &self.inner.hasher
+    }
+
+    /// The change bus for `/api/v1/events`.
+    pub fn events(&self) -> &EventBus {
+        &self.inner.events
+    }
+
+    /// The per-address request limiter.
+    pub fn limiter(&self) -> &RateLimiter {
+        &self.inner.limiter
+    }
+
+    /// `Nureva realm="<device name>"`, for `WWW-Authenticate`.
+    pub fn realm(&self) -> &HeaderValue {
+        &self.inner.realm
+    }
+
+    /// The serialised capabilities document.
+    pub fn capabilities(&self) -> Bytes {
+        self.inner.capabilities.clone()
+    }
+
+    /// The IP address reported in device information.
+    pub fn ip_address(&self) -> &str {
+        &self.inner.ip_address
+    }
+
+    /// Apply a change to the state and persist it (with pending last-use times)
+    /// before returning. The closure runs on the blocking pool.
+    pub async fn update<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut State) -> Result<T, ApiError> + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let inner = Arc::clone(&self.inner);
+        tokio::task::spawn_blocking(move || {
+            let index = inner.creds.load_full();
+            inner.store.update(|state| {
+                index.flush_usage(state);
+                f(state)
+            })
+        })
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "a state update task failed");
+            ApiError::internal()
+        })?
+    }
+
+    /// Whether a credential verified earlier is still good (for open streams).
+    pub fn still_valid(&self, principal: &Principal) -> bool {
+        let state = self.snapshot();
+        let account_enabled = state.account(principal.account).is_some_and(|a| a.enabled);
+        let not_expired = match (principal.kind, state.policy.session_lifetime_secs) {
+            (crate::credentials::CredentialKind::Session, Some(l)) => {
+                state::now() < principal.created_at.saturating_add(l)
+            }
+            _ => true,
+        };
+        account_enabled && not_expired && self.credentials().contains(&principal.id)
+    }
+
+    /// A place for one event stream, or 503 when `max_event_streams` are open.
+    pub fn stream_slot(&self) -> Result<OwnedSemaphorePermit, ApiError> {
+        Arc::clone(&self.inner.stream_slots)
+            .try_acquire_owned()
+            .map_err(|_| ApiError::busy("too_many_streams", "too many event streams are open", 5))
+    }
+
+    /// Receives `true` when the service begins shutting down.
+    pub fn shutdown_signal(&self) -> watch::Receiver<bool> {
+        self.inner.shutdown.subscribe()
+    }
+
+    /// Receives the state generation after every state change.
+    pub fn change_signal(&self) -> watch::Receiver<u64> {
+        self.inner.changes.subscribe()
+    }
+
+    /// Tell streams and background tasks to finish.
+    pub fn begin_shutdown(&self) {
+        self.inner.shutdown.send_replace(true);
+    }
+
+    /// Start the background tasks: noticing state changes made by other processes,
+    /// and writing last-use times. They end at shutdown.
+    pub fn spawn_background(&self) {
+        let app = self.clone();
+        tokio::spawn(async move {
+            let mut shutdown = app.shutdown_signal();
+            let mut poll = tokio::time::interval(STATE_POLL_INTERVAL);
+            let mut flush = tokio::time::interval(USAGE_FLUSH_INTERVAL);
+            flush.tick().await;
+            loop {
+                tokio::select! {
+                    _ = shutdown.changed() => break,
+                    _ = poll.tick() => app.reload_if_changed().await,
+                    _ = flush.tick() => app.flush_usage().await,
+                }
+            }
+            // Keep last-use times across a clean restart.
+            app.flush_usage().await;
+        });
+    }
+
+    async fn reload_if_changed(&self) {
+        let store = Arc::clone(&self.inner.store);
+        match tokio::task::spawn_blocking(move || store.reload_if_changed()).await {
+            Ok(Ok(true)) => tracing::info!("state changed on disk; reloaded"),
+            Ok(Ok(false)) => {}
+            Ok(Err(e)) => tracing::error!(error = %e, "could not reload the state"),
+            Err(e) => tracing::error!(error = %e, "state reload task failed"),
+        }
+    }
+
+    /// Write pending last-use times, if any.
+    pub async fn flush_usage(&self) {
+        if self.credentials().is_dirty()
+            && let Err(e) = self.update(|_| Ok(())).await
+        {
+            tracing::warn!(code = e.code(), "could not write last-use times");
+        }
+    }
+}
+
+/// Publish an event for each announced resource that differs between two states.
+fn announce_changes(events: &EventBus, before: &State, after: &State) {
+    if before.audio != after.audio {
+        events.publish("/api/v1/audio", &after.audio);
+    }
+}
+
+/// The address this device reaches its network from (no packet is sent: a UDP
+/// `connect` only selects a route). Falls back to the listen address, then loopback.
+fn outbound_ip(listen: SocketAddr) -> IpAddr {
+    let probe = || -> std::io::Result<IpAddr> {
+        let s = UdpSocket::bind("0.0.0.0:0")?;
+        s.connect("192.0.2.1:9")?;
+        Ok(s.local_addr()?.ip())
+    };
+    match probe() {
+        Ok(ip) if !ip.is_unspecified() => ip,
+        _ if !listen.ip().is_unspecified() => listen.ip(),
+        _ => IpAddr::from([127, 0, 0, 1]),
+    }
+}

@@ -1,0 +1,1011 @@
+//! Configuration: raw TOML → validated [`Config`], in two stages.
+//!
+//! Stage one deserialises the file into `Raw*` structs that refuse unknown keys;
+//! stage two checks every value and resolves relative paths against the folder of
+//! the config file. Any problem is a [`ConfigError`] naming the file, the key and the
+//! reason, reported at start-up (or by `roomgate config check`), never per request.
+//!
+//! The commented default, `device-config/roomgate.toml`, is compiled into the binary
+//! ([`EMBEDDED_DEFAULT`]); when the default path is absent the embedded copy is used
+//! as if it lived there, so relative paths resolve the same way.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::policy::Policy;
+
+/// The default config, as shipped in `device-config/roomgate.toml`.
+pub const EMBEDDED_DEFAULT: &str = include_str!("../device-config/roomgate.toml");
+
+/// Where `--config` points when not given.
+pub const DEFAULT_CONFIG_PATH: &str = "device-config/roomgate.toml";
+
+/// A configuration problem: which file, which key, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    /// The config file (or `<embedded default>`).
+    pub file: String,
+    /// Dotted key path, e.g. `limits.idle_timeout` (empty for whole-file problems).
+    pub key: String,
+    /// What is wrong.
+    pub reason: String,
+}
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.key.is_empty() {
+            write!(f, "{}: {}", self.file, self.reason)
+        } else {
+            write!(f, "{}: {}: {}", self.file, self.key, self.reason)
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// Values given on the command line, which take precedence over the file.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    /// `--listen`
+    pub listen: Option<SocketAddr>,
+    /// `--state-dir`
+    pub state_dir: Option<PathBuf>,
+    /// `--cert-dir`
+    pub cert_dir: Option<PathBuf>,
+}
+
+/// The validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where it was read from, for messages.
+    pub source: String,
+    /// Address to listen on.
+    pub listen: SocketAddr,
+    /// Folder of the persisted state (accounts, sessions, keys, settings).
+    pub state_dir: PathBuf,
+    /// Certificate settings.
+    pub tls: TlsConfig,
+    /// Sizes, rates and timeouts.
+    pub limits: Limits,
+    /// argon2id cost parameters for new password hashes.
+    pub passwords: HashParams,
+    /// Factory defaults of the security policy.
+    pub policy: Policy,
+    /// The reference device's identity.
+    pub device: DeviceInfo,
+    /// Event stream timing.
+    pub events: EventsConfig,
+    /// Factory-provisioned enrollment code file, if any.
+    pub enrollment_code_file: Option<PathBuf>,
+    /// Logging.
+    pub log: LogConfig,
+}
+
+/// Certificate and key locations and the SANs of a generated certificate.
+#[derive(Debug, Clone)]
+pub struct TlsConfig {
+    /// Folder of the generated certificate and key.
+    pub cert_dir: PathBuf,
+    /// Certificate chain (PEM).
+    pub cert_file: PathBuf,
+    /// Private key (PEM).
+    pub key_file: PathBuf,
+    /// True when the operator named the files: they are used as is, never generated.
+    pub operator_supplied: bool,
+    /// Extra DNS names for a generated certificate (`localhost` is always included).
+    pub hostnames: Vec<String>,
+    /// Extra IP addresses for a generated certificate (`127.0.0.1` is always included).
+    pub ip_addresses: Vec<IpAddr>,
+    /// Validity of a generated certificate.
+    pub validity_days: u32,
+}
+
+/// Every size, rate and timeout the service enforces.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Limits {
+    /// Open connections at most; further clients wait in the listen backlog.
+    pub max_connections: usize,
+    /// TLS handshake must finish within this.
+    pub handshake_timeout: Duration,
+    /// A request head must arrive within this once it has started.
+    pub head_timeout: Duration,
+    /// A request body must arrive within this.
+    pub body_timeout: Duration,
+    /// A keep-alive connection with no request in flight is closed after this.
+    pub idle_timeout: Duration,
+    /// On shutdown, in-flight requests get this long to finish.
+    pub drain_timeout: Duration,
+    /// Largest accepted request body.
+    pub max_body_bytes: usize,
+    /// HTTP/1 read buffer, which bounds the request head.
+    pub max_header_bytes: usize,
+    /// Most request headers (HTTP/1).
+    pub max_headers: usize,
+    /// Most concurrent HTTP/2 streams per connection.
+    pub h2_max_concurrent_streams: u32,
+    /// Largest HTTP/2 header list.
+    pub h2_max_header_list_bytes: u32,
+    /// Open event streams (SSE) at most, across all clients.
+    pub max_event_streams: usize,
+    /// Password hashes computed at the same time.
+    pub hash_concurrency: usize,
+    /// Password hashes allowed to wait for a slot; past this, 503.
+    pub hash_queue: usize,
+}
+
+/// argon2id cost parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HashParams {
+    /// Memory in KiB.
+    pub memory_kib: u32,
+    /// Passes.
+    pub iterations: u32,
+    /// Lanes.
+    pub parallelism: u32,
+}
+
+impl Default for HashParams {
+    /// OWASP's argon2id recommendation: m=19 MiB, t=2, p=1.
+    fn default() -> Self {
+        HashParams {
+            memory_kib: 19 * 1024,
+            iterations: 2,
+            parallelism: 1,
+        }
+    }
+}
+
+/// The reference device's identity as reported by `GET /api/v1/audio/hardware`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceInfo {
+    /// Device name; also the `WWW-Authenticate` realm and certificate common name.
+    pub name: String,
+    /// `hdl310` or `hdl410`.
+    pub model: String,
+    /// Unique hardware identifier.
+    pub hardware_id: String,
+    /// Firmware version.
+    pub firmware_version: String,
+    /// Device version.
+    pub device_version: String,
+    /// `Ok`, `CableUnplugged` or `Disconnected`.
+    pub device_status: String,
+    /// `enrolled` or `unEnrolled`.
+    pub enrollment_status: String,
+    /// Reported IP address; `None` means found at run time.
+    pub ip_address: Option<String>,
+    /// MAC address.
+    pub mac_address: String,
+    /// Hardware components.
+    pub hardware_components: Vec<HardwareComponent>,
+}
+
+/// One hardware component of the device.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HardwareComponent {
+    /// Component type, e.g. `microphoneSpeakerBar`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Its hardware identifier.
+    pub hardware_id: String,
+    /// Its firmware version.
+    pub firmware_version: String,
+}
+
+/// Event stream timing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventsConfig {
+    /// Interval of `event: heartbeat` on `/api/v1/heartbeat`.
+    pub heartbeat_interval: Duration,
+    /// Interval of keep-alive comments on otherwise quiet streams.
+    pub keepalive_interval: Duration,
+}
+
+/// Logging settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogConfig {
+    /// A tracing filter directive such as `info` or `roomgate=debug`.
+    pub level: String,
+    /// Emit JSON lines instead of text.
+    pub json: bool,
+}
+
+// ---------------------------------------------------------------------------
+// Stage one: raw TOML.
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    #[serde(default)]
+    server: RawServer,
+    #[serde(default)]
+    tls: RawTls,
+    #[serde(default)]
+    limits: RawLimits,
+    #[serde(default)]
+    passwords: RawPasswords,
+    #[serde(default)]
+    policy: RawPolicy,
+    #[serde(default)]
+    device: RawDevice,
+    #[serde(default)]
+    events: RawEvents,
+    #[serde(default)]
+    enrollment: RawEnrollment,
+    #[serde(default)]
+    log: RawLog,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawServer {
+    listen: String,
+    state_dir: String,
+}
+
+impl Default for RawServer {
+    fn default() -> Self {
+        RawServer {
+            listen: "0.0.0.0:8443".into(),
+            state_dir: "var".into(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawTls {
+    cert_dir: String,
+    cert_file: Option<String>,
+    key_file: Option<String>,
+    hostnames: Vec<String>,
+    ip_addresses: Vec<String>,
+    validity_days: u32,
+}
+
+impl Default for RawTls {
+    fn default() -> Self {
+        RawTls {
+            cert_dir: "certs".into(),
+            cert_file: None,
+            key_file: None,
+            hostnames: Vec::new(),
+            ip_addresses: Vec::new(),
+            validity_days: 3650,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawLimits {
+    max_connections: usize,
+    handshake_timeout: String,
+    head_timeout: String,
+    body_timeout: String,
+    idle_timeout: String,
+    drain_timeout: String,
+    max_body_bytes: usize,
+    max_header_bytes: usize,
+    max_headers: usize,
+    h2_max_concurrent_streams: u32,
+    h2_max_header_list_bytes: u32,
+    max_event_streams: usize,
+    hash_concurrency: usize,
+    hash_queue: usize,
+    requests_per_minute: u32,
+}
+
+impl Default for RawLimits {
+    fn default() -> Self {
+        RawLimits {
+            max_connections: 2048,
+            handshake_timeout: "10s".into(),
+            head_timeout: "10s".into(),
+            body_timeout: "30s".into(),
+            idle_timeout: "60s".into(),
+            drain_timeout: "10s".into(),
+            max_body_bytes: 64 * 1024,
+            max_header_bytes: 16 * 1024,
+            max_headers: 64,
+            h2_max_concurrent_streams: 32,
+            h2_max_header_list_bytes: 16 * 1024,
+            max_event_streams: 64,
+            hash_concurrency: 2,
+            hash_queue: 32,
+            requests_per_minute: 600,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawPasswords {
+    memory_kib: u32,
+    iterations: u32,
+    parallelism: u32,
+}
+
+impl Default for RawPasswords {
+    fn default() -> Self {
+        let d = HashParams::default();
+        RawPasswords {
+            memory_kib: d.memory_kib,
+            iterations: d.iterations,
+            parallelism: d.parallelism,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawPolicy {
+    session_lifetime: String,
+    max_sessions_per_account: u32,
+    password_min_length: u32,
+    password_max_length: u32,
+    allow_empty_general_password: bool,
+    require_admin_password_change: bool,
+    legacy_basic_credentials: bool,
+    login_failures_per_hour: u32,
+    login_failures_before_delay: u32,
+}
+
+impl Default for RawPolicy {
+    fn default() -> Self {
+        let d = Policy::default();
+        RawPolicy {
+            session_lifetime: "none".into(),
+            max_sessions_per_account: d.max_sessions_per_account,
+            password_min_length: d.password_min_length,
+            password_max_length: d.password_max_length,
+            allow_empty_general_password: d.allow_empty_general_password,
+            require_admin_password_change: d.require_admin_password_change,
+            legacy_basic_credentials: d.legacy_basic_credentials,
+            login_failures_per_hour: d.login_failures_per_hour,
+            login_failures_before_delay: d.login_failures_before_delay,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawDevice {
+    name: String,
+    model: String,
+    hardware_id: String,
+    firmware_version: String,
+    device_version: String,
+    device_status: String,
+    enrollment_status: String,
+    ip_address: String,
+    mac_address: String,
+    hardware_components: Vec<RawComponent>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawComponent {
+    #[serde(rename = "type")]
+    kind: String,
+    hardware_id: String,
+    firmware_version: String,
+}
+
+impl Default for RawDevice {
+    fn default() -> Self {
+        RawDevice {
+            name: "HDL310 Conference Room".into(),
+            model: "hdl310".into(),
+            hardware_id: "RG310000000001".into(),
+            firmware_version: "1.9.0".into(),
+            device_version: "1".into(),
+            device_status: "Ok".into(),
+            enrollment_status: "unEnrolled".into(),
+            ip_address: "auto".into(),
+            mac_address: "00:00:00:00:00:00".into(),
+            hardware_components: vec![RawComponent {
+                kind: "microphoneSpeakerBar".into(),
+                hardware_id: "RG310000000001-BAR".into(),
+                firmware_version: "1.9.0".into(),
+            }],
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawEvents {
+    heartbeat_interval: String,
+    keepalive_interval: String,
+}
+
+impl Default for RawEvents {
+    fn default() -> Self {
+        RawEvents {
+            heartbeat_interval: "5s".into(),
+            keepalive_interval: "15s".into(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+struct RawEnrollment {
+    code_file: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawLog {
+    level: String,
+    format: String,
+}
+
+impl Default for RawLog {
+    fn default() -> Self {
+        RawLog {
+            level: "info".into(),
+            format: "text".into(),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Stage two: validation.
+
+/// Collects the first problem with the file/key context filled in.
+struct Checker<'a> {
+    file: &'a str,
+    base: &'a Path,
+}
+
+impl Checker<'_> {
+    fn err(&self, key: &str, reason: impl Into<String>) -> ConfigError {
+        ConfigError {
+            file: self.file.to_string(),
+            key: key.to_string(),
+            reason: reason.into(),
+        }
+    }
+
+    fn path(&self, key: &str, value: &str) -> Result<PathBuf, ConfigError> {
+        if value.trim().is_empty() {
+            return Err(self.err(key, "must not be empty"));
+        }
+        let p = Path::new(value);
+        Ok(if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            self.base.join(p)
+        })
+    }
+
+    fn duration(&self, key: &str, value: &str, min: Duration, max: Duration) -> Result<Duration, ConfigError> {
+        let d = humantime::parse_duration(value.trim()).map_err(|_| {
+            self.err(
+                key,
+                format!("`{value}` is not a duration (examples: \"500ms\", \"10s\", \"2m\")"),
+            )
+        })?;
+        if d < min || d > max {
+            return Err(self.err(
+                key,
+                format!(
+                    "must be between {} and {}",
+                    humantime::format_duration(min),
+                    humantime::format_duration(max)
+                ),
+            ));
+        }
+        Ok(d)
+    }
+
+    fn range<T: PartialOrd + std::fmt::Display + Copy>(
+        &self,
+        key: &str,
+        value: T,
+        min: T,
+        max: T,
+    ) -> Result<T, ConfigError> {
+        if value < min || value > max {
+            return Err(self.err(key, format!("must be between {min} and {max}")));
+        }
+        Ok(value)
+    }
+
+    fn text(&self, key: &str, value: &str, max_chars: usize) -> Result<String, ConfigError> {
+        let n = value.chars().count();
+        if n == 0 || n > max_chars {
+            return Err(self.err(key, format!("must be 1 to {max_chars} characters")));
+        }
+        if value.chars().any(|c| c.is_control() || c == '"' || c == '\\') {
+            return Err(self.err(key, "must not contain control characters, quotes or backslashes"));
+        }
+        Ok(value.to_string())
+    }
+
+    fn one_of(&self, key: &str, value: &str, allowed: &[&str]) -> Result<String, ConfigError> {
+        if allowed.contains(&value) {
+            Ok(value.to_string())
+        } else {
+            Err(self.err(key, format!("must be one of {}", allowed.join(", "))))
+        }
+    }
+}
+
+impl Config {
+    /// Load and validate a config file, then apply command-line overrides.
+    ///
+    /// When `path` is `None`, [`DEFAULT_CONFIG_PATH`] is read if it exists, and the
+    /// embedded default is used (as if it lived there) if it does not.
+    pub fn load(path: Option<&Path>, overrides: &Overrides) -> Result<Config, ConfigError> {
+        let (label, text, base) = match path {
+            Some(p) => {
+                let text = std::fs::read_to_string(p).map_err(|e| ConfigError {
+                    file: p.display().to_string(),
+                    key: String::new(),
+                    reason: format!("cannot read the file: {}", io_reason(&e)),
+                })?;
+                (p.display().to_string(), text, folder_of(p))
+            }
+            None => {
+                let p = Path::new(DEFAULT_CONFIG_PATH);
+                match std::fs::read_to_string(p) {
+                    Ok(text) => (p.display().to_string(), text, folder_of(p)),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => (
+                        "<embedded default>".to_string(),
+                        EMBEDDED_DEFAULT.to_string(),
+                        folder_of(p),
+                    ),
+                    Err(e) => {
+                        return Err(ConfigError {
+                            file: p.display().to_string(),
+                            key: String::new(),
+                            reason: format!("cannot read the file: {}", io_reason(&e)),
+                        });
+                    }
+                }
+            }
+        };
+        let mut config = Self::from_toml(&text, &base, &label)?;
+        config.apply(overrides);
+        Ok(config)
+    }
+
+    /// Parse and validate TOML text. Relative paths resolve against `base`; `label`
+    /// names the source in error messages.
+    pub fn from_toml(text: &str, base: &Path, label: &str) -> Result<Config, ConfigError> {
+        let raw = parse_raw(text, label)?;
+        let c = Checker { file: label, base };
+        validate(raw, &c)
+    }
+
+    /// Apply command-line overrides (they win over the file).
+    pub fn apply(&mut self, o: &Overrides) {
+        if let Some(listen) = o.listen {
+            self.listen = listen;
+        }
+        if let Some(dir) = &o.state_dir {
+            self.state_dir = absolute(dir);
+        }
+        if let Some(dir) = &o.cert_dir {
+            self.tls.cert_dir = absolute(dir);
+            if !self.tls.operator_supplied {
+                self.tls.cert_file = self.tls.cert_dir.join(crate::tls::CERT_FILE);
+                self.tls.key_file = self.tls.cert_dir.join(crate::tls::KEY_FILE);
+            }
+        }
+    }
+}
+
+fn folder_of(p: &Path) -> PathBuf {
+    let parent = p.parent().unwrap_or_else(|| Path::new(""));
+    absolute(parent)
+}
+
+fn absolute(p: &Path) -> PathBuf {
+    if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        std::env::current_dir()
+            .map(|cwd| cwd.join(p))
+            .unwrap_or_else(|_| p.to_path_buf())
+    }
+}
+
+fn io_reason(e: &std::io::Error) -> String {
+    // The kind is enough for the operator; the path is already in the message.
+    e.kind().to_string()
+}
+
+fn parse_raw(text: &str, label: &str) -> Result<RawConfig, ConfigError> {
+    let de = toml::Deserializer::parse(text).map_err(|e| ConfigError {
+        file: label.to_string(),
+        key: String::new(),
+        reason: one_line(&e.to_string()),
+    })?;
+    serde_path_to_error::deserialize(de).map_err(|e| ConfigError {
+        file: label.to_string(),
+        key: e.path().to_string(),
+        reason: one_line(&e.inner().to_string()),
+    })
+}
+
+/// toml's messages span several lines with a source excerpt (`2 | key = …` and a
+/// `^^^` marker); keep the gist on one line.
+fn one_line(s: &str) -> String {
+    let is_excerpt = |l: &str| {
+        let rest = l.trim_start_matches(|c: char| c.is_ascii_digit()).trim_start();
+        rest.starts_with('|') || l.chars().all(|c| c == '^' || c == ' ')
+    };
+    let mut location = None;
+    let mut parts = Vec::new();
+    for l in s.lines().map(str::trim).filter(|l| !l.is_empty() && !is_excerpt(l)) {
+        match l.strip_prefix("TOML parse error at ") {
+            Some(at) => location = Some(at),
+            None => parts.push(l),
+        }
+    }
+    let mut out = parts.join(" ");
+    if let Some(at) = location {
+        out.push_str(&format!(" ({at})"));
+    }
+    out
+}
+
+fn validate(raw: RawConfig, c: &Checker<'_>) -> Result<Config, ConfigError> {
+    let listen: SocketAddr = raw.server.listen.trim().parse().map_err(|_| {
+        c.err(
+            "server.listen",
+            format!("`{}` is not an address like 0.0.0.0:8443", raw.server.listen),
+        )
+    })?;
+    let state_dir = c.path("server.state_dir", &raw.server.state_dir)?;
+
+    let tls = validate_tls(raw.tls, c)?;
+    let limits = validate_limits(&raw.limits, c)?;
+
+    let passwords = HashParams {
+        memory_kib: c.range("passwords.memory_kib", raw.passwords.memory_kib, 64, 1024 * 1024)?,
+        iterations: c.range("passwords.iterations", raw.passwords.iterations, 1, 100)?,
+        parallelism: c.range("passwords.parallelism", raw.passwords.parallelism, 1, 16)?,
+    };
+    if passwords.memory_kib < 8 * passwords.parallelism {
+        return Err(c.err("passwords.memory_kib", "must be at least 8 KiB per lane of parallelism"));
+    }
+
+    let policy = validate_policy(&raw.policy, raw.limits.requests_per_minute, c)?;
+    let device = validate_device(raw.device, c)?;
+    let events = EventsConfig {
+        heartbeat_interval: c.duration(
+            "events.heartbeat_interval",
+            &raw.events.heartbeat_interval,
+            Duration::from_millis(50),
+            Duration::from_secs(3600),
+        )?,
+        keepalive_interval: c.duration(
+            "events.keepalive_interval",
+            &raw.events.keepalive_interval,
+            Duration::from_millis(50),
+            Duration::from_secs(3600),
+        )?,
+    };
+    let enrollment_code_file = raw
+        .enrollment
+        .code_file
+        .as_deref()
+        .map(|p| c.path("enrollment.code_file", p))
+        .transpose()?;
+    let log = LogConfig {
+        level: {
+            let l = raw.log.level.trim();
+            if l.is_empty() || tracing_subscriber::EnvFilter::try_new(l).is_err() {
+                return Err(c.err(
+                    "log.level",
+                    "must be a level (error, warn, info, debug, trace) or a filter like roomgate=debug",
+                ));
+            }
+            l.to_string()
+        },
+        json: c.one_of("log.format", &raw.log.format, &["text", "json"])? == "json",
+    };
+
+    Ok(Config {
+        source: c.file.to_string(),
+        listen,
+        state_dir,
+        tls,
+        limits,
+        passwords,
+        policy,
+        device,
+        events,
+        enrollment_code_file,
+        log,
+    })
+}
+
+fn validate_tls(raw: RawTls, c: &Checker<'_>) -> Result<TlsConfig, ConfigError> {
+    let cert_dir = c.path("tls.cert_dir", &raw.cert_dir)?;
+    let (cert_file, key_file, operator_supplied) = match (&raw.cert_file, &raw.key_file) {
+        (Some(cf), Some(kf)) => (c.path("tls.cert_file", cf)?, c.path("tls.key_file", kf)?, true),
+        (None, None) => (
+            cert_dir.join(crate::tls::CERT_FILE),
+            cert_dir.join(crate::tls::KEY_FILE),
+            false,
+        ),
+        (Some(_), None) => {
+            return Err(c.err("tls.key_file", "must be set when tls.cert_file is set"));
+        }
+        (None, Some(_)) => {
+            return Err(c.err("tls.cert_file", "must be set when tls.key_file is set"));
+        }
+    };
+    let mut hostnames = Vec::new();
+    for (i, h) in raw.hostnames.iter().enumerate() {
+        let ok = !h.is_empty()
+            && h.len() <= 253
+            && h.split('.')
+                .all(|l| !l.is_empty() && l.len() <= 63 && l.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '-'));
+        if !ok {
+            return Err(c.err(&format!("tls.hostnames[{i}]"), format!("`{h}` is not a DNS name")));
+        }
+        hostnames.push(h.to_ascii_lowercase());
+    }
+    let mut ip_addresses = Vec::new();
+    for (i, a) in raw.ip_addresses.iter().enumerate() {
+        ip_addresses.push(
+            a.parse()
+                .map_err(|_| c.err(&format!("tls.ip_addresses[{i}]"), format!("`{a}` is not an IP address")))?,
+        );
+    }
+    Ok(TlsConfig {
+        cert_dir,
+        cert_file,
+        key_file,
+        operator_supplied,
+        hostnames,
+        ip_addresses,
+        validity_days: c.range("tls.validity_days", raw.validity_days, 1, 36500)?,
+    })
+}
+
+fn validate_limits(raw: &RawLimits, c: &Checker<'_>) -> Result<Limits, ConfigError> {
+    let ms = Duration::from_millis;
+    let hour = Duration::from_secs(3600);
+    Ok(Limits {
+        max_connections: c.range("limits.max_connections", raw.max_connections, 1, 65_536)?,
+        handshake_timeout: c.duration("limits.handshake_timeout", &raw.handshake_timeout, ms(100), hour)?,
+        head_timeout: c.duration("limits.head_timeout", &raw.head_timeout, ms(100), hour)?,
+        body_timeout: c.duration("limits.body_timeout", &raw.body_timeout, ms(100), hour)?,
+        idle_timeout: c.duration("limits.idle_timeout", &raw.idle_timeout, ms(100), 24 * hour)?,
+        drain_timeout: c.duration("limits.drain_timeout", &raw.drain_timeout, ms(0), hour)?,
+        max_body_bytes: c.range("limits.max_body_bytes", raw.max_body_bytes, 1024, 16 * 1024 * 1024)?,
+        // hyper's HTTP/1 read buffer cannot be smaller than 8 KiB.
+        max_header_bytes: c.range("limits.max_header_bytes", raw.max_header_bytes, 8192, 1024 * 1024)?,
+        max_headers: c.range("limits.max_headers", raw.max_headers, 8, 1024)?,
+        h2_max_concurrent_streams: c.range(
+            "limits.h2_max_concurrent_streams",
+            raw.h2_max_concurrent_streams,
+            1,
+            1024,
+        )?,
+        h2_max_header_list_bytes: c.range(
+            "limits.h2_max_header_list_bytes",
+            raw.h2_max_header_list_bytes,
+            1024,
+            1024 * 1024,
+        )?,
+        max_event_streams: c.range("limits.max_event_streams", raw.max_event_streams, 1, 65_536)?,
+        hash_concurrency: c.range("limits.hash_concurrency", raw.hash_concurrency, 1, 64)?,
+        hash_queue: c.range("limits.hash_queue", raw.hash_queue, 0, 10_000)?,
+    })
+}
+
+fn validate_policy(raw: &RawPolicy, requests_per_minute: u32, c: &Checker<'_>) -> Result<Policy, ConfigError> {
+    let session_lifetime_secs = match raw.session_lifetime.trim() {
+        "none" | "" => None,
+        s => Some(
+            c.duration(
+                "policy.session_lifetime",
+                s,
+                Duration::from_secs(1),
+                Duration::from_secs(100 * 365 * 86_400),
+            )?
+            .as_secs(),
+        ),
+    };
+    let policy = Policy {
+        session_lifetime_secs,
+        max_sessions_per_account: raw.max_sessions_per_account,
+        password_min_length: raw.password_min_length,
+        password_max_length: raw.password_max_length,
+        allow_empty_general_password: raw.allow_empty_general_password,
+        require_admin_password_change: raw.require_admin_password_change,
+        legacy_basic_credentials: raw.legacy_basic_credentials,
+        login_failures_per_hour: raw.login_failures_per_hour,
+        login_failures_before_delay: raw.login_failures_before_delay,
+        requests_per_minute,
+    };
+    if let Err(violations) = policy.validate() {
+        let v = &violations[0];
+        let key = match v.field {
+            "requestsPerMinute" => "limits.requests_per_minute".to_string(),
+            f => format!("policy.{}", snake_case(f)),
+        };
+        return Err(c.err(&key, v.reason.replace("passwordMinLength", "password_min_length")));
+    }
+    Ok(policy)
+}
+
+fn snake_case(camel: &str) -> String {
+    let mut out = String::with_capacity(camel.len() + 4);
+    for ch in camel.chars() {
+        if ch.is_ascii_uppercase() {
+            out.push('_');
+            out.push(ch.to_ascii_lowercase());
+        } else {
+            out.push(ch);
+        }
+    }
+    out.replace("_secs", "")
+}
+
+fn validate_device(raw: RawDevice, c: &Checker<'_>) -> Result<DeviceInfo, ConfigError> {
+    let ip_address = match raw.ip_address.trim() {
+        "auto" | "" => None,
+        s => Some(
+            s.parse::<IpAddr>()
+                .map_err(|_| c.err("device.ip_address", "must be an IP address or \"auto\""))?
+                .to_string(),
+        ),
+    };
+    let mut hardware_components = Vec::new();
+    for (i, hc) in raw.hardware_components.into_iter().enumerate() {
+        let k = |f: &str| format!("device.hardware_components[{i}].{f}");
+        hardware_components.push(HardwareComponent {
+            kind: c.text(&k("type"), &hc.kind, 64)?,
+            hardware_id: c.text(&k("hardware_id"), &hc.hardware_id, 64)?,
+            firmware_version: c.text(&k("firmware_version"), &hc.firmware_version, 64)?,
+        });
+    }
+    Ok(DeviceInfo {
+        name: c.text("device.name", &raw.name, 64)?,
+        model: c.one_of("device.model", &raw.model, &["hdl310", "hdl410"])?,
+        hardware_id: c.text("device.hardware_id", &raw.hardware_id, 64)?,
+        firmware_version: c.text("device.firmware_version", &raw.firmware_version, 64)?,
+        device_version: c.text("device.device_version", &raw.device_version, 64)?,
+        device_status: c.one_of(
+            "device.device_status",
+            &raw.device_status,
+            &["Ok", "CableUnplugged", "Disconnected"],
+        )?,
+        enrollment_status: c.one_of(
+            "device.enrollment_status",
+            &raw.enrollment_status,
+            &["enrolled", "unEnrolled"],
+        )?,
+        ip_address,
+        mac_address: {
+            let m = raw.mac_address.trim();
+            let ok = m.len() == 17
+                && m.split(':').count() == 6
+                && m.split(':')
+                    .all(|p| p.len() == 2 && p.chars().all(|ch| ch.is_ascii_hexdigit()));
+            if !ok {
+                return Err(c.err("device.mac_address", "must look like 00:1a:2b:3c:4d:5e"));
+            }
+            m.to_ascii_lowercase()
+        },
+        hardware_components,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(text: &str) -> Result<Config, ConfigError> {
+        Config::from_toml(text, Path::new("/etc/roomgate"), "test.toml")
+    }
+
+    #[test]
+    fn embedded_default_is_valid_and_documents_the_built_in_defaults() {
+        let from_file = load(EMBEDDED_DEFAULT).expect("embedded default must be valid");
+        let built_in = load("").expect("empty config must be valid");
+        // Everything but the two folders (which the file points at the repository's
+        // top level) must be what an empty file gives: the comments tell the truth.
+        assert_eq!(from_file.listen, built_in.listen);
+        assert_eq!(from_file.limits, built_in.limits);
+        assert_eq!(from_file.passwords, built_in.passwords);
+        assert_eq!(from_file.policy, built_in.policy);
+        assert_eq!(from_file.device, built_in.device);
+        assert_eq!(from_file.events, built_in.events);
+        assert_eq!(from_file.log, built_in.log);
+        assert_eq!(from_file.listen.to_string(), "0.0.0.0:8443");
+        assert_eq!(from_file.state_dir, Path::new("/etc/roomgate/../var"));
+        assert_eq!(from_file.tls.cert_dir, Path::new("/etc/roomgate/../certs"));
+    }
+
+    #[test]
+    fn unknown_key_names_the_key() {
+        let e = load("[limits]\nmax_conections = 5\n").unwrap_err();
+        assert_eq!(e.file, "test.toml");
+        assert!(e.key.starts_with("limits"), "{e}");
+        assert!(e.reason.contains("max_conections"), "{e}");
+    }
+
+    #[test]
+    fn syntax_errors_name_the_file_and_position() {
+        let e = load("[limits\n").unwrap_err();
+        assert_eq!(e.key, "");
+        assert!(e.to_string().starts_with("test.toml: "), "{e}");
+        assert!(e.to_string().contains("(line 1, column"), "{e}");
+    }
+
+    #[test]
+    fn wrong_type_names_the_key() {
+        let e = load("[limits]\nmax_connections = \"many\"\n").unwrap_err();
+        assert_eq!(e.key, "limits.max_connections", "{e}");
+    }
+
+    #[test]
+    fn bad_values_name_their_keys() {
+        let cases = [
+            ("[server]\nlisten = \"nowhere\"", "server.listen"),
+            ("[limits]\nidle_timeout = \"soon\"", "limits.idle_timeout"),
+            ("[limits]\nhead_timeout = \"1ms\"", "limits.head_timeout"),
+            ("[limits]\nmax_connections = 0", "limits.max_connections"),
+            ("[limits]\nrequests_per_minute = 2000000", "limits.requests_per_minute"),
+            ("[passwords]\nmemory_kib = 1", "passwords.memory_kib"),
+            ("[device]\nmodel = \"hdl999\"", "device.model"),
+            ("[device]\nname = \"a\\\"b\"", "device.name"),
+            ("[device]\nmac_address = \"zz\"", "device.mac_address"),
+            ("[tls]\ncert_file = \"/x.pem\"", "tls.key_file"),
+            ("[tls]\nip_addresses = [\"300.1.1.1\"]", "tls.ip_addresses[0]"),
+            (
+                "[policy]\nlogin_failures_per_hour = 500",
+                "policy.login_failures_per_hour",
+            ),
+            ("[policy]\nsession_lifetime = \"forever\"", "policy.session_lifetime"),
+            ("[log]\nformat = \"xml\"", "log.format"),
+        ];
+        for (text, key) in cases {
+            let e = load(text).unwrap_err();
+            assert_eq!(e.key, key, "for {text:?}: {e}");
+            assert!(e.to_string().starts_with("test.toml: "), "{e}");
+        }
+    }
+
+    #[test]
+    fn relative_paths_resolve_against_the_config_folder() {
+        let c = load("[server]\nstate_dir = \"state\"\n[tls]\ncert_dir = \"/abs/certs\"").unwrap();
+        assert_eq!(c.state_dir, Path::new("/etc/roomgate/state"));
+        assert_eq!(c.tls.cert_file, Path::new("/abs/certs/cert.pem"));
+        assert!(!c.tls.operator_supplied);
+    }
+
+    #[test]
+    fn overrides_win() {
+        let mut c = load("").unwrap();
+        c.apply(&Overrides {
+            listen: Some("127.0.0.1:0".parse().unwrap()),
+            state_dir: Some("/tmp/s".into()),
+            cert_dir: Some("/tmp/c".into()),
+        });
+        assert_eq!(c.listen.to_string(), "127.0.0.1:0");
+        assert_eq!(c.state_dir, Path::new("/tmp/s"));
+        assert_eq!(c.tls.key_file, Path::new("/tmp/c/key.pem"));
+    }
+
+    #[test]
+    fn session_lifetime_parses() {
+        let c = load("[policy]\nsession_lifetime = \"30days\"").unwrap();
+        assert_eq!(c.policy.session_lifetime_secs, Some(30 * 86_400));
+    }
+}

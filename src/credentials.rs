@@ -1,0 +1,603 @@
+//! Sessions and API keys: mint, parse, verify, and remember when they were used.
+//!
+//! A credential is `base64url(id ‖ secret)` with a random 16-byte id and a random
+//! 32-byte secret (API keys carry the `rgk_` prefix). It is never derived from a
+//! password. The state stores only `HMAC-SHA256(signing key, id ‖ secret)`, so the
+//! state file holds no usable credential, and a new signing key (factory reset)
+//! invalidates every credential at once.
+//!
+//! Verification is in memory: decode, look the id up in the [`CredentialIndex`]
+//! built from the current state, compare the HMAC in constant time, check the account
+//! is enabled and the session has not expired. No disk, no password hash.
+//! Last-use times are kept in atomics and written with the next state write.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::hash::{Hash, Hasher as _};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use ring::hmac;
+use subtle::ConstantTimeEq;
+use zeroize::Zeroizing;
+
+use crate::accounts::Role;
+use crate::state::{State, UnixTime};
+
+/// Prefix of API keys.
+pub const KEY_PREFIX: &str = "rgk_";
+const ID_LEN: usize = 16;
+const SECRET_LEN: usize = 32;
+/// base64url (no padding) length of id ‖ secret.
+const TOKEN_B64_LEN: usize = 64;
+
+/// Session or API key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CredentialKind {
+    /// Made by a login.
+    Session,
+    /// Made by an admin for one integration.
+    ApiKey,
+}
+
+impl CredentialKind {
+    /// Name used in API responses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CredentialKind::Session => "session",
+            CredentialKind::ApiKey => "apiKey",
+        }
+    }
+}
+
+/// The OS random source failed.
+#[derive(Debug, Clone, Copy, thiserror::Error)]
+#[error("the operating system's random source failed")]
+pub struct RandomError;
+
+/// A new 32-byte signing key, base64.
+pub fn new_signing_key() -> Result<String, RandomError> {
+    let mut key = Zeroizing::new([0u8; 32]);
+    getrandom::fill(key.as_mut()).map_err(|_| RandomError)?;
+    Ok(STANDARD.encode(key.as_ref()))
+}
+
+/// Decode a signing key from the state.
+pub fn decode_signing_key(encoded: &str) -> Option<Zeroizing<[u8; 32]>> {
+    let mut key = Zeroizing::new([0u8; 32]);
+    let mut buf = Zeroizing::new([0u8; 48]);
+    let n = STANDARD.decode_slice(encoded, buf.as_mut()).ok()?;
+    if n != 32 {
+        return None;
+    }
+    key.copy_from_slice(&buf[..32]);
+    Some(key)
+}
+
+/// A freshly minted credential. `token` is shown to its owner once and never stored.
+pub struct Minted {
+    /// The credential the client presents.
+    pub token: Zeroizing<String>,
+    /// Its public id (base64url of the 16-byte id).
+    pub id: String,
+    /// Hex HMAC verifier, for the state.
+    pub verifier: String,
+}
+
+impl fmt::Debug for Minted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Minted").field("id", &self.id).finish_non_exhaustive()
+    }
+}
+
+/// Makes verifiers with one signing key.
+#[derive(Clone)]
+pub struct Signer {
+    key: hmac::Key,
+}
+
+impl fmt::Debug for Signer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Signer(<redacted>)")
+    }
+}
+
+impl Signer {
+    /// A signer for the state's signing key.
+    pub fn for_state(state: &State) -> Option<Signer> {
+        let key = decode_signing_key(&state.signing_key)?;
+        Some(Signer {
+            key: hmac::Key::new(hmac::HMAC_SHA256, key.as_ref()),
+        })
+    }
+
+    fn verifier(&self, id: &[u8; ID_LEN], secret: &[u8; SECRET_LEN]) -> [u8; 32] {
+        let mut ctx = hmac::Context::with_key(&self.key);
+        ctx.update(id);
+        ctx.update(secret);
+        let tag = ctx.sign();
+        let mut out = [0u8; 32];
+        out.copy_from_slice(tag.as_ref());
+        out
+    }
+
+    /// Mint a new credential.
+    pub fn mint(&self, kind: CredentialKind) -> Result<Minted, RandomError> {
+        let mut raw = Zeroizing::new([0u8; ID_LEN + SECRET_LEN]);
+        getrandom::fill(raw.as_mut()).map_err(|_| RandomError)?;
+        let mut id = [0u8; ID_LEN];
+        id.copy_from_slice(&raw[..ID_LEN]);
+        let mut secret = Zeroizing::new([0u8; SECRET_LEN]);
+        secret.copy_from_slice(&raw[ID_LEN..]);
+        let body = Zeroizing::new(URL_SAFE_NO_PAD.encode(raw.as_ref()));
+        let token = Zeroizing::new(match kind {
+            CredentialKind::Session => body.to_string(),
+            CredentialKind::ApiKey => format!("{KEY_PREFIX}{}", body.as_str()),
+        });
+        Ok(Minted {
+            token,
+            id: URL_SAFE_NO_PAD.encode(id),
+            verifier: to_hex(&self.verifier(&id, &secret)),
+        })
+    }
+}
+
+/// A syntactically valid credential.
+struct Parsed {
+    kind: CredentialKind,
+    id: [u8; ID_LEN],
+    secret: Zeroizing<[u8; SECRET_LEN]>,
+}
+
+fn parse(token: &str) -> Option<Parsed> {
+    let (kind, body) = match token.strip_prefix(KEY_PREFIX) {
+        Some(rest) => (CredentialKind::ApiKey, rest),
+        None => (CredentialKind::Session, token),
+    };
+    if body.len() != TOKEN_B64_LEN {
+        return None;
+    }
+    let mut raw = Zeroizing::new([0u8; ID_LEN + SECRET_LEN]);
+    let n = URL_SAFE_NO_PAD.decode_slice(body, raw.as_mut()).ok()?;
+    if n != ID_LEN + SECRET_LEN {
+        return None;
+    }
+    let mut id = [0u8; ID_LEN];
+    id.copy_from_slice(&raw[..ID_LEN]);
+    let mut secret = Zeroizing::new([0u8; SECRET_LEN]);
+    secret.copy_from_slice(&raw[ID_LEN..]);
+    Some(Parsed { kind, id, secret })
+}
+
+/// Decode a public credential id (as listed by the admin API).
+pub fn decode_id(id: &str) -> Option<[u8; ID_LEN]> {
+    let mut out = [0u8; ID_LEN + 2];
+    let n = URL_SAFE_NO_PAD.decode_slice(id, &mut out).ok()?;
+    (n == ID_LEN).then(|| {
+        let mut id = [0u8; ID_LEN];
+        id.copy_from_slice(&out[..ID_LEN]);
+        id
+    })
+}
+
+fn to_hex(bytes: &[u8]) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(char::from(HEX[usize::from(b >> 4)]));
+        s.push(char::from(HEX[usize::from(b & 15)]));
+    }
+    s
+}
+
+fn from_hex32(s: &str) -> Option<[u8; 32]> {
+    let bytes = s.as_bytes();
+    if bytes.len() != 64 {
+        return None;
+    }
+    let nibble = |c: u8| match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        _ => None,
+    };
+    let mut out = [0u8; 32];
+    for (i, pair) in bytes.chunks_exact(2).enumerate() {
+        out[i] = (nibble(pair[0])? << 4) | nibble(pair[1])?;
+    }
+    Some(out)
+}
+
+/// One credential in the index.
+#[derive(Debug)]
+pub struct Entry {
+    kind: CredentialKind,
+    id: Arc<str>,
+    account: Role,
+    verifier: [u8; 32],
+    created_at: UnixTime,
+    via_enrollment_code: bool,
+    last_used: AtomicU64,
+    last_client_hash: AtomicU64,
+    last_client: Mutex<Option<String>>,
+}
+
+/// Who a verified credential speaks for.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    /// The account (role) it acts as.
+    pub account: Role,
+    /// Session or API key.
+    pub kind: CredentialKind,
+    /// Public credential id.
+    pub id: Arc<str>,
+    /// Creation time.
+    pub created_at: UnixTime,
+    /// When it expires (sessions under a lifetime policy).
+    pub expires_at: Option<UnixTime>,
+    /// An admin session obtained with the enrollment code.
+    pub via_enrollment_code: bool,
+}
+
+/// Why a credential was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// Unknown, malformed, revoked, or its account is disabled.
+    Invalid,
+    /// The session lifetime has passed.
+    Expired,
+}
+
+/// The credentials of one state, keyed by id, for verification in memory.
+#[derive(Debug)]
+pub struct CredentialIndex {
+    signer: Option<Signer>,
+    entries: HashMap<[u8; ID_LEN], Arc<Entry>>,
+    dirty: AtomicBool,
+}
+
+fn client_hash(client_id: &str) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    client_id.hash(&mut h);
+    h.finish() | 1 // never 0, which means "not recorded"
+}
+
+impl CredentialIndex {
+    /// An index with no credentials.
+    pub fn empty() -> Self {
+        CredentialIndex {
+            signer: None,
+            entries: HashMap::new(),
+            dirty: AtomicBool::new(false),
+        }
+    }
+
+    /// Build the index of `state`, carrying over in-memory last-use data from
+    /// `previous` for credentials that still exist.
+    pub fn build(state: &State, previous: &CredentialIndex) -> Self {
+        let signer = Signer::for_state(state);
+        let mut entries = HashMap::with_capacity(state.sessions.len() + state.api_keys.len());
+        let sessions = state.sessions.iter().map(|(id, s)| {
+            (
+                id,
+                CredentialKind::Session,
+                s.account,
+                &s.verifier,
+                s.created_at,
+                s.via_enrollment_code,
+                s.last_used_at,
+                None,
+            )
+        });
+        let keys = state.api_keys.iter().map(|(id, k)| {
+            (
+                id,
+                CredentialKind::ApiKey,
+                k.account,
+                &k.verifier,
+                k.created_at,
+                false,
+                k.last_used_at,
+                k.last_client_id.as_ref(),
+            )
+        });
+        for (id_str, kind, account, verifier, created_at, via_code, last_used, last_client) in sessions.chain(keys) {
+            let (Some(id), Some(verifier)) = (decode_id(id_str), from_hex32(verifier)) else {
+                tracing::warn!(credential = %id_str, "skipping a malformed credential record");
+                continue;
+            };
+            let carried = previous.entries.get(&id).filter(|e| e.verifier == verifier);
+            let last_used = carried
+                .map_or(0, |e| e.last_used.load(Ordering::Relaxed))
+                .max(last_used.unwrap_or(0));
+            let last_client = carried
+                .and_then(|e| e.last_client.lock().ok().and_then(|c| c.clone()))
+                .or_else(|| last_client.cloned());
+            let entry = Entry {
+                kind,
+                id: Arc::from(id_str.as_str()),
+                account,
+                verifier,
+                created_at,
+                via_enrollment_code: via_code,
+                last_used: AtomicU64::new(last_used),
+                last_client_hash: AtomicU64::new(last_client.as_deref().map_or(0, client_hash)),
+                last_client: Mutex::new(last_client),
+            };
+            entries.insert(id, Arc::new(entry));
+        }
+        CredentialIndex {
+            signer,
+            entries,
+            dirty: AtomicBool::new(previous.dirty.load(Ordering::Relaxed)),
+        }
+    }
+
+    /// Verify a presented credential against `state` at time `now`.
+    pub fn verify(&self, token: &str, state: &State, client_id: &str, now: UnixTime) -> Result<Principal, Refusal> {
+        let signer = self.signer.as_ref().ok_or(Refusal::Invalid)?;
+        let parsed = parse(token).ok_or(Refusal::Invalid)?;
+        let entry = self.entries.get(&parsed.id).ok_or(Refusal::Invalid)?;
+        let expected = signer.verifier(&parsed.id, &parsed.secret);
+        let matches: bool = expected.ct_eq(&entry.verifier).into();
+        if !matches || entry.kind != parsed.kind {
+            return Err(Refusal::Invalid);
+        }
+        if !state.account(entry.account).is_some_and(|a| a.enabled) {
+            return Err(Refusal::Invalid);
+        }
+        let expires_at = match (entry.kind, state.policy.session_lifetime_secs) {
+            (CredentialKind::Session, Some(lifetime)) => Some(entry.created_at.saturating_add(lifetime)),
+            _ => None,
+        };
+        if expires_at.is_some_and(|t| now >= t) {
+            return Err(Refusal::Expired);
+        }
+        self.note_use(entry, client_id, now);
+        Ok(Principal {
+            account: entry.account,
+            kind: entry.kind,
+            id: Arc::clone(&entry.id),
+            created_at: entry.created_at,
+            expires_at,
+            via_enrollment_code: entry.via_enrollment_code,
+        })
+    }
+
+    fn note_use(&self, entry: &Entry, client_id: &str, now: UnixTime) {
+        if entry.last_used.fetch_max(now, Ordering::Relaxed) < now {
+            self.dirty.store(true, Ordering::Relaxed);
+        }
+        if entry.kind == CredentialKind::ApiKey {
+            let h = client_hash(client_id);
+            if entry.last_client_hash.swap(h, Ordering::Relaxed) != h {
+                if let Ok(mut last) = entry.last_client.lock() {
+                    *last = Some(client_id.to_string());
+                }
+                self.dirty.store(true, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// Whether the credential with this public id is (still) in the index.
+    pub fn contains(&self, id: &str) -> bool {
+        decode_id(id).is_some_and(|id| self.entries.contains_key(&id))
+    }
+
+    /// Whether last-use data changed since the last [`Self::flush_usage`].
+    pub fn is_dirty(&self) -> bool {
+        self.dirty.load(Ordering::Relaxed)
+    }
+
+    /// Copy in-memory last-use data into `state` (before a write).
+    pub fn flush_usage(&self, state: &mut State) {
+        self.dirty.store(false, Ordering::Relaxed);
+        for entry in self.entries.values() {
+            let used = entry.last_used.load(Ordering::Relaxed);
+            let used = (used > 0).then_some(used);
+            match entry.kind {
+                CredentialKind::Session => {
+                    if let Some(rec) = state.sessions.get_mut(&*entry.id)
+                        && rec.last_used_at < used
+                    {
+                        rec.last_used_at = used;
+                    }
+                }
+                CredentialKind::ApiKey => {
+                    if let Some(rec) = state.api_keys.get_mut(&*entry.id) {
+                        if rec.last_used_at < used {
+                            rec.last_used_at = used;
+                        }
+                        if let Ok(last) = entry.last_client.lock()
+                            && last.is_some()
+                            && rec.last_client_id != *last
+                        {
+                            rec.last_client_id.clone_from(&last);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::{AccountRecord, ApiKeyRecord, STATE_VERSION, SessionRecord};
+
+    fn state() -> State {
+        let accounts = Role::ALL
+            .into_iter()
+            .map(|r| {
+                (
+                    r,
+                    AccountRecord {
+                        enabled: true,
+                        password_hash: None,
+                        password_is_enrollment_code: false,
+                        changed_at: 0,
+                    },
+                )
+            })
+            .collect();
+        State {
+            version: STATE_VERSION,
+            generation: 1,
+            enrollment_code: "ABC-DEF-GHJ".into(),
+            signing_key: new_signing_key().unwrap(),
+            accounts,
+            sessions: Default::default(),
+            api_keys: Default::default(),
+            policy: Default::default(),
+            audio: Default::default(),
+        }
+    }
+
+    fn add_session(s: &mut State, account: Role) -> Minted {
+        let m = Signer::for_state(s).unwrap().mint(CredentialKind::Session).unwrap();
+        s.sessions.insert(
+            m.id.clone(),
+            SessionRecord {
+                account,
+                verifier: m.verifier.clone(),
+                created_at: 1000,
+                last_used_at: None,
+                client_id: "c".into(),
+                client_version: "1".into(),
+                remote_addr: "127.0.0.1".into(),
+                via_enrollment_code: false,
+            },
+        );
+        m
+    }
+
+    #[test]
+    fn minted_tokens_have_the_documented_shape() {
+        let s = state();
+        let signer = Signer::for_state(&s).unwrap();
+        let session = signer.mint(CredentialKind::Session).unwrap();
+        assert_eq!(session.token.len(), 64);
+        assert!(
+            session
+                .token
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        );
+        let key = signer.mint(CredentialKind::ApiKey).unwrap();
+        assert!(key.token.starts_with("rgk_"));
+        assert_eq!(key.id.len(), 22);
+        assert!(!key.token.contains(&key.verifier));
+    }
+
+    #[test]
+    fn verify_accepts_the_minted_token_and_nothing_else() {
+        let mut s = state();
+        let m = add_session(&mut s, Role::General);
+        let index = CredentialIndex::build(&s, &CredentialIndex::empty());
+        let p = index.verify(&m.token, &s, "c", 2000).unwrap();
+        assert_eq!(p.account, Role::General);
+        assert_eq!(&*p.id, m.id.as_str());
+
+        // Flip one character of the secret part.
+        let mut bad = m.token.to_string();
+        let last = bad.pop().unwrap();
+        bad.push(if last == 'A' { 'B' } else { 'A' });
+        assert_eq!(index.verify(&bad, &s, "c", 2000).unwrap_err(), Refusal::Invalid);
+        for garbage in [
+            "",
+            "x",
+            &"A".repeat(64),
+            &format!("rgk_{}", &m.token[..]),
+            &m.token[1..],
+        ] {
+            assert_eq!(
+                index.verify(garbage, &s, "c", 2000).unwrap_err(),
+                Refusal::Invalid,
+                "{garbage}"
+            );
+        }
+    }
+
+    #[test]
+    fn disabled_account_revoked_session_and_new_key_refuse() {
+        let mut s = state();
+        let m = add_session(&mut s, Role::Integrator);
+        let index = CredentialIndex::build(&s, &CredentialIndex::empty());
+        s.accounts.get_mut(&Role::Integrator).unwrap().enabled = false;
+        assert_eq!(index.verify(&m.token, &s, "c", 2000).unwrap_err(), Refusal::Invalid);
+
+        let mut s2 = s.clone();
+        s2.accounts.get_mut(&Role::Integrator).unwrap().enabled = true;
+        s2.sessions.clear();
+        let index2 = CredentialIndex::build(&s2, &index);
+        assert_eq!(index2.verify(&m.token, &s2, "c", 2000).unwrap_err(), Refusal::Invalid);
+
+        let mut s3 = s2.clone();
+        let m3 = add_session(&mut s3, Role::Integrator);
+        s3.signing_key = new_signing_key().unwrap();
+        let index3 = CredentialIndex::build(&s3, &index2);
+        assert_eq!(index3.verify(&m3.token, &s3, "c", 2000).unwrap_err(), Refusal::Invalid);
+    }
+
+    #[test]
+    fn lifetime_policy_expires_sessions_not_keys() {
+        let mut s = state();
+        let m = add_session(&mut s, Role::General);
+        let k = Signer::for_state(&s).unwrap().mint(CredentialKind::ApiKey).unwrap();
+        s.api_keys.insert(
+            k.id.clone(),
+            ApiKeyRecord {
+                name: "crestron".into(),
+                account: Role::General,
+                verifier: k.verifier.clone(),
+                created_at: 1000,
+                last_used_at: None,
+                last_client_id: None,
+            },
+        );
+        s.policy.session_lifetime_secs = Some(60);
+        let index = CredentialIndex::build(&s, &CredentialIndex::empty());
+        assert_eq!(index.verify(&m.token, &s, "c", 1059).unwrap().expires_at, Some(1060));
+        assert_eq!(index.verify(&m.token, &s, "c", 1060).unwrap_err(), Refusal::Expired);
+        assert_eq!(index.verify(&k.token, &s, "c", 999_999).unwrap().expires_at, None);
+    }
+
+    #[test]
+    fn usage_is_flushed_into_the_state_and_survives_rebuilds() {
+        let mut s = state();
+        let m = add_session(&mut s, Role::General);
+        let k = Signer::for_state(&s).unwrap().mint(CredentialKind::ApiKey).unwrap();
+        s.api_keys.insert(
+            k.id.clone(),
+            ApiKeyRecord {
+                name: "q-sys".into(),
+                account: Role::Admin,
+                verifier: k.verifier.clone(),
+                created_at: 1000,
+                last_used_at: None,
+                last_client_id: None,
+            },
+        );
+        let index = CredentialIndex::build(&s, &CredentialIndex::empty());
+        assert!(!index.is_dirty());
+        index.verify(&m.token, &s, "c", 5000).unwrap();
+        index.verify(&k.token, &s, "Q-SYS Core", 6000).unwrap();
+        assert!(index.is_dirty());
+        let rebuilt = CredentialIndex::build(&s, &index);
+        rebuilt.flush_usage(&mut s);
+        assert!(!rebuilt.is_dirty());
+        assert_eq!(s.sessions[&m.id].last_used_at, Some(5000));
+        assert_eq!(s.api_keys[&k.id].last_used_at, Some(6000));
+        assert_eq!(s.api_keys[&k.id].last_client_id.as_deref(), Some("Q-SYS Core"));
+    }
+
+    #[test]
+    fn signing_keys_round_trip() {
+        let k = new_signing_key().unwrap();
+        assert!(decode_signing_key(&k).is_some());
+        assert!(decode_signing_key("c2hvcnQ=").is_none());
+        assert!(decode_signing_key("!!").is_none());
+    }
+}

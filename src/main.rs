@@ -1,0 +1,65 @@
+//! The `roomgate` binary: parse the command line, set up logging, call the library,
+//! turn the outcome into an exit code (0 ok, 1 failed, 2 usage).
+
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use clap::Parser as _;
+use roomgate::cli::{Cli, Command};
+use roomgate::{Config, Server};
+use tracing_subscriber::EnvFilter;
+
+fn main() -> ExitCode {
+    // Usage errors exit with 2 inside `parse`.
+    let cli = Cli::parse();
+    match run(&cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("roomgate: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn run(cli: &Cli) -> anyhow::Result<()> {
+    let config = cli.load_config()?;
+    init_logging(&config, cli.global.log_level.as_deref())?;
+    match &cli.command {
+        Command::Serve { .. } => serve(config),
+        other => {
+            let stdout = std::io::stdout();
+            roomgate::cli::run_local(other, &config, &mut stdout.lock())?;
+            Ok(())
+        }
+    }
+}
+
+fn serve(config: Config) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("roomgate")
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async {
+        let server = Server::bind(config).await.context("cannot start the service")?;
+        roomgate::server::run_until_signal(server).await;
+        anyhow::Ok(())
+    })
+}
+
+fn init_logging(config: &Config, cli_level: Option<&str>) -> anyhow::Result<()> {
+    let filter = match std::env::var("RUST_LOG") {
+        Ok(f) if !f.trim().is_empty() => EnvFilter::try_new(f).context("RUST_LOG is not a valid filter")?,
+        _ => EnvFilter::try_new(cli_level.unwrap_or(&config.log.level))
+            .context("--log-level is not a valid level or filter")?,
+    };
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if config.log.json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+    Ok(())
+}

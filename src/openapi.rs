@@ -1,0 +1,194 @@
+//! Builds the capabilities document (`GET /api/v1`, OpenAPI 3.1) from the route table.
+//!
+//! Every operation carries `x-nureva.minimumRoleRequired` taken from the same
+//! [`crate::routes::Route::min_role`] the pipeline enforces, the two client headers
+//! as required parameters, its security requirement, request schema and the error
+//! responses the pipeline can produce for it.
+
+use serde_json::{Map, Value, json};
+
+use crate::accounts::min_role_name;
+use crate::routes::{ROUTES, Route, Success};
+
+/// The capabilities document.
+pub fn document(device_name: &str) -> Value {
+    let mut paths = Map::new();
+    for route in ROUTES {
+        let entry = paths
+            .entry(route.path.to_string())
+            .or_insert_with(|| Value::Object(Map::new()));
+        if let Some(ops) = entry.as_object_mut() {
+            ops.insert(route.method.as_str().to_ascii_lowercase(), operation(route));
+        }
+    }
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "roomgate device API",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": format!(
+                "Local API of {device_name}. Every request carries Nureva-Client-Id and \
+                 Nureva-Client-Version. Operations above role `none` need \
+                 `Authorization: Nureva <authParameters>` (or `Bearer`), obtained from \
+                 POST /api/v1/auth/login or an API key. Roles include the ones below \
+                 them: monitor < general < integrator < admin."
+            ),
+        },
+        "servers": [{"url": "/"}],
+        "tags": [
+            {"name": "meta"}, {"name": "auth"}, {"name": "streams"}, {"name": "audio"}
+        ],
+        "paths": paths,
+        "components": components(),
+    })
+}
+
+fn operation(route: &Route) -> Value {
+    let mut op = Map::new();
+    op.insert("operationId".into(), route.operation_id.into());
+    op.insert("summary".into(), route.summary.into());
+    op.insert("tags".into(), json!([route.tag]));
+    op.insert(
+        "x-nureva".into(),
+        json!({"minimumRoleRequired": min_role_name(route.min_role)}),
+    );
+    op.insert(
+        "parameters".into(),
+        json!([
+            {"$ref": "#/components/parameters/ClientId"},
+            {"$ref": "#/components/parameters/ClientVersion"}
+        ]),
+    );
+    op.insert(
+        "security".into(),
+        if route.min_role.is_some() {
+            json!([{"nureva": []}, {"bearer": []}])
+        } else {
+            json!([])
+        },
+    );
+    if let Some(schema) = route.body {
+        op.insert(
+            "requestBody".into(),
+            json!({"required": true, "content": {"application/json": {"schema": schema()}}}),
+        );
+    }
+    op.insert("responses".into(), Value::Object(responses(route)));
+    Value::Object(op)
+}
+
+fn responses(route: &Route) -> Map<String, Value> {
+    let mut r = Map::new();
+    match route.success {
+        Success::Json(status, schema) => {
+            r.insert(
+                status.to_string(),
+                json!({"description": "Success", "content": {"application/json": {"schema": schema()}}}),
+            );
+        }
+        Success::EventStream => {
+            r.insert(
+                "200".into(),
+                json!({"description": "An event stream", "content": {"text/event-stream": {"schema": {"type": "string"}}}}),
+            );
+        }
+        Success::NoContent => {
+            r.insert("204".into(), json!({"description": "Done"}));
+        }
+    }
+    let err = |r: &mut Map<String, Value>, status: &str| {
+        r.insert(
+            status.into(),
+            json!({"$ref": format!("#/components/responses/E{status}")}),
+        );
+    };
+    err(&mut r, "400");
+    if route.min_role.is_some() || route.op == crate::routes::Op::Login {
+        err(&mut r, "401");
+    }
+    if route.min_role.is_some_and(|role| role > crate::accounts::Role::Monitor) {
+        err(&mut r, "403");
+    }
+    if route.body.is_some() {
+        err(&mut r, "413");
+        err(&mut r, "415");
+    }
+    err(&mut r, "429");
+    if matches!(route.success, Success::EventStream) || route.op == crate::routes::Op::Login {
+        err(&mut r, "503");
+    }
+    r
+}
+
+fn components() -> Value {
+    let header_param = |name: &str, what: &str| {
+        json!({
+            "name": name,
+            "in": "header",
+            "required": true,
+            "description": format!("{what}; 1 to 500 characters, no control characters."),
+            "schema": {"type": "string", "minLength": 1, "maxLength": 500},
+        })
+    };
+    let error_response = |what: &str| json!({"description": what, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}});
+    json!({
+        "securitySchemes": {
+            "nureva": {
+                "type": "apiKey",
+                "in": "header",
+                "name": "Authorization",
+                "description": "`Nureva <authParameters>` from POST /api/v1/auth/login, or `Nureva rgk_…` with an API key.",
+            },
+            "bearer": {"type": "http", "scheme": "bearer", "description": "The same credential under the Bearer scheme."},
+        },
+        "parameters": {
+            "ClientId": header_param("Nureva-Client-Id", "Name of the integration"),
+            "ClientVersion": header_param("Nureva-Client-Version", "Version of the integration"),
+        },
+        "schemas": {
+            "Error": {
+                "type": "object",
+                "required": ["errors"],
+                "properties": {"errors": {"type": "array", "minItems": 1, "items": {
+                    "type": "object",
+                    "required": ["code", "message"],
+                    "properties": {
+                        "code": {"type": "string", "pattern": "^[a-z][a-z0-9_]*$"},
+                        "message": {"type": "string"},
+                    },
+                }}},
+            },
+        },
+        "responses": {
+            "E400": error_response("Bad request: client headers, account name or body schema"),
+            "E401": error_response("No, invalid, expired or revoked credential, or failed login (with WWW-Authenticate)"),
+            "E403": error_response("The credential's role is too low"),
+            "E413": error_response("Request body too large"),
+            "E415": error_response("Request body not sent as application/json"),
+            "E429": error_response("Too many requests (with Retry-After)"),
+            "E503": error_response("Busy (with Retry-After)"),
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_route_appears_with_its_role() {
+        let doc = document("Test Room");
+        assert_eq!(doc["openapi"], "3.1.0");
+        for route in ROUTES {
+            let op = &doc["paths"][route.path][route.method.as_str().to_ascii_lowercase()];
+            assert_eq!(op["operationId"], route.operation_id);
+            assert_eq!(
+                op["x-nureva"]["minimumRoleRequired"],
+                min_role_name(route.min_role),
+                "{} {}",
+                route.method,
+                route.path
+            );
+        }
+    }
+}

@@ -1,0 +1,150 @@
+//! The security policy: session lifetime and cap, password rules, login throttle and
+//! request rate, admin password-change requirement, legacy credential acceptance.
+//!
+//! The config's `[policy]` section gives the factory defaults; the live policy is part
+//! of the persisted state, so an admin's changes survive restarts and a factory reset
+//! brings the config's values back. One validator serves both paths.
+
+use serde::{Deserialize, Serialize};
+
+/// Upper bound for `max_sessions_per_account`: keeps the state document small.
+pub const MAX_SESSIONS_CAP: u32 = 1000;
+/// Upper bound for `password_max_length`.
+pub const PASSWORD_LENGTH_CAP: u32 = 1024;
+/// OWASP ASVS 2.2.1: at most 100 failed attempts per account per hour.
+pub const LOGIN_FAILURES_CAP: u32 = 100;
+
+/// The live security policy (persisted in the state document).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+pub struct Policy {
+    /// Session lifetime in seconds; `None` means sessions do not expire.
+    pub session_lifetime_secs: Option<u64>,
+    /// Sessions kept per account; a login past the cap removes the oldest.
+    pub max_sessions_per_account: u32,
+    /// Minimum password length in characters for new passwords.
+    pub password_min_length: u32,
+    /// Maximum password length in characters for new passwords.
+    pub password_max_length: u32,
+    /// Whether the `general` account may have an empty password (the factory state).
+    pub allow_empty_general_password: bool,
+    /// When on, an admin credential obtained with the enrollment code may only be used
+    /// to change the admin password.
+    pub require_admin_password_change: bool,
+    /// Accept `Nureva base64(account:password)` credentials (off by default).
+    pub legacy_basic_credentials: bool,
+    /// Failed logins allowed per account per hour before 429.
+    pub login_failures_per_hour: u32,
+    /// Failed logins from one address before the growing delay starts.
+    pub login_failures_before_delay: u32,
+    /// Requests per minute per client address; 0 turns the limit off.
+    pub requests_per_minute: u32,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            session_lifetime_secs: None,
+            max_sessions_per_account: 32,
+            password_min_length: 8,
+            password_max_length: 128,
+            allow_empty_general_password: true,
+            require_admin_password_change: false,
+            legacy_basic_credentials: false,
+            login_failures_per_hour: LOGIN_FAILURES_CAP,
+            login_failures_before_delay: 5,
+            requests_per_minute: 600,
+        }
+    }
+}
+
+/// One reason a policy is invalid: the camelCase field and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyViolation {
+    /// camelCase field name.
+    pub field: &'static str,
+    /// What is wrong with it.
+    pub reason: String,
+}
+
+impl Policy {
+    /// Check every field; returns all violations, not just the first.
+    pub fn validate(&self) -> Result<(), Vec<PolicyViolation>> {
+        let mut v = Vec::new();
+        let mut bad = |field: &'static str, reason: String| v.push(PolicyViolation { field, reason });
+        if self.session_lifetime_secs == Some(0) {
+            bad(
+                "sessionLifetimeSecs",
+                "must be at least 1 second, or null for no expiry".into(),
+            );
+        }
+        if !(1..=MAX_SESSIONS_CAP).contains(&self.max_sessions_per_account) {
+            bad(
+                "maxSessionsPerAccount",
+                format!("must be between 1 and {MAX_SESSIONS_CAP}"),
+            );
+        }
+        if !(1..=PASSWORD_LENGTH_CAP).contains(&self.password_min_length) {
+            bad(
+                "passwordMinLength",
+                format!("must be between 1 and {PASSWORD_LENGTH_CAP}"),
+            );
+        }
+        if !(1..=PASSWORD_LENGTH_CAP).contains(&self.password_max_length) {
+            bad(
+                "passwordMaxLength",
+                format!("must be between 1 and {PASSWORD_LENGTH_CAP}"),
+            );
+        } else if self.password_max_length < self.password_min_length {
+            bad("passwordMaxLength", "must not be smaller than passwordMinLength".into());
+        }
+        if !(1..=LOGIN_FAILURES_CAP).contains(&self.login_failures_per_hour) {
+            bad(
+                "loginFailuresPerHour",
+                format!("must be between 1 and {LOGIN_FAILURES_CAP}"),
+            );
+        }
+        if !(1..=LOGIN_FAILURES_CAP).contains(&self.login_failures_before_delay) {
+            bad(
+                "loginFailuresBeforeDelay",
+                format!("must be between 1 and {LOGIN_FAILURES_CAP}"),
+            );
+        }
+        if self.requests_per_minute > 1_000_000 {
+            bad("requestsPerMinute", "must be between 0 (off) and 1000000".into());
+        }
+        if v.is_empty() { Ok(()) } else { Err(v) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_policy_is_valid() {
+        assert_eq!(Policy::default().validate(), Ok(()));
+    }
+
+    #[test]
+    fn every_violation_is_reported() {
+        let p = Policy {
+            session_lifetime_secs: Some(0),
+            max_sessions_per_account: 0,
+            password_min_length: 20,
+            password_max_length: 10,
+            login_failures_per_hour: 101,
+            ..Policy::default()
+        };
+        let fields: Vec<_> = p.validate().unwrap_err().iter().map(|v| v.field).collect();
+        assert_eq!(
+            fields,
+            [
+                "sessionLifetimeSecs",
+                "maxSessionsPerAccount",
+                "passwordMaxLength",
+                "loginFailuresPerHour"
+            ]
+        );
+    }
+}

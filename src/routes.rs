@@ -1,0 +1,300 @@
+//! The route table: method + path pattern → operation, minimum role, and the facts
+//! the capabilities document needs.
+//!
+//! This table is the only place roles are assigned. The pipeline enforces
+//! `min_role` from it and [`crate::openapi`] publishes the same `min_role` as
+//! `x-nureva.minimumRoleRequired`, so what the device says and what it does cannot
+//! disagree. Paths match segment by segment; `{name}` matches one non-empty segment.
+
+use http::Method;
+use serde_json::Value;
+
+use crate::accounts::{MinRole, Role};
+use crate::api::{auth, device, meta};
+
+/// What a route does (dispatched in [`crate::api`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    /// `GET /api/v1`
+    Capabilities,
+    /// `POST /api/v1/auth/login`
+    Login,
+    /// `GET /api/v1/auth/validate`
+    Validate,
+    /// `POST /api/v1/auth/logout`
+    Logout,
+    /// `GET /api/v1/heartbeat`
+    Heartbeat,
+    /// `GET /api/v1/events`
+    Events,
+    /// `GET /api/v1/audio`
+    GetAudio,
+    /// `PATCH /api/v1/audio`
+    PatchAudio,
+    /// `PUT /api/v1/audio/volume/change`
+    ChangeVolume,
+    /// `GET /api/v1/audio/hardware`
+    Hardware,
+}
+
+/// The success response of an operation, for the capabilities document.
+#[derive(Debug, Clone, Copy)]
+pub enum Success {
+    /// A JSON document with this status and schema.
+    Json(u16, fn() -> Value),
+    /// A `text/event-stream`.
+    EventStream,
+    /// `204 No Content`.
+    NoContent,
+}
+
+/// One route.
+#[derive(Debug)]
+pub struct Route {
+    /// HTTP method.
+    pub method: Method,
+    /// Path pattern.
+    pub path: &'static str,
+    /// The operation.
+    pub op: Op,
+    /// Minimum role; `None` is public.
+    pub min_role: MinRole,
+    /// JSON request body schema, when the operation takes a body.
+    pub body: Option<fn() -> Value>,
+    /// Success response.
+    pub success: Success,
+    /// OpenAPI operationId.
+    pub operation_id: &'static str,
+    /// One-line summary.
+    pub summary: &'static str,
+    /// Grouping tag.
+    pub tag: &'static str,
+}
+
+/// Every built-in route.
+pub static ROUTES: &[Route] = &[
+    Route {
+        method: Method::GET,
+        path: "/api/v1",
+        op: Op::Capabilities,
+        min_role: None,
+        body: None,
+        success: Success::Json(200, meta::capabilities_schema),
+        operation_id: "getCapabilities",
+        summary: "The OpenAPI 3.1 description of this API, with each operation's minimum role",
+        tag: "meta",
+    },
+    Route {
+        method: Method::POST,
+        path: "/api/v1/auth/login",
+        op: Op::Login,
+        min_role: None,
+        body: Some(auth::login_request_schema),
+        success: Success::Json(200, auth::login_response_schema),
+        operation_id: "login",
+        summary: "Log in to an account; returns the authParameters for the Authorization header",
+        tag: "auth",
+    },
+    Route {
+        method: Method::GET,
+        path: "/api/v1/auth/validate",
+        op: Op::Validate,
+        min_role: Some(Role::Monitor),
+        body: None,
+        success: Success::Json(200, auth::validate_response_schema),
+        operation_id: "validateCredential",
+        summary: "Describe the credential presented: account, session id, expiry",
+        tag: "auth",
+    },
+    Route {
+        method: Method::POST,
+        path: "/api/v1/auth/logout",
+        op: Op::Logout,
+        min_role: Some(Role::Monitor),
+        body: None,
+        success: Success::NoContent,
+        operation_id: "logout",
+        summary: "Revoke the credential presented",
+        tag: "auth",
+    },
+    Route {
+        method: Method::GET,
+        path: "/api/v1/heartbeat",
+        op: Op::Heartbeat,
+        min_role: None,
+        body: None,
+        success: Success::EventStream,
+        operation_id: "heartbeat",
+        summary: "Event stream with `event: heartbeat` / `data: .` every few seconds",
+        tag: "streams",
+    },
+    Route {
+        method: Method::GET,
+        path: "/api/v1/events",
+        op: Op::Events,
+        min_role: Some(Role::General),
+        body: None,
+        success: Success::EventStream,
+        operation_id: "events",
+        summary: "Event stream of changes; the event name is the changed resource's path",
+        tag: "streams",
+    },
+    Route {
+        method: Method::GET,
+        path: "/api/v1/audio",
+        op: Op::GetAudio,
+        min_role: Some(Role::General),
+        body: None,
+        success: Success::Json(200, device::audio_response_schema),
+        operation_id: "getAudioSettings",
+        summary: "Audio settings",
+        tag: "audio",
+    },
+    Route {
+        method: Method::PATCH,
+        path: "/api/v1/audio",
+        op: Op::PatchAudio,
+        min_role: Some(Role::General),
+        body: Some(device::audio_patch_schema),
+        success: Success::Json(200, device::audio_response_schema),
+        operation_id: "setAudioSettings",
+        summary: "Change audio settings; unknown, read-only, mistyped or out-of-range fields are refused",
+        tag: "audio",
+    },
+    Route {
+        method: Method::PUT,
+        path: "/api/v1/audio/volume/change",
+        op: Op::ChangeVolume,
+        min_role: Some(Role::General),
+        body: Some(device::volume_request_schema),
+        success: Success::Json(200, device::audio_response_schema),
+        operation_id: "changeSpeakerVolume",
+        summary: "Step the speaker volume up or down (0–100, clamped)",
+        tag: "audio",
+    },
+    Route {
+        method: Method::GET,
+        path: "/api/v1/audio/hardware",
+        op: Op::Hardware,
+        min_role: Some(Role::General),
+        body: None,
+        success: Success::Json(200, device::hardware_response_schema),
+        operation_id: "getDeviceInformation",
+        summary: "Device information; enrollmentCode is empty unless the caller is admin",
+        tag: "audio",
+    },
+];
+
+/// The result of looking a request up.
+#[derive(Debug)]
+pub enum Lookup {
+    /// A route serves this method and path; `params` are the `{…}` segments in order.
+    Found {
+        /// The route.
+        route: &'static Route,
+        /// Path parameters.
+        params: Vec<String>,
+    },
+    /// The path exists but not with this method; `allow` lists the methods it has.
+    MethodNotAllowed {
+        /// e.g. `GET, PATCH`
+        allow: String,
+    },
+    /// No route has this path.
+    NotFound,
+}
+
+/// Match `path` against `pattern`; the captured parameters on success.
+fn match_path(pattern: &str, path: &str) -> Option<Vec<String>> {
+    let mut params = Vec::new();
+    let mut pat = pattern.split('/');
+    let mut segs = path.split('/');
+    loop {
+        match (pat.next(), segs.next()) {
+            (None, None) => return Some(params),
+            (Some(p), Some(s)) if p.starts_with('{') && p.ends_with('}') => {
+                if s.is_empty() {
+                    return None;
+                }
+                params.push(s.to_string());
+            }
+            (Some(p), Some(s)) if p == s => {}
+            _ => return None,
+        }
+    }
+}
+
+/// Look a request up. One trailing slash is ignored (`/api/v1/audio/`).
+pub fn lookup(method: &Method, path: &str) -> Lookup {
+    let path = match path.strip_suffix('/') {
+        Some(p) if !p.is_empty() => p,
+        _ => path,
+    };
+    let mut allow: Vec<&str> = Vec::new();
+    for route in ROUTES {
+        if let Some(params) = match_path(route.path, path) {
+            if route.method == *method {
+                return Lookup::Found { route, params };
+            }
+            if !allow.contains(&route.method.as_str()) {
+                allow.push(route.method.as_str());
+            }
+        }
+    }
+    if allow.is_empty() {
+        Lookup::NotFound
+    } else {
+        Lookup::MethodNotAllowed {
+            allow: allow.join(", "),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lookup_finds_routes_methods_and_misses() {
+        match lookup(&Method::GET, "/api/v1/audio") {
+            Lookup::Found { route, .. } => assert_eq!(route.op, Op::GetAudio),
+            other => panic!("{other:?}"),
+        }
+        match lookup(&Method::PATCH, "/api/v1/audio/") {
+            Lookup::Found { route, .. } => assert_eq!(route.op, Op::PatchAudio),
+            other => panic!("{other:?}"),
+        }
+        match lookup(&Method::DELETE, "/api/v1/audio") {
+            Lookup::MethodNotAllowed { allow } => assert_eq!(allow, "GET, PATCH"),
+            other => panic!("{other:?}"),
+        }
+        for p in [
+            "/api/v1/audi",
+            "/api/v1/audio/x",
+            "/api/v1//audio",
+            "/api/v1/../v1/audio",
+            "/api/v2/audio",
+        ] {
+            assert!(matches!(lookup(&Method::GET, p), Lookup::NotFound), "{p}");
+        }
+    }
+
+    #[test]
+    fn patterns_capture_one_segment() {
+        assert_eq!(match_path("/a/{id}", "/a/xyz"), Some(vec!["xyz".to_string()]));
+        assert_eq!(match_path("/a/{id}", "/a/"), None);
+        assert_eq!(match_path("/a/{id}", "/a/x/y"), None);
+    }
+
+    #[test]
+    fn every_route_is_unique_and_documented() {
+        for (i, a) in ROUTES.iter().enumerate() {
+            assert!(a.path.starts_with("/api/v1"));
+            assert!(!a.summary.is_empty());
+            for b in &ROUTES[i + 1..] {
+                assert!(!(a.method == b.method && a.path == b.path), "{} {}", a.method, a.path);
+                assert_ne!(a.operation_id, b.operation_id);
+            }
+        }
+    }
+}

@@ -1,0 +1,557 @@
+//! The listener: accept → connection cap → TLS handshake under a timeout →
+//! hyper-util `auto` (HTTP/1.1 or HTTP/2) → graceful shutdown.
+//!
+//! This is the only module that touches sockets and hyper's connection types.
+//! Each connection has a small watchdog fed by its socket reads and by the requests
+//! it serves: a connection with no request in flight is closed after
+//! `idle_timeout`, and an HTTP/1 request head that has started to arrive must be
+//! complete within `head_timeout` (hyper's own header timer also runs while a
+//! keep-alive connection is idle, which would tie the two together). A plain-HTTP
+//! request on the TLS port gets a JSON 400 telling the caller to use https.
+//!
+//! Shutdown is driven by a future: stop accepting, tell open connections and event
+//! streams to finish, wait up to `drain_timeout` for in-flight requests.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http::Request;
+use hyper::body::{Body as HttpBody, Frame, Incoming, SizeHint};
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{Notify, Semaphore};
+use tokio_rustls::TlsAcceptor;
+use tokio_rustls::server::TlsStream;
+
+use crate::app::App;
+use crate::config::{Config, Limits};
+use crate::http_util::{Body, BodyError};
+use crate::store::StoreError;
+use crate::tls::{self, TlsError};
+
+/// Why the service could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The state could not be opened or created.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The certificate could not be loaded or generated.
+    #[error(transparent)]
+    Tls(#[from] TlsError),
+    /// The listen address could not be bound.
+    #[error("cannot listen on {addr}: {reason}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// The I/O error kind.
+        reason: String,
+    },
+    /// A start-up task failed.
+    #[error("a start-up task failed")]
+    Task,
+}
+
+/// A bound, ready-to-run service.
+pub struct Server {
+    listener: TcpListener,
+    app: App,
+    acceptor: TlsAcceptor,
+    fingerprint: String,
+    local_addr: SocketAddr,
+}
+
+impl std::fmt::Debug for Server {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Server")
+            .field("local_addr", &self.local_addr)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Server {
+    /// Load (or generate) the certificate, open (or create) the state, and bind.
+    pub async fn bind(config: Config) -> Result<Server, StartError> {
+        let (app, cert) = tokio::task::spawn_blocking(move || -> Result<_, StartError> {
+            let cert = tls::load_or_generate(&config.tls, &config.device.name)?;
+            if cert.generated {
+                tracing::info!(path = %config.tls.cert_file.display(), "generated a self-signed device certificate");
+            }
+            let app = App::open(config)?;
+            Ok((app, cert))
+        })
+        .await
+        .map_err(|_| StartError::Task)??;
+        let tls_config = tls::server_config(&cert)?;
+        let addr = app.config().listen;
+        let listener = TcpListener::bind(addr).await.map_err(|e| StartError::Bind {
+            addr,
+            reason: e.kind().to_string(),
+        })?;
+        let local_addr = listener.local_addr().map_err(|e| StartError::Bind {
+            addr,
+            reason: e.kind().to_string(),
+        })?;
+        tracing::info!("certificate sha256 fingerprint {}", cert.fingerprint);
+        Ok(Server {
+            listener,
+            app,
+            acceptor: TlsAcceptor::from(tls_config),
+            fingerprint: cert.fingerprint,
+            local_addr,
+        })
+    }
+
+    /// The bound address (the real port when the config said port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// The application handle.
+    pub fn app(&self) -> &App {
+        &self.app
+    }
+
+    /// SHA-256 fingerprint of the certificate in use.
+    pub fn fingerprint(&self) -> &str {
+        &self.fingerprint
+    }
+
+    /// Serve until `shutdown` completes, then drain.
+    pub async fn run(self, shutdown: impl Future<Output = ()>) {
+        let Server {
+            listener,
+            app,
+            acceptor,
+            local_addr,
+            ..
+        } = self;
+        let limits = app.config().limits.clone();
+        let slots = Arc::new(Semaphore::new(limits.max_connections));
+        let builder = Arc::new(http_builder(&limits));
+        app.spawn_background();
+        tracing::info!(version = env!("CARGO_PKG_VERSION"), "listening on https://{local_addr}");
+
+        tokio::pin!(shutdown);
+        let mut backoff = Duration::from_millis(10);
+        loop {
+            // Waiting for a slot before accepting leaves excess clients in the
+            // kernel's backlog instead of starving the ones being served.
+            let permit = tokio::select! {
+                () = &mut shutdown => break,
+                permit = Arc::clone(&slots).acquire_owned() => match permit {
+                    Ok(p) => p,
+                    Err(_) => break,
+                },
+            };
+            let (tcp, remote) = tokio::select! {
+                () = &mut shutdown => break,
+                accepted = listener.accept() => match accepted {
+                    Ok(pair) => pair,
+                    Err(e) => {
+                        // Out of descriptors and the like: back off instead of spinning.
+                        tracing::warn!(error = %e, "accept failed");
+                        tokio::time::sleep(backoff).await;
+                        backoff = (backoff * 2).min(Duration::from_secs(1));
+                        continue;
+                    }
+                },
+            };
+            backoff = Duration::from_millis(10);
+            let conn = Connection {
+                app: app.clone(),
+                acceptor: acceptor.clone(),
+                builder: Arc::clone(&builder),
+                limits: limits.clone(),
+                remote,
+            };
+            tokio::spawn(async move {
+                conn.serve(tcp).await;
+                drop(permit);
+            });
+        }
+
+        drop(listener);
+        tracing::info!("shutting down: no longer accepting connections");
+        app.begin_shutdown();
+        let all = u32::try_from(limits.max_connections).unwrap_or(u32::MAX);
+        match tokio::time::timeout(limits.drain_timeout, slots.acquire_many(all)).await {
+            Ok(_) => tracing::info!("all connections finished"),
+            Err(_) => tracing::warn!(
+                open = limits.max_connections - slots.available_permits(),
+                "drain timeout reached; closing the remaining connections"
+            ),
+        }
+        app.flush_usage().await;
+    }
+}
+
+fn http_builder(limits: &Limits) -> auto::Builder<TokioExecutor> {
+    let mut b = auto::Builder::new(TokioExecutor::new());
+    b.http1()
+        .keep_alive(true)
+        .max_buf_size(limits.max_header_bytes)
+        .max_headers(limits.max_headers)
+        // The head timeout is enforced by the connection watchdog (see module docs).
+        .header_read_timeout(None);
+    b.http2()
+        .timer(TokioTimer::new())
+        .max_concurrent_streams(limits.h2_max_concurrent_streams)
+        .max_header_list_size(limits.h2_max_header_list_bytes)
+        .keep_alive_interval(Some(Duration::from_secs(30)))
+        .keep_alive_timeout(Duration::from_secs(20))
+        .max_pending_accept_reset_streams(Some(20))
+        .max_local_error_reset_streams(Some(256));
+    b
+}
+
+struct Connection {
+    app: App,
+    acceptor: TlsAcceptor,
+    builder: Arc<auto::Builder<TokioExecutor>>,
+    limits: Limits,
+    remote: SocketAddr,
+}
+
+const NONE: u64 = u64::MAX;
+
+/// What the watchdog knows about one connection.
+struct Activity {
+    origin: Instant,
+    in_flight: AtomicUsize,
+    idle_since_ms: AtomicU64,
+    head_started_ms: AtomicU64,
+    wake: Notify,
+}
+
+enum Verdict {
+    Wait(Instant),
+    Idle,
+    HeadTimeout,
+}
+
+impl Activity {
+    fn new() -> Self {
+        Activity {
+            origin: Instant::now(),
+            in_flight: AtomicUsize::new(0),
+            idle_since_ms: AtomicU64::new(0),
+            head_started_ms: AtomicU64::new(NONE),
+            wake: Notify::new(),
+        }
+    }
+
+    fn now_ms(&self) -> u64 {
+        u64::try_from(self.origin.elapsed().as_millis()).unwrap_or(NONE - 1)
+    }
+
+    fn at(&self, ms: u64) -> Instant {
+        self.origin + Duration::from_millis(ms)
+    }
+
+    /// Bytes arrived. With no request in flight, they start a request head.
+    fn on_read(&self) {
+        if self.in_flight.load(Ordering::Acquire) == 0
+            && self
+                .head_started_ms
+                .compare_exchange(NONE, self.now_ms(), Ordering::AcqRel, Ordering::Acquire)
+                .is_ok()
+        {
+            self.wake.notify_one();
+        }
+    }
+
+    fn request_started(self: &Arc<Self>) -> InFlight {
+        self.in_flight.fetch_add(1, Ordering::AcqRel);
+        self.head_started_ms.store(NONE, Ordering::Release);
+        InFlight(Arc::clone(self))
+    }
+
+    fn verdict(&self, limits: &Limits, watch_heads: bool) -> Verdict {
+        let now = self.now_ms();
+        if self.in_flight.load(Ordering::Acquire) > 0 {
+            // Handlers bound their own time (body timeout); event streams are meant
+            // to stay open. Look again later.
+            return Verdict::Wait(self.at(now) + limits.idle_timeout);
+        }
+        let head = self.head_started_ms.load(Ordering::Acquire);
+        if watch_heads && head != NONE {
+            let deadline = head.saturating_add(millis(limits.head_timeout));
+            return if now >= deadline {
+                Verdict::HeadTimeout
+            } else {
+                Verdict::Wait(self.at(deadline))
+            };
+        }
+        let deadline = self
+            .idle_since_ms
+            .load(Ordering::Acquire)
+            .saturating_add(millis(limits.idle_timeout));
+        if now >= deadline {
+            Verdict::Idle
+        } else {
+            Verdict::Wait(self.at(deadline))
+        }
+    }
+}
+
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(NONE - 1)
+}
+
+/// One request in flight; dropped when its response body is finished (or dropped).
+struct InFlight(Arc<Activity>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        let a = &self.0;
+        a.idle_since_ms.store(a.now_ms(), Ordering::Release);
+        a.in_flight.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// A response body that keeps its request counted as in flight until it ends.
+struct Tracked {
+    body: Body,
+    _in_flight: InFlight,
+}
+
+impl HttpBody for Tracked {
+    type Data = Bytes;
+    type Error = BodyError;
+
+    fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, BodyError>>> {
+        Pin::new(&mut self.body).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.body.size_hint()
+    }
+}
+
+/// The TCP stream, reporting reads to the watchdog.
+struct Watched {
+    tcp: TcpStream,
+    activity: Arc<Activity>,
+}
+
+impl AsyncRead for Watched {
+    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        let before = buf.filled().len();
+        let poll = Pin::new(&mut self.tcp).poll_read(cx, buf);
+        if matches!(poll, Poll::Ready(Ok(()))) && buf.filled().len() > before {
+            self.activity.on_read();
+        }
+        poll
+    }
+}
+
+impl AsyncWrite for Watched {
+    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.tcp).poll_write(cx, buf)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.tcp).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.tcp).poll_shutdown(cx)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.tcp).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.tcp.is_write_vectored()
+    }
+}
+
+/// The first byte of a TLS handshake record.
+const TLS_HANDSHAKE: u8 = 0x16;
+
+const HTTPS_REQUIRED: &[u8] = b"HTTP/1.1 400 Bad Request\r\n\
+content-type: application/json\r\n\
+connection: close\r\n\
+content-length: 103\r\n\
+\r\n\
+{\"errors\":[{\"code\":\"https_required\",\"message\":\"this port speaks HTTPS only; use https:// to call it\"}]}";
+
+enum Handshake {
+    Tls(Box<TlsStream<Watched>>),
+    PlainHttp,
+}
+
+impl Connection {
+    async fn handshake(&self, tcp: TcpStream, activity: &Arc<Activity>) -> io::Result<Handshake> {
+        let mut first = [0u8; 1];
+        if tcp.peek(&mut first).await? == 0 {
+            return Err(io::ErrorKind::UnexpectedEof.into());
+        }
+        if first[0] != TLS_HANDSHAKE {
+            if first[0].is_ascii_uppercase() {
+                answer_plain_http(tcp).await;
+                return Ok(Handshake::PlainHttp);
+            }
+            return Err(io::ErrorKind::InvalidData.into());
+        }
+        let watched = Watched {
+            tcp,
+            activity: Arc::clone(activity),
+        };
+        Ok(Handshake::Tls(Box::new(self.acceptor.accept(watched).await?)))
+    }
+
+    async fn serve(self, tcp: TcpStream) {
+        let _ = tcp.set_nodelay(true);
+        let activity = Arc::new(Activity::new());
+        let tls = match tokio::time::timeout(self.limits.handshake_timeout, self.handshake(tcp, &activity)).await {
+            Ok(Ok(Handshake::Tls(tls))) => tls,
+            Ok(Ok(Handshake::PlainHttp)) => {
+                tracing::debug!(remote = %self.remote, "answered a plain-HTTP request on the TLS port");
+                return;
+            }
+            Ok(Err(e)) => {
+                tracing::debug!(remote = %self.remote, error = %e, "TLS handshake failed");
+                return;
+            }
+            Err(_) => {
+                tracing::debug!(remote = %self.remote, "TLS handshake timed out");
+                return;
+            }
+        };
+        let is_h2 = tls.get_ref().1.alpn_protocol() == Some(b"h2");
+        // The handshake's own reads do not start a request head.
+        activity.head_started_ms.store(NONE, Ordering::Release);
+        activity.idle_since_ms.store(activity.now_ms(), Ordering::Release);
+
+        let app = self.app.clone();
+        let remote = self.remote;
+        let svc_activity = Arc::clone(&activity);
+        let service = service_fn(move |req: Request<Incoming>| {
+            let in_flight = svc_activity.request_started();
+            let app = app.clone();
+            async move {
+                let resp = crate::api::handle(&app, remote, req).await;
+                Ok::<_, Infallible>(resp.map(|body| Tracked {
+                    body,
+                    _in_flight: in_flight,
+                }))
+            }
+        });
+        let conn = self.builder.serve_connection(TokioIo::new(tls), service);
+        tokio::pin!(conn);
+        let mut shutdown = self.app.shutdown_signal();
+        let mut closing = *shutdown.borrow();
+        if closing {
+            conn.as_mut().graceful_shutdown();
+        }
+        let mut close_by: Option<Instant> = None;
+        loop {
+            let next_check = match activity.verdict(&self.limits, !is_h2) {
+                Verdict::Wait(at) => at,
+                Verdict::HeadTimeout => {
+                    tracing::debug!(%remote, "request head timed out; closing");
+                    break;
+                }
+                Verdict::Idle if close_by.is_none() => {
+                    tracing::debug!(%remote, "idle keep-alive connection; closing");
+                    conn.as_mut().graceful_shutdown();
+                    closing = true;
+                    let at = Instant::now() + Duration::from_secs(1);
+                    close_by = Some(at);
+                    at
+                }
+                Verdict::Idle => close_by.unwrap_or_else(Instant::now),
+            };
+            let next_check = close_by.map_or(next_check, |c| c.min(next_check));
+            tokio::select! {
+                res = conn.as_mut() => {
+                    if let Err(e) = res {
+                        tracing::debug!(%remote, error = %e, "connection ended with an error");
+                    }
+                    break;
+                }
+                changed = shutdown.changed(), if !closing => {
+                    if changed.is_err() || *shutdown.borrow() {
+                        conn.as_mut().graceful_shutdown();
+                        closing = true;
+                    }
+                }
+                () = activity.wake.notified() => {}
+                () = tokio::time::sleep_until(next_check.into()) => {
+                    if close_by.is_some_and(|c| Instant::now() >= c) {
+                        break;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Tell a plain-HTTP caller to use https, then close.
+async fn answer_plain_http(mut tcp: TcpStream) {
+    let mut buf = [0u8; 4096];
+    // Read what has arrived so closing does not reset the connection before the
+    // caller has read the answer.
+    let _ = tokio::time::timeout(Duration::from_millis(200), tcp.read(&mut buf)).await;
+    let _ = tcp.write_all(HTTPS_REQUIRED).await;
+    let _ = tcp.shutdown().await;
+}
+
+/// Run the service until SIGINT or SIGTERM.
+pub async fn run_until_signal(server: Server) {
+    server.run(shutdown_signal()).await;
+}
+
+/// Completes on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let term = signal(SignalKind::terminate());
+    let int = signal(SignalKind::interrupt());
+    match (term, int) {
+        (Ok(mut term), Ok(mut int)) => {
+            tokio::select! {
+                _ = term.recv() => tracing::info!("SIGTERM received"),
+                _ = int.recv() => tracing::info!("SIGINT received"),
+            }
+        }
+        _ => {
+            tracing::error!("cannot install signal handlers; stop the service with SIGKILL");
+            std::future::pending::<()>().await;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn https_required_length_is_right() {
+        let text = std::str::from_utf8(HTTPS_REQUIRED).unwrap();
+        let (head, body) = text.split_once("\r\n\r\n").unwrap();
+        assert!(head.contains(&format!("content-length: {}", body.len())));
+        let v: serde_json::Value = serde_json::from_str(body).unwrap();
+        assert_eq!(v["errors"][0]["code"], "https_required");
+    }
+}

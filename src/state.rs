@@ -1,0 +1,231 @@
+//! The persisted state document: accounts, enrollment code, credential signing key,
+//! sessions, API keys, policy and device settings.
+//!
+//! This is plain data. [`crate::store`] owns reading and writing it; the state file
+//! is mode 0600 and holds no usable credential: sessions and keys are stored as
+//! HMAC verifiers, passwords as argon2id PHC strings. `Debug` is written by hand so
+//! that the enrollment code, signing key and hashes never reach a log line.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::accounts::Role;
+use crate::device::AudioSettings;
+use crate::policy::Policy;
+
+/// Version of the document layout.
+pub const STATE_VERSION: u32 = 1;
+
+/// Seconds since the Unix epoch.
+pub type UnixTime = u64;
+
+/// The current time as [`UnixTime`].
+pub fn now() -> UnixTime {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// RFC 3339 (UTC, seconds) form of a [`UnixTime`], as the API reports times.
+pub fn rfc3339(t: UnixTime) -> String {
+    humantime::format_rfc3339_seconds(std::time::UNIX_EPOCH + std::time::Duration::from_secs(t)).to_string()
+}
+
+/// The whole persisted state.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct State {
+    /// Layout version ([`STATE_VERSION`]).
+    pub version: u32,
+    /// Incremented by every write.
+    pub generation: u64,
+    /// The enrollment code, `XXX-XXX-XXX`.
+    pub enrollment_code: String,
+    /// Base64 of the 32-byte HMAC key that credential verifiers are made with.
+    pub signing_key: String,
+    /// The four accounts.
+    pub accounts: BTreeMap<Role, AccountRecord>,
+    /// Sessions by id.
+    #[serde(default)]
+    pub sessions: BTreeMap<String, SessionRecord>,
+    /// API keys by id.
+    #[serde(default)]
+    pub api_keys: BTreeMap<String, ApiKeyRecord>,
+    /// The live security policy.
+    #[serde(default)]
+    pub policy: Policy,
+    /// Audio settings of the reference device.
+    #[serde(default)]
+    pub audio: AudioSettings,
+}
+
+/// One account.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AccountRecord {
+    /// Whether logins and credentials of this account are accepted.
+    pub enabled: bool,
+    /// argon2id PHC string; `None` when no password is set.
+    pub password_hash: Option<String>,
+    /// True while the admin password is still the enrollment code. The code is then
+    /// normalised (case, dashes) before hashing at login.
+    #[serde(default)]
+    pub password_is_enrollment_code: bool,
+    /// When the password or enabled state last changed.
+    pub changed_at: UnixTime,
+}
+
+/// One login session.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionRecord {
+    /// The account it acts as.
+    pub account: Role,
+    /// Hex HMAC-SHA256 verifier of the credential (never the credential).
+    pub verifier: String,
+    /// Creation time.
+    pub created_at: UnixTime,
+    /// Last use, flushed from memory with the next write.
+    #[serde(default)]
+    pub last_used_at: Option<UnixTime>,
+    /// `Nureva-Client-Id` at login.
+    pub client_id: String,
+    /// `Nureva-Client-Version` at login.
+    pub client_version: String,
+    /// Client address at login.
+    pub remote_addr: String,
+    /// Logged in with the enrollment code as admin password.
+    #[serde(default)]
+    pub via_enrollment_code: bool,
+}
+
+/// One per-integration API key.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ApiKeyRecord {
+    /// Name given by the admin.
+    pub name: String,
+    /// The account level it acts as.
+    pub account: Role,
+    /// Hex HMAC-SHA256 verifier of the key (never the key).
+    pub verifier: String,
+    /// Creation time.
+    pub created_at: UnixTime,
+    /// Last use.
+    #[serde(default)]
+    pub last_used_at: Option<UnixTime>,
+    /// `Nureva-Client-Id` of the last use.
+    #[serde(default)]
+    pub last_client_id: Option<String>,
+}
+
+impl State {
+    /// The record of an account. Every state holds all four (checked at load).
+    pub fn account(&self, role: Role) -> Option<&AccountRecord> {
+        self.accounts.get(&role)
+    }
+
+    /// Set (or clear) an account's password. Every session of the account is revoked
+    /// at once; API keys are not (SPEC §7). Returns how many sessions ended.
+    pub fn set_password(&mut self, account: Role, password_hash: Option<String>, now: UnixTime) -> usize {
+        if let Some(rec) = self.accounts.get_mut(&account) {
+            rec.password_hash = password_hash;
+            rec.password_is_enrollment_code = false;
+            rec.changed_at = now;
+        }
+        self.revoke_sessions_of(account)
+    }
+
+    /// Enable or disable an account. Disabling revokes every session of the account;
+    /// its API keys stay but are refused while it is disabled.
+    pub fn set_enabled(&mut self, account: Role, enabled: bool, now: UnixTime) -> usize {
+        if let Some(rec) = self.accounts.get_mut(&account)
+            && rec.enabled != enabled
+        {
+            rec.enabled = enabled;
+            rec.changed_at = now;
+        }
+        if enabled { 0 } else { self.revoke_sessions_of(account) }
+    }
+
+    /// End every session of an account. Returns how many ended.
+    pub fn revoke_sessions_of(&mut self, account: Role) -> usize {
+        let before = self.sessions.len();
+        self.sessions.retain(|_, s| s.account != account);
+        before - self.sessions.len()
+    }
+
+    /// Check the invariants a loaded document must satisfy.
+    pub fn check(&self) -> Result<(), String> {
+        if self.version != STATE_VERSION {
+            return Err(format!(
+                "layout version {} is not supported (expected {STATE_VERSION})",
+                self.version
+            ));
+        }
+        for role in Role::ALL {
+            if !self.accounts.contains_key(&role) {
+                return Err(format!("the {role} account is missing"));
+            }
+        }
+        if crate::enrollment::canonical(&self.enrollment_code).as_deref() != Some(self.enrollment_code.as_str()) {
+            return Err("the enrollment code is malformed".into());
+        }
+        if crate::credentials::decode_signing_key(&self.signing_key).is_none() {
+            return Err("the credential signing key is malformed".into());
+        }
+        if let Err(v) = self.policy.validate() {
+            return Err(format!("policy field {} is invalid", v[0].field));
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for State {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("State")
+            .field("version", &self.version)
+            .field("generation", &self.generation)
+            .field("enrollment_code", &"<redacted>")
+            .field("signing_key", &"<redacted>")
+            .field("accounts", &self.accounts)
+            .field("sessions", &self.sessions.len())
+            .field("api_keys", &self.api_keys.len())
+            .field("policy", &self.policy)
+            .field("audio", &self.audio)
+            .finish()
+    }
+}
+
+impl fmt::Debug for AccountRecord {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AccountRecord")
+            .field("enabled", &self.enabled)
+            .field("password_set", &self.password_hash.is_some())
+            .field("password_is_enrollment_code", &self.password_is_enrollment_code)
+            .field("changed_at", &self.changed_at)
+            .finish()
+    }
+}
+
+impl fmt::Debug for SessionRecord {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SessionRecord")
+            .field("account", &self.account)
+            .field("created_at", &self.created_at)
+            .field("client_id", &self.client_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl fmt::Debug for ApiKeyRecord {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ApiKeyRecord")
+            .field("name", &self.name)
+            .field("account", &self.account)
+            .field("created_at", &self.created_at)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,334 @@
+//! The device certificate and the rustls server configuration.
+//!
+//! On first start with no certificate, an ECDSA P-256 key and a self-signed
+//! certificate (SANs: the configured host names and addresses, `localhost`,
+//! `127.0.0.1`) are generated with rcgen into the cert folder: `key.pem` 0600,
+//! `cert.pem` 0644, each written atomically. Operator-supplied PEM files are used as
+//! they are and never regenerated. The SHA-256 fingerprint of the certificate is what
+//! clients pin. This module and [`crate::server`] are the only ones that use rustls.
+
+use std::fs::{self, OpenOptions};
+use std::io::Write;
+use std::net::IpAddr;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::path::Path;
+use std::sync::Arc;
+
+use rcgen::{CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, KeyPair, KeyUsagePurpose, SanType};
+use rustls::ServerConfig;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+
+use crate::config::TlsConfig;
+use crate::error::{IoFailure, io_failure};
+
+/// File name of the generated certificate.
+pub const CERT_FILE: &str = "cert.pem";
+/// File name of the generated private key.
+pub const KEY_FILE: &str = "key.pem";
+
+/// A certificate problem. Never includes key material.
+#[derive(Debug, thiserror::Error)]
+pub enum TlsError {
+    /// A file operation failed.
+    #[error(transparent)]
+    Io(#[from] IoFailure),
+    /// A PEM file could not be used.
+    #[error("{path}: {reason}")]
+    Pem {
+        /// The file.
+        path: String,
+        /// Why.
+        reason: String,
+    },
+    /// Only one of the two files exists; nothing is overwritten.
+    #[error("{present} exists but {missing} does not; restore it, or run `roomgate cert regenerate`")]
+    Incomplete {
+        /// The file that exists.
+        present: String,
+        /// The file that is missing.
+        missing: String,
+    },
+    /// Generating the key or certificate failed.
+    #[error("could not generate the device certificate: {0}")]
+    Generate(String),
+    /// rustls refused the certificate and key.
+    #[error("the certificate and key cannot be used together: {0}")]
+    Config(String),
+}
+
+/// The certificate chain and key in use.
+pub struct DeviceCert {
+    /// Leaf first.
+    pub chain: Vec<CertificateDer<'static>>,
+    key: PrivateKeyDer<'static>,
+    /// SHA-256 fingerprint of the leaf, `AA:BB:…`.
+    pub fingerprint: String,
+    /// True when this start generated it.
+    pub generated: bool,
+}
+
+impl std::fmt::Debug for DeviceCert {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DeviceCert")
+            .field("fingerprint", &self.fingerprint)
+            .field("generated", &self.generated)
+            .finish_non_exhaustive()
+    }
+}
+
+/// SHA-256 fingerprint of a DER certificate, upper-case hex pairs joined by `:`.
+pub fn fingerprint(der: &[u8]) -> String {
+    let digest = ring::digest::digest(&ring::digest::SHA256, der);
+    digest
+        .as_ref()
+        .iter()
+        .map(|b| format!("{b:02X}"))
+        .collect::<Vec<_>>()
+        .join(":")
+}
+
+/// Load the configured certificate, generating one first when neither file exists
+/// (and the files are not operator-supplied).
+pub fn load_or_generate(cfg: &TlsConfig, device_name: &str) -> Result<DeviceCert, TlsError> {
+    let cert_exists = cfg.cert_file.exists();
+    let key_exists = cfg.key_file.exists();
+    let generated = match (cert_exists, key_exists) {
+        (true, true) => false,
+        (false, false) if !cfg.operator_supplied => {
+            generate(cfg, device_name)?;
+            true
+        }
+        (false, false) => {
+            return Err(TlsError::Pem {
+                path: cfg.cert_file.display().to_string(),
+                reason: "the configured certificate file does not exist".into(),
+            });
+        }
+        (true, false) => {
+            return Err(TlsError::Incomplete {
+                present: cfg.cert_file.display().to_string(),
+                missing: cfg.key_file.display().to_string(),
+            });
+        }
+        (false, true) => {
+            return Err(TlsError::Incomplete {
+                present: cfg.key_file.display().to_string(),
+                missing: cfg.cert_file.display().to_string(),
+            });
+        }
+    };
+    let mut cert = load(cfg)?;
+    cert.generated = generated;
+    Ok(cert)
+}
+
+/// Read the certificate chain and key named in the config.
+pub fn load(cfg: &TlsConfig) -> Result<DeviceCert, TlsError> {
+    let pem_err = |path: &Path, reason: String| TlsError::Pem {
+        path: path.display().to_string(),
+        reason,
+    };
+    let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&cfg.cert_file)
+        .map_err(|e| pem_err(&cfg.cert_file, e.to_string()))?
+        .collect::<Result<_, _>>()
+        .map_err(|e| pem_err(&cfg.cert_file, e.to_string()))?;
+    let Some(leaf) = chain.first() else {
+        return Err(pem_err(&cfg.cert_file, "no certificate in the file".into()));
+    };
+    let fingerprint = fingerprint(leaf);
+    // The pem error's text describes the framing, never the key bytes.
+    let key = PrivateKeyDer::from_pem_file(&cfg.key_file)
+        .map_err(|e| pem_err(&cfg.key_file, format!("no usable private key ({e})")))?;
+    // PEM framing says nothing about the key itself: let the crypto provider parse it.
+    rustls::crypto::ring::default_provider()
+        .key_provider
+        .load_private_key(key.clone_key())
+        .map_err(|_| {
+            pem_err(
+                &cfg.key_file,
+                "the private key cannot be parsed (unsupported type or corrupt)".into(),
+            )
+        })?;
+    warn_if_key_readable(&cfg.key_file);
+    Ok(DeviceCert {
+        chain,
+        key,
+        fingerprint,
+        generated: false,
+    })
+}
+
+fn warn_if_key_readable(path: &Path) {
+    if let Ok(meta) = fs::metadata(path)
+        && meta.permissions().mode() & 0o077 != 0
+    {
+        tracing::warn!(path = %path.display(), "the private key file is readable by other users; chmod 600 it");
+    }
+}
+
+/// Generate a new key and self-signed certificate into the cert folder, replacing
+/// any there. Each file is written to a temporary name and renamed into place.
+pub fn generate(cfg: &TlsConfig, device_name: &str) -> Result<(), TlsError> {
+    if cfg.operator_supplied {
+        return Err(TlsError::Generate(
+            "the certificate is operator-supplied (tls.cert_file); replace those files instead".into(),
+        ));
+    }
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o755)
+        .create(&cfg.cert_dir)
+        .map_err(io_failure("create folder", &cfg.cert_dir))?;
+
+    let key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).map_err(|e| TlsError::Generate(e.to_string()))?;
+    let params = certificate_params(cfg, device_name)?;
+    let cert = params
+        .self_signed(&key)
+        .map_err(|e| TlsError::Generate(e.to_string()))?;
+
+    let key_pem = zeroize::Zeroizing::new(key.serialize_pem());
+    write_file(&cfg.cert_dir, &cfg.key_file, key_pem.as_bytes(), 0o600)?;
+    write_file(&cfg.cert_dir, &cfg.cert_file, cert.pem().as_bytes(), 0o644)?;
+    Ok(())
+}
+
+fn certificate_params(cfg: &TlsConfig, device_name: &str) -> Result<CertificateParams, TlsError> {
+    let mut params = CertificateParams::default();
+    let mut names: Vec<String> = vec!["localhost".into()];
+    for h in &cfg.hostnames {
+        if !names.contains(h) {
+            names.push(h.clone());
+        }
+    }
+    let mut ips: Vec<IpAddr> = vec![IpAddr::from([127, 0, 0, 1])];
+    for ip in &cfg.ip_addresses {
+        if !ips.contains(ip) {
+            ips.push(*ip);
+        }
+    }
+    for n in names {
+        let dns = n
+            .try_into()
+            .map_err(|e: rcgen::Error| TlsError::Generate(e.to_string()))?;
+        params.subject_alt_names.push(SanType::DnsName(dns));
+    }
+    params.subject_alt_names.extend(ips.into_iter().map(SanType::IpAddress));
+    let mut dn = DistinguishedName::new();
+    dn.push(DnType::CommonName, device_name);
+    dn.push(DnType::OrganizationName, "roomgate device certificate");
+    params.distinguished_name = dn;
+    let now = time::OffsetDateTime::now_utc();
+    params.not_before = now - time::Duration::days(1);
+    params.not_after = now + time::Duration::days(i64::from(cfg.validity_days));
+    params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+    params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+    let mut serial = [0u8; 16];
+    getrandom::fill(&mut serial).map_err(|_| TlsError::Generate("the random source failed".into()))?;
+    serial[0] &= 0x7f; // a positive serial number
+    params.serial_number = Some(rcgen::SerialNumber::from_slice(&serial));
+    Ok(params)
+}
+
+fn write_file(dir: &Path, path: &Path, bytes: &[u8], mode: u32) -> Result<(), TlsError> {
+    let name = path
+        .file_name()
+        .map_or_else(|| "file".into(), |n| n.to_string_lossy().into_owned());
+    let tmp = dir.join(format!(".{name}.tmp"));
+    let mut f = OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(mode)
+        .open(&tmp)
+        .map_err(io_failure("create", &tmp))?;
+    f.set_permissions(fs::Permissions::from_mode(mode))
+        .map_err(io_failure("chmod", &tmp))?;
+    f.write_all(bytes).map_err(io_failure("write", &tmp))?;
+    f.sync_all().map_err(io_failure("fsync", &tmp))?;
+    drop(f);
+    fs::rename(&tmp, path).map_err(io_failure("rename", path))?;
+    if let Ok(d) = fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+/// The rustls server configuration: ring provider, TLS 1.3 and 1.2, ALPN `h2` then
+/// `http/1.1`, session tickets and the session-id cache on for resumption.
+pub fn server_config(cert: &DeviceCert) -> Result<Arc<ServerConfig>, TlsError> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = ServerConfig::builder_with_provider(provider)
+        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
+        .map_err(|e| TlsError::Config(e.to_string()))?
+        .with_no_client_auth()
+        .with_single_cert(cert.chain.clone(), cert.key.clone_key())
+        .map_err(|e| TlsError::Config(e.to_string()))?;
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    config.ticketer = rustls::crypto::ring::Ticketer::new().map_err(|e| TlsError::Config(e.to_string()))?;
+    Ok(Arc::new(config))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cfg(dir: &Path) -> TlsConfig {
+        TlsConfig {
+            cert_dir: dir.to_path_buf(),
+            cert_file: dir.join(CERT_FILE),
+            key_file: dir.join(KEY_FILE),
+            operator_supplied: false,
+            hostnames: vec!["room-12.example.net".into()],
+            ip_addresses: vec!["10.1.2.3".parse().unwrap()],
+            validity_days: 30,
+        }
+    }
+
+    #[test]
+    fn generates_once_with_safe_modes_then_reuses() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = cfg(&dir.path().join("certs"));
+        let first = load_or_generate(&c, "Room 12").unwrap();
+        assert!(first.generated);
+        assert_eq!(fs::metadata(&c.key_file).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(fs::metadata(&c.cert_file).unwrap().permissions().mode() & 0o777, 0o644);
+        let second = load_or_generate(&c, "Room 12").unwrap();
+        assert!(!second.generated);
+        assert_eq!(first.fingerprint, second.fingerprint);
+        assert_eq!(first.fingerprint.len(), 32 * 3 - 1);
+        assert!(server_config(&second).is_ok());
+    }
+
+    #[test]
+    fn half_present_material_is_not_overwritten() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = cfg(dir.path());
+        fs::write(&c.key_file, "precious").unwrap();
+        assert!(matches!(load_or_generate(&c, "x"), Err(TlsError::Incomplete { .. })));
+        assert_eq!(fs::read_to_string(&c.key_file).unwrap(), "precious");
+    }
+
+    #[test]
+    fn operator_files_are_never_generated() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut c = cfg(dir.path());
+        c.operator_supplied = true;
+        assert!(load_or_generate(&c, "x").is_err());
+        assert!(!c.cert_file.exists());
+    }
+
+    #[test]
+    fn garbage_key_is_reported_without_its_content() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = cfg(dir.path());
+        generate(&c, "x").unwrap();
+        fs::write(
+            &c.key_file,
+            "-----BEGIN PRIVATE KEY-----\nSECRETSTUFF\n-----END PRIVATE KEY-----\n",
+        )
+        .unwrap();
+        let e = load(&c).map(|_| ()).unwrap_err().to_string();
+        assert!(!e.contains("SECRETSTUFF"), "{e}");
+    }
+}

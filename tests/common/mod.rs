@@ -1,0 +1,451 @@
+//! Integration-test harness: a real device on loopback, a real HTTPS client, and the
+//! real binary.
+//!
+//! [`Device::start`] runs the library's [`roomgate::Server`] on `127.0.0.1:0` in a
+//! temporary folder (its own state and generated certificate) with cheap argon2
+//! parameters — `memory_kib = 64, iterations = 1`, for tests only; the shipped
+//! default is OWASP's 19 MiB / t=2 — and a client that trusts exactly the generated
+//! certificate. [`Proc`] runs the built `roomgate` binary for CLI, restart and
+//! signal tests.
+#![allow(dead_code)] // each test binary uses a part of the harness
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a panic is a failure
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use reqwest::{Method, RequestBuilder, Response, StatusCode};
+use serde_json::{Value, json};
+use tempfile::TempDir;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// The client headers every test request carries.
+pub const CLIENT_ID: &str = "roomgate-tests";
+pub const CLIENT_VERSION: &str = "1.0.0";
+
+/// Test-only config: loopback, port 0, relative folders, cheap hashing.
+const BASE_CONFIG: &str = r#"
+[server]
+listen = "127.0.0.1:0"
+state_dir = "state"
+[tls]
+cert_dir = "certs"
+[passwords]
+memory_kib = 64
+iterations = 1
+[log]
+level = "warn"
+"#;
+
+/// Merge `extra` TOML into the base test config (tables merge key by key).
+pub fn config_text(extra: &str) -> String {
+    fn merge(base: &mut toml::Table, extra: toml::Table) {
+        for (k, v) in extra {
+            match (base.get_mut(&k), v) {
+                (Some(toml::Value::Table(b)), toml::Value::Table(e)) => merge(b, e),
+                (_, v) => {
+                    base.insert(k, v);
+                }
+            }
+        }
+    }
+    let mut base: toml::Table = BASE_CONFIG.parse().unwrap();
+    let extra: toml::Table = extra.parse().expect("extra config must be valid TOML");
+    merge(&mut base, extra);
+    toml::to_string(&base).unwrap()
+}
+
+/// Write a config file into `dir` and return its path.
+pub fn write_config(dir: &Path, extra: &str) -> PathBuf {
+    let path = dir.join("roomgate.toml");
+    std::fs::write(&path, config_text(extra)).unwrap();
+    path
+}
+
+/// A device served in-process on loopback.
+pub struct Device {
+    pub dir: TempDir,
+    pub config_path: PathBuf,
+    pub addr: SocketAddr,
+    pub app: roomgate::App,
+    pub fingerprint: String,
+    client: reqwest::Client,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl Device {
+    pub async fn start() -> Device {
+        Self::start_with("").await
+    }
+
+    pub async fn start_with(extra: &str) -> Device {
+        Self::start_in(tempfile::tempdir().unwrap(), extra).await
+    }
+
+    /// Start on an existing folder (a restart keeps state and certificate).
+    pub async fn start_in(dir: TempDir, extra: &str) -> Device {
+        let config_path = write_config(dir.path(), extra);
+        let config = roomgate::Config::load(Some(&config_path), &Default::default()).unwrap();
+        let server = roomgate::Server::bind(config).await.unwrap();
+        let addr = server.local_addr();
+        let app = server.app().clone();
+        let fingerprint = server.fingerprint().to_string();
+        let (tx, rx) = oneshot::channel::<()>();
+        let task = tokio::spawn(server.run(async {
+            let _ = rx.await;
+        }));
+        let client = client_for(&dir.path().join("certs/cert.pem"), false);
+        Device {
+            dir,
+            config_path,
+            addr,
+            app,
+            fingerprint,
+            client,
+            shutdown: Some(tx),
+            task: Some(task),
+        }
+    }
+
+    /// Graceful shutdown; returns the folder for a restart.
+    pub async fn stop(mut self) -> TempDir {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            tokio::time::timeout(Duration::from_secs(15), task)
+                .await
+                .expect("server did not stop")
+                .unwrap();
+        }
+        std::mem::replace(&mut self.dir, tempfile::tempdir().unwrap())
+    }
+
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
+    /// `https://localhost:PORT{path}` (the certificate names localhost).
+    pub fn url(&self, path: &str) -> String {
+        format!("https://localhost:{}{path}", self.port())
+    }
+
+    pub fn cert_path(&self) -> PathBuf {
+        self.dir.path().join("certs/cert.pem")
+    }
+
+    /// A client (HTTP/2 by ALPN) trusting the device certificate.
+    pub fn client(&self) -> &reqwest::Client {
+        &self.client
+    }
+
+    /// A new HTTP/1.1-only client.
+    pub fn http1_client(&self) -> reqwest::Client {
+        client_for(&self.cert_path(), true)
+    }
+
+    pub fn code(&self) -> String {
+        self.app.snapshot().enrollment_code.clone()
+    }
+
+    /// A request with both client headers.
+    pub fn req(&self, method: Method, path: &str) -> RequestBuilder {
+        with_client_headers(self.client.request(method, self.url(path)))
+    }
+
+    pub fn get(&self, path: &str, token: &str) -> RequestBuilder {
+        self.req(Method::GET, path)
+            .header("Authorization", format!("Nureva {token}"))
+    }
+
+    pub async fn try_login(&self, account: &str, password: &str) -> Response {
+        self.req(Method::POST, "/api/v1/auth/login")
+            .json(&json!({"account": account, "password": password}))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn login(&self, account: &str, password: &str) -> String {
+        let resp = self.try_login(account, password).await;
+        assert_eq!(resp.status(), StatusCode::OK, "login as {account} failed");
+        let body: Value = resp.json().await.unwrap();
+        body["authParameters"].as_str().unwrap().to_string()
+    }
+
+    pub async fn admin_token(&self) -> String {
+        self.login("admin", &self.code()).await
+    }
+
+    /// Change the state directly (as a test fixture), like the admin API will.
+    pub async fn with_state(&self, f: impl FnOnce(&mut roomgate::state::State) + Send + 'static) {
+        self.app
+            .update(move |s| {
+                f(s);
+                Ok(())
+            })
+            .await
+            .unwrap();
+    }
+
+    /// Set an account's password and enable it (hashing like the service does).
+    pub async fn set_password(&self, account: roomgate::accounts::Role, password: &str) {
+        let phc = self
+            .app
+            .hasher()
+            .hash(roomgate::passwords::Password::new(password))
+            .await
+            .unwrap();
+        self.with_state(move |s| {
+            s.set_password(account, Some(phc), roomgate::state::now());
+            s.set_enabled(account, true, roomgate::state::now());
+        })
+        .await;
+    }
+}
+
+impl Drop for Device {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+pub fn client_for(cert: &Path, http1_only: bool) -> reqwest::Client {
+    let pem = std::fs::read(cert).unwrap();
+    let mut b = reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(&pem).unwrap())
+        .timeout(Duration::from_secs(30));
+    if http1_only {
+        b = b.http1_only();
+    }
+    b.build().unwrap()
+}
+
+pub fn with_client_headers(b: RequestBuilder) -> RequestBuilder {
+    b.header("Nureva-Client-Id", CLIENT_ID)
+        .header("Nureva-Client-Version", CLIENT_VERSION)
+}
+
+/// Status and the error codes of a JSON error response (checks its shape).
+pub async fn error_of(resp: Response) -> (StatusCode, Vec<String>) {
+    let status = resp.status();
+    let ct = resp
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_string());
+    assert_eq!(ct.as_deref(), Some("application/json"), "errors are JSON ({status})");
+    let body: Value = resp.json().await.unwrap();
+    let errors = body["errors"].as_array().expect("an errors array");
+    assert!(!errors.is_empty());
+    let codes = errors
+        .iter()
+        .map(|e| {
+            let code = e["code"].as_str().expect("code").to_string();
+            assert!(
+                code.chars()
+                    .all(|c| c.is_ascii_lowercase() || c == '_' || c.is_ascii_digit()),
+                "{code}"
+            );
+            assert!(!e["message"].as_str().expect("message").is_empty());
+            code
+        })
+        .collect();
+    (status, codes)
+}
+
+// ---------------------------------------------------------------------------
+// The real binary.
+
+pub fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_roomgate")
+}
+
+/// Run a CLI command with `--config`.
+pub fn cli(config: &Path, args: &[&str]) -> Output {
+    Command::new(bin())
+        .arg("--config")
+        .arg(config)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// A running `roomgate serve` process; its stderr is collected.
+pub struct Proc {
+    pub child: Child,
+    pub addr: SocketAddr,
+    pub log: Arc<Mutex<Vec<String>>>,
+}
+
+impl Proc {
+    pub fn spawn(config: &Path, extra_args: &[&str], envs: &[(&str, &str)]) -> Proc {
+        let mut child = Command::new(bin())
+            .arg("serve")
+            .arg("--config")
+            .arg(config)
+            // The harness config logs at warn; the "listening on" line is info.
+            .args(["--log-level", "info"])
+            .args(extra_args)
+            .envs(envs.iter().copied())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stderr = child.stderr.take().unwrap();
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let (tx, rx) = mpsc::channel();
+        let sink = Arc::clone(&log);
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if let Some(rest) = line.split("listening on https://").nth(1) {
+                    let addr: String = rest.chars().take_while(|c| !c.is_whitespace()).collect();
+                    let _ = tx.send(addr);
+                }
+                sink.lock().unwrap().push(line);
+            }
+        });
+        let addr = match rx.recv_timeout(Duration::from_secs(30)) {
+            Ok(a) => a.parse().unwrap(),
+            Err(_) => {
+                let _ = child.kill();
+                panic!("service did not start: {:?}", log.lock().unwrap());
+            }
+        };
+        Proc { child, addr, log }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("https://localhost:{}{path}", self.addr.port())
+    }
+
+    pub fn signal(&self, sig: &str) {
+        let status = Command::new("kill")
+            .arg(format!("-{sig}"))
+            .arg(self.child.id().to_string())
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+
+    /// SIGTERM and wait; returns the exit status.
+    pub fn terminate(mut self) -> (std::process::ExitStatus, Vec<String>) {
+        self.signal("TERM");
+        let status = wait_timeout(&mut self.child, Duration::from_secs(20));
+        std::thread::sleep(Duration::from_millis(100));
+        let log = self.log.lock().unwrap().clone();
+        (status, log)
+    }
+
+    pub fn log_text(&self) -> String {
+        self.log.lock().unwrap().join("\n")
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn wait_timeout(child: &mut Child, limit: Duration) -> std::process::ExitStatus {
+    let start = std::time::Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        assert!(start.elapsed() < limit, "process did not exit within {limit:?}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Poll `check` until it is true or `limit` passes; returns the time it took.
+pub async fn eventually(limit: Duration, mut check: impl AsyncFnMut() -> bool) -> Option<Duration> {
+    let start = std::time::Instant::now();
+    while start.elapsed() < limit {
+        if check().await {
+            return Some(start.elapsed());
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    None
+}
+
+// ---------------------------------------------------------------------------
+// Raw TLS, for tests that need byte-level control of a connection.
+
+pub type RawTls = tokio_rustls::client::TlsStream<tokio::net::TcpStream>;
+
+/// A TLS connection to `addr` trusting `cert`, offering one ALPN protocol.
+pub async fn tls_connect(addr: SocketAddr, cert: &Path, alpn: &[u8]) -> RawTls {
+    use rustls::pki_types::pem::PemObject;
+    let mut roots = rustls::RootCertStore::empty();
+    for c in rustls::pki_types::CertificateDer::pem_file_iter(cert).unwrap() {
+        roots.add(c.unwrap()).unwrap();
+    }
+    let mut config = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    config.alpn_protocols = vec![alpn.to_vec()];
+    let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
+    let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    connector
+        .connect(rustls::pki_types::ServerName::try_from("localhost").unwrap(), tcp)
+        .await
+        .unwrap()
+}
+
+/// An HTTP/1.1 request head with both client headers.
+pub fn http1_request(method: &str, path: &str, extra: &str) -> String {
+    format!(
+        "{method} {path} HTTP/1.1\r\nHost: localhost\r\nNureva-Client-Id: {CLIENT_ID}\r\nNureva-Client-Version: {CLIENT_VERSION}\r\n{extra}\r\n"
+    )
+}
+
+/// Read one HTTP/1.1 response with a Content-Length body; returns head and body.
+pub async fn read_http1_response<S: tokio::io::AsyncRead + Unpin>(s: &mut S) -> (String, String) {
+    use tokio::io::AsyncReadExt;
+    let mut buf = Vec::new();
+    let mut byte = [0u8; 1];
+    while !buf.ends_with(b"\r\n\r\n") {
+        let n = s.read(&mut byte).await.unwrap();
+        assert_eq!(n, 1, "connection closed mid-head: {:?}", String::from_utf8_lossy(&buf));
+        buf.push(byte[0]);
+    }
+    let head = String::from_utf8(buf).unwrap();
+    let len: usize = head
+        .lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase()
+                .strip_prefix("content-length:")
+                .map(|v| v.trim().parse().unwrap())
+        })
+        .unwrap_or(0);
+    let mut body = vec![0u8; len];
+    s.read_exact(&mut body).await.unwrap();
+    (head, String::from_utf8(body).unwrap())
+}
+
+/// Wait until the peer closes (read returns 0 or an error); the time it took.
+pub async fn closed_within<S: tokio::io::AsyncRead + Unpin>(s: &mut S, limit: Duration) -> Option<Duration> {
+    use tokio::io::AsyncReadExt;
+    let start = std::time::Instant::now();
+    let mut buf = [0u8; 1024];
+    loop {
+        match tokio::time::timeout(limit.saturating_sub(start.elapsed()), s.read(&mut buf)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => return Some(start.elapsed()),
+            Ok(Ok(_)) => continue,
+            Err(_) => return None,
+        }
+    }
+}

@@ -1,0 +1,158 @@
+//! Server-sent event streams: heartbeat, change events, revocation closing a stream,
+//! and the cap on open streams.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a panic is a failure
+
+mod common;
+
+use std::time::Duration;
+
+use common::{Device, error_of};
+use reqwest::{Method, Response, StatusCode};
+use serde_json::json;
+
+/// Read from a stream until `needle` has arrived (or the stream ends / times out).
+async fn read_until(resp: &mut Response, seen: &mut String, needle: &str, limit: Duration) -> bool {
+    let deadline = tokio::time::Instant::now() + limit;
+    while !seen.contains(needle) {
+        match tokio::time::timeout_at(deadline, resp.chunk()).await {
+            Ok(Ok(Some(bytes))) => seen.push_str(&String::from_utf8_lossy(&bytes)),
+            _ => return false,
+        }
+    }
+    true
+}
+
+/// Whether the stream ends (cleanly or not) within `limit`.
+async fn ends_within(resp: &mut Response, limit: Duration) -> bool {
+    let deadline = tokio::time::Instant::now() + limit;
+    loop {
+        match tokio::time::timeout_at(deadline, resp.chunk()).await {
+            Ok(Ok(Some(_))) => continue,
+            Ok(Ok(None)) | Ok(Err(_)) => return true,
+            Err(_) => return false,
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn heartbeat_is_public_and_regular() {
+    let d = Device::start_with("[events]\nheartbeat_interval = \"100ms\"\n").await;
+    let mut resp = d.req(Method::GET, "/api/v1/heartbeat").send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(resp.headers()["content-type"], "text/event-stream");
+    let mut seen = String::new();
+    let started = std::time::Instant::now();
+    let one = "event: heartbeat\ndata: .\nretry: 5000\n\n";
+    assert!(
+        read_until(&mut resp, &mut seen, &one.repeat(3), Duration::from_secs(5)).await,
+        "{seen:?}"
+    );
+    assert!(
+        started.elapsed() >= Duration::from_millis(190),
+        "ticks are spaced by the interval"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_announce_setting_changes() {
+    let d = Device::start().await;
+    let g = d.login("general", "").await;
+    let mut stream = d.get("/api/v1/events", &g).send().await.unwrap();
+    assert_eq!(stream.status(), StatusCode::OK);
+    let r = d
+        .req(Method::PATCH, "/api/v1/audio")
+        .header("Authorization", format!("Nureva {g}"))
+        .json(&json!({"audienceMute": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let mut seen = String::new();
+    assert!(
+        read_until(&mut stream, &mut seen, "\n\n", Duration::from_secs(5)).await,
+        "{seen:?}"
+    );
+    let mut lines = seen.lines();
+    assert_eq!(lines.next(), Some("event: /api/v1/audio"));
+    let data: serde_json::Value = serde_json::from_str(lines.next().unwrap().strip_prefix("data: ").unwrap()).unwrap();
+    assert_eq!(data["audienceMute"], true);
+
+    // A volume step is announced too.
+    d.req(Method::PUT, "/api/v1/audio/volume/change")
+        .header("Authorization", format!("Nureva {g}"))
+        .json(&json!({"operation": "decrement"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        read_until(&mut stream, &mut seen, "\"speakerVolume\":45", Duration::from_secs(5)).await,
+        "{seen:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revoking_a_credential_closes_its_streams_only() {
+    let d = Device::start().await;
+    let doomed = d.login("general", "").await;
+    let other = d.login("general", "").await;
+    let mut doomed_stream = d.get("/api/v1/events", &doomed).send().await.unwrap();
+    let mut other_stream = d.get("/api/v1/events", &other).send().await.unwrap();
+    assert_eq!(doomed_stream.status(), StatusCode::OK);
+    let r = d
+        .req(Method::POST, "/api/v1/auth/logout")
+        .header("Authorization", format!("Nureva {doomed}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    assert!(
+        ends_within(&mut doomed_stream, Duration::from_secs(1)).await,
+        "revoked stream must close within 1 s"
+    );
+    assert!(
+        !ends_within(&mut other_stream, Duration::from_millis(300)).await,
+        "other streams stay open"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn open_streams_are_capped() {
+    let d = Device::start_with("[limits]\nmax_event_streams = 2\n").await;
+    let _a = d.req(Method::GET, "/api/v1/heartbeat").send().await.unwrap();
+    let _b = d.req(Method::GET, "/api/v1/heartbeat").send().await.unwrap();
+    let resp = d.req(Method::GET, "/api/v1/heartbeat").send().await.unwrap();
+    assert!(resp.headers().contains_key("retry-after"));
+    let (status, codes) = error_of(resp).await;
+    assert_eq!(
+        (status, codes),
+        (StatusCode::SERVICE_UNAVAILABLE, vec!["too_many_streams".to_string()])
+    );
+    drop(_a);
+    // The slot is released when the client goes away.
+    let ok = common::eventually(Duration::from_secs(5), async || {
+        d.req(Method::GET, "/api/v1/heartbeat")
+            .send()
+            .await
+            .map(|r| r.status() == StatusCode::OK)
+            .unwrap_or(false)
+    })
+    .await;
+    assert!(ok.is_some());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quiet_streams_send_keepalive_comments() {
+    let d = Device::start_with("[events]\nkeepalive_interval = \"100ms\"\n").await;
+    let g = d.login("general", "").await;
+    let mut stream = d.get("/api/v1/events", &g).send().await.unwrap();
+    let mut seen = String::new();
+    assert!(
+        read_until(
+            &mut stream,
+            &mut seen,
+            ": keep-alive\n\n: keep-alive\n\n",
+            Duration::from_secs(5)
+        )
+        .await
+    );
+}
