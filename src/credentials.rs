@@ -473,6 +473,20 @@ mod tests {
         m
     }
 
+    fn add_key(s: &mut State, name: &str, account: Role) -> Minted {
+        let k = Signer::for_state(s).unwrap().mint(CredentialKind::ApiKey).unwrap();
+        let record = ApiKeyRecord {
+            name: name.into(),
+            account,
+            verifier: k.verifier.clone(),
+            created_at: 1000,
+            last_used_at: None,
+            last_client_id: None,
+        };
+        s.api_keys.insert(k.id.clone(), record);
+        k
+    }
+
     #[test]
     fn minted_tokens_have_the_documented_shape() {
         let s = state();
@@ -545,18 +559,7 @@ mod tests {
     fn lifetime_policy_expires_sessions_not_keys() {
         let mut s = state();
         let m = add_session(&mut s, Role::General);
-        let k = Signer::for_state(&s).unwrap().mint(CredentialKind::ApiKey).unwrap();
-        s.api_keys.insert(
-            k.id.clone(),
-            ApiKeyRecord {
-                name: "crestron".into(),
-                account: Role::General,
-                verifier: k.verifier.clone(),
-                created_at: 1000,
-                last_used_at: None,
-                last_client_id: None,
-            },
-        );
+        let k = add_key(&mut s, "crestron", Role::General);
         s.policy.session_lifetime_secs = Some(60);
         let index = CredentialIndex::build(&s, &CredentialIndex::empty());
         assert_eq!(index.verify(&m.token, &s, "c", 1059).unwrap().expires_at, Some(1060));
@@ -568,18 +571,7 @@ mod tests {
     fn usage_is_flushed_into_the_state_and_survives_rebuilds() {
         let mut s = state();
         let m = add_session(&mut s, Role::General);
-        let k = Signer::for_state(&s).unwrap().mint(CredentialKind::ApiKey).unwrap();
-        s.api_keys.insert(
-            k.id.clone(),
-            ApiKeyRecord {
-                name: "q-sys".into(),
-                account: Role::Admin,
-                verifier: k.verifier.clone(),
-                created_at: 1000,
-                last_used_at: None,
-                last_client_id: None,
-            },
-        );
+        let k = add_key(&mut s, "q-sys", Role::Admin);
         let index = CredentialIndex::build(&s, &CredentialIndex::empty());
         assert!(!index.is_dirty());
         index.verify(&m.token, &s, "c", 5000).unwrap();

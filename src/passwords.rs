@@ -147,8 +147,12 @@ impl Hasher {
         }
     }
 
-    /// Hash a new password on the blocking pool, within the concurrency bound.
-    pub async fn hash(self: &Arc<Self>, password: Password) -> Result<String, HashError> {
+    /// Run `job` on the blocking pool once admitted and given a slot. The admission
+    /// and slot move into the job, so the bound holds even if the caller goes away.
+    async fn bounded<T: Send + 'static>(
+        self: &Arc<Self>,
+        job: impl FnOnce(&Hasher) -> T + Send + 'static,
+    ) -> Result<T, HashError> {
         let admission = self.admit()?;
         let permit = Arc::clone(&self.slots)
             .acquire_owned()
@@ -157,26 +161,21 @@ impl Hasher {
         let this = Arc::clone(self);
         tokio::task::spawn_blocking(move || {
             let _held = (admission, permit);
-            this.hash_blocking(&password)
+            job(&this)
         })
         .await
-        .map_err(|_| HashError::Failed)?
+        .map_err(|_| HashError::Failed)
+    }
+
+    /// Hash a new password on the blocking pool, within the concurrency bound.
+    pub async fn hash(self: &Arc<Self>, password: Password) -> Result<String, HashError> {
+        self.bounded(move |h| h.hash_blocking(&password)).await?
     }
 
     /// Verify a password on the blocking pool, within the concurrency bound.
     pub async fn verify(self: &Arc<Self>, phc: Option<String>, password: Password) -> Result<bool, HashError> {
-        let admission = self.admit()?;
-        let permit = Arc::clone(&self.slots)
-            .acquire_owned()
+        self.bounded(move |h| h.verify_blocking(phc.as_deref(), &password))
             .await
-            .map_err(|_| HashError::Failed)?;
-        let this = Arc::clone(self);
-        tokio::task::spawn_blocking(move || {
-            let _held = (admission, permit);
-            this.verify_blocking(phc.as_deref(), &password)
-        })
-        .await
-        .map_err(|_| HashError::Failed)
     }
 }
 

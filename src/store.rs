@@ -106,11 +106,7 @@ impl Store {
     /// file yet, the factory state from `factory` (under the lock, so two processes
     /// starting together agree on one). Blocking.
     pub fn open(dir: &Path, factory: impl FnOnce() -> Result<State, StoreError>) -> Result<Store, StoreError> {
-        fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(dir)
-            .map_err(io_failure("create folder", dir))?;
+        create_state_dir(dir)?;
         let path = dir.join(STATE_FILE);
         let lock_path = dir.join(LOCK_FILE);
         let lock = lock_file(&lock_path)?;
@@ -198,11 +194,7 @@ impl Store {
         dir: &Path,
         make: impl FnOnce(Option<&State>) -> Result<State, StoreError>,
     ) -> Result<State, StoreError> {
-        fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(dir)
-            .map_err(io_failure("create folder", dir))?;
+        create_state_dir(dir)?;
         let path = dir.join(STATE_FILE);
         let _lock = lock_file(&dir.join(LOCK_FILE))?;
         let old = read_state(&path).ok().flatten().map(|(s, _)| s);
@@ -229,6 +221,16 @@ impl Store {
             None => Ok(false),
         }
     }
+}
+
+/// The state folder is private to the service (0700).
+fn create_state_dir(dir: &Path) -> Result<(), StoreError> {
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .map_err(io_failure("create folder", dir))?;
+    Ok(())
 }
 
 fn lock_file(path: &Path) -> Result<FileLock, StoreError> {

@@ -11,18 +11,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 async fn login(client: &reqwest::Client, p: &Proc, account: &str, password: &str) -> String {
-    let v: Value = with_client_headers(client.post(p.url("/api/v1/auth/login")))
-        .json(&json!({"account": account, "password": password}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    v["authParameters"]
-        .as_str()
-        .unwrap_or_else(|| panic!("login failed: {v}"))
-        .to_string()
+    common::login_at(client, &p.url("/api/v1/auth/login"), account, password).await
 }
 
 async fn get(client: &reqwest::Client, p: &Proc, path: &str, token: &str) -> reqwest::Response {

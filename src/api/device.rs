@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use crate::accounts::Role;
 use crate::api::Ctx;
-use crate::device::{AudioPatch, VolumeOp, audio_schema, hardware_document, hardware_schema};
+use crate::device::{AudioPatch, AudioSettings, VolumeOp, audio_schema, hardware_document, hardware_schema};
 use crate::error::ApiError;
 use crate::http_util::{Body, json_response};
 
@@ -18,30 +18,31 @@ pub fn get_audio(ctx: &Ctx) -> Response<Body> {
     json_response(StatusCode::OK, &ctx.state.audio)
 }
 
-/// `PATCH /api/v1/audio`: all fields valid, or nothing changes.
-pub async fn patch_audio(ctx: &Ctx, body: Value) -> Result<Response<Body>, ApiError> {
-    let patch = AudioPatch::parse(&body)?;
+/// Apply a checked change to the audio settings; reply with the new settings.
+async fn update_audio(
+    ctx: &Ctx,
+    change: impl FnOnce(&mut AudioSettings) + Send + 'static,
+) -> Result<Response<Body>, ApiError> {
     let audio = ctx
         .app
         .update(move |s| {
-            patch.apply(&mut s.audio);
+            change(&mut s.audio);
             Ok(s.audio.clone())
         })
         .await?;
     Ok(json_response(StatusCode::OK, &audio))
 }
 
+/// `PATCH /api/v1/audio`: all fields valid, or nothing changes.
+pub async fn patch_audio(ctx: &Ctx, body: Value) -> Result<Response<Body>, ApiError> {
+    let patch = AudioPatch::parse(&body)?;
+    update_audio(ctx, move |audio| patch.apply(audio)).await
+}
+
 /// `PUT /api/v1/audio/volume/change`
 pub async fn change_volume(ctx: &Ctx, body: Value) -> Result<Response<Body>, ApiError> {
     let op = VolumeOp::parse(&body)?;
-    let audio = ctx
-        .app
-        .update(move |s| {
-            op.apply(&mut s.audio);
-            Ok(s.audio.clone())
-        })
-        .await?;
-    Ok(json_response(StatusCode::OK, &audio))
+    update_audio(ctx, move |audio| op.apply(audio)).await
 }
 
 /// `GET /api/v1/audio/hardware`: `enrollmentCode` only for admin.

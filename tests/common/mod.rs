@@ -165,18 +165,11 @@ impl Device {
     }
 
     pub async fn try_login(&self, account: &str, password: &str) -> Response {
-        self.req(Method::POST, "/api/v1/auth/login")
-            .json(&json!({"account": account, "password": password}))
-            .send()
-            .await
-            .unwrap()
+        try_login_at(&self.client, &self.url("/api/v1/auth/login"), account, password).await
     }
 
     pub async fn login(&self, account: &str, password: &str) -> String {
-        let resp = self.try_login(account, password).await;
-        assert_eq!(resp.status(), StatusCode::OK, "login as {account} failed");
-        let body: Value = resp.json().await.unwrap();
-        body["authParameters"].as_str().unwrap().to_string()
+        login_at(&self.client, &self.url("/api/v1/auth/login"), account, password).await
     }
 
     pub async fn admin_token(&self) -> String {
@@ -216,6 +209,23 @@ impl Drop for Device {
             let _ = tx.send(());
         }
     }
+}
+
+/// `POST {url}` with a login body.
+pub async fn try_login_at(client: &reqwest::Client, url: &str, account: &str, password: &str) -> Response {
+    with_client_headers(client.post(url))
+        .json(&json!({"account": account, "password": password}))
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Log in and return the `authParameters`.
+pub async fn login_at(client: &reqwest::Client, url: &str, account: &str, password: &str) -> String {
+    let resp = try_login_at(client, url, account, password).await;
+    assert_eq!(resp.status(), StatusCode::OK, "login as {account} failed");
+    let body: Value = resp.json().await.unwrap();
+    body["authParameters"].as_str().unwrap().to_string()
 }
 
 pub fn client_for(cert: &Path, http1_only: bool) -> reqwest::Client {
