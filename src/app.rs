@@ -16,7 +16,7 @@ use http::HeaderValue;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 
 use crate::config::Config;
-use crate::credentials::{CredentialIndex, Principal};
+use crate::credentials::{CredentialIndex, CredentialKind, LegacyCache, Principal};
 use crate::error::ApiError;
 use crate::events::EventBus;
 use crate::limits::RateLimiter;
@@ -54,6 +54,7 @@ struct Inner {
     changes: Arc<watch::Sender<u64>>,
     shutdown: watch::Sender<bool>,
     stream_slots: Arc<Semaphore>,
+    legacy: LegacyCache,
 }
 
 impl From<StoreError> for ApiError {
@@ -76,12 +77,7 @@ pub fn hasher_for(config: &Config) -> Result<Hasher, StoreError> {
 /// Open the state store for `config`, creating the factory state on first start.
 /// Blocking (the first start hashes the enrollment code).
 pub fn open_store(config: &Config, hasher: &Hasher) -> Result<Store, StoreError> {
-    Store::open(&config.state_dir, || {
-        let code = crate::enrollment::fresh_code(config.enrollment_code_file.as_deref())
-            .map_err(|e| StoreError::Init(e.to_string()))?;
-        crate::enrollment::factory_state(&code, &config.policy, hasher, state::now())
-            .map_err(|e| StoreError::Init(e.to_string()))
-    })
+    Store::open(&config.state_dir, || crate::admin::factory_state(config, hasher))
 }
 
 impl App {
@@ -103,10 +99,13 @@ impl App {
             let events = events.clone();
             let last = std::sync::Mutex::new(Arc::clone(&initial));
             // Runs under the store's lock, so states (and announcements) stay in order.
-            store.set_listener(move |state: &Arc<State>| {
+            store.set_listener(move |state: &Arc<State>, external: bool| {
                 let next = CredentialIndex::build(state, &creds.load());
                 creds.store(Arc::new(next));
                 let mut last = last.lock().unwrap_or_else(|p| p.into_inner());
+                if external {
+                    crate::audit::record_external_changes(&last, state);
+                }
                 announce_changes(&events, &last, state);
                 *last = Arc::clone(state);
                 changes.send_replace(state.generation);
@@ -124,6 +123,8 @@ impl App {
             .clone()
             .unwrap_or_else(|| outbound_ip(config.listen).to_string());
         let stream_slots = Arc::new(Semaphore::new(config.limits.max_event_streams));
+        let legacy =
+            LegacyCache::new(config.limits.legacy_cache_entries).map_err(|e| StoreError::Init(e.to_string()))?;
         Ok(App {
             inner: Arc::new(Inner {
                 config,
@@ -138,6 +139,7 @@ impl App {
                 changes,
                 shutdown: watch::channel(false).0,
                 stream_slots,
+                legacy,
             }),
         })
     }
@@ -165,6 +167,11 @@ impl App {
     /// The change bus for `/api/v1/events`.
     pub fn events(&self) -> &EventBus {
         &self.inner.events
+    }
+
+    /// Verified legacy `base64(account:password)` credentials.
+    pub fn legacy_cache(&self) -> &LegacyCache {
+        &self.inner.legacy
     }
 
     /// The per-address request limiter.
@@ -211,14 +218,23 @@ impl App {
     /// Whether a credential verified earlier is still good (for open streams).
     pub fn still_valid(&self, principal: &Principal) -> bool {
         let state = self.snapshot();
-        let account_enabled = state.account(principal.account).is_some_and(|a| a.enabled);
-        let not_expired = match (principal.kind, state.policy.session_lifetime_secs) {
-            (crate::credentials::CredentialKind::Session, Some(l)) => {
-                state::now() < principal.created_at.saturating_add(l)
-            }
-            _ => true,
+        let Some(account) = state.account(principal.account) else {
+            return false;
         };
-        account_enabled && not_expired && self.credentials().contains(&principal.id)
+        match principal.kind {
+            // Verified against the account as it was; any change of password or
+            // enabled state (or the policy turning legacy mode off) ends it.
+            CredentialKind::Legacy => {
+                account.enabled && account.changed_at == principal.created_at && state.policy.legacy_basic_credentials
+            }
+            kind => {
+                let not_expired = match (kind, state.policy.session_lifetime_secs) {
+                    (CredentialKind::Session, Some(l)) => state::now() < principal.created_at.saturating_add(l),
+                    _ => true,
+                };
+                account.enabled && not_expired && self.credentials().contains(&principal.id)
+            }
+        }
     }
 
     /// A place for one event stream, or 503 when `max_event_streams` are open.

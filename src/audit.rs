@@ -8,6 +8,7 @@
 //! field a secret could be put in.
 
 use crate::accounts::Role;
+use crate::state::State;
 
 /// Who did it and from where.
 #[derive(Debug, Clone, Copy)]
@@ -46,5 +47,71 @@ pub fn record(action: &'static str, outcome: &'static str, actor: &Actor<'_>, su
             action, outcome, account, client_id = actor.client_id, remote = actor.remote, subject,
             "audit"
         );
+    }
+}
+
+/// Audit what another process (the technician's CLI) changed in the state, as seen
+/// by the running service when it reloads: the service's log then holds one audit
+/// trail whoever made the change.
+pub fn record_external_changes(before: &State, after: &State) {
+    let console = Actor::CONSOLE;
+    if before.signing_key != after.signing_key {
+        record("factory_reset", "success", &console, None);
+        return;
+    }
+    if before.enrollment_code != after.enrollment_code {
+        record("enrollment_reset", "success", &console, Some("admin"));
+    }
+    let mut explained: Vec<Role> = Vec::new();
+    for role in Role::ALL {
+        let (Some(b), Some(a)) = (before.account(role), after.account(role)) else {
+            continue;
+        };
+        let who = Actor {
+            account: Some(role),
+            ..console
+        };
+        if b.enabled != a.enabled {
+            record(
+                if a.enabled { "account_enable" } else { "account_disable" },
+                "success",
+                &who,
+                Some(role.as_str()),
+            );
+            explained.push(role);
+        }
+        if b.password_hash != a.password_hash {
+            // An enrollment reset changes the admin password too; it is audited above.
+            if before.enrollment_code == after.enrollment_code {
+                record("password_change", "success", &who, Some(role.as_str()));
+            }
+            explained.push(role);
+        }
+    }
+    for id in after.api_keys.keys().filter(|id| !before.api_keys.contains_key(*id)) {
+        record("key_create", "success", &console, Some(id));
+    }
+    for id in before.api_keys.keys().filter(|id| !after.api_keys.contains_key(*id)) {
+        record("key_revoke", "success", &console, Some(id));
+    }
+    for (id, s) in before
+        .sessions
+        .iter()
+        .filter(|(id, _)| !after.sessions.contains_key(*id))
+    {
+        if !explained.contains(&s.account) {
+            record(
+                "session_revoke",
+                "success",
+                &Actor {
+                    account: Some(s.account),
+                    ..console
+                },
+                Some(id),
+            );
+        }
+    }
+    if before.policy != after.policy {
+        record("policy_change", "success", &console, Some("security_policy"));
     }
 }

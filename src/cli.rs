@@ -3,22 +3,35 @@
 //! Every subcommand accepts `--config`, `--state-dir` and `--cert-dir`; `serve` also
 //! takes `--listen`. Local commands work on the state files directly, through the
 //! same store and lock as the running service, so they work whether or not the
-//! service runs, and a running service picks their changes up within a second.
+//! service runs, concurrent writers never lose each other's changes, and a running
+//! service enforces the change within a second (it watches the state and certificate
+//! files). Passwords are read from standard input or a no-echo prompt, never from
+//! the command line. The local CLI is never throttled.
 //!
 //! Exit codes: 0 success, 1 failure, 2 usage error.
 
-use std::io::Write;
+use std::io::{BufRead, IsTerminal, Write};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
+use serde::Serialize;
 
+use crate::accounts::{ACCOUNT_NAMES, Role, check_new_password};
+use crate::admin;
+use crate::audit::{self, Actor};
 use crate::config::{Config, ConfigError, Overrides};
-use crate::store::StoreError;
+use crate::enrollment::EnrollmentError;
+use crate::error::ApiError;
+use crate::passwords::{Hasher, Password};
+use crate::state::now;
+use crate::store::{Store, StoreError};
+use crate::tls::TlsError;
 
 /// roomgate: HTTPS front door and authentication service of a conference-room audio device.
 #[derive(Debug, Parser)]
 #[command(name = "roomgate", version, about, propagate_version = true)]
+#[command(after_help = "Exit codes: 0 success, 1 failure, 2 usage error.")]
 pub struct Cli {
     /// Options every command accepts.
     #[command(flatten)]
@@ -57,16 +70,29 @@ pub enum Command {
     /// Show or reset the enrollment code.
     #[command(subcommand)]
     Enrollment(EnrollmentCommand),
+    /// Put everything back to factory defaults: new enrollment code and signing key,
+    /// every session and API key revoked, accounts, policy and settings reset.
+    /// The device certificate is kept (see `cert regenerate`).
+    FactoryReset {
+        /// Confirm: this cannot be undone.
+        #[arg(long, required = true)]
+        yes: bool,
+    },
+    /// List accounts, enable or disable one, set a password.
+    #[command(subcommand)]
+    Account(AccountCommand),
+    /// Per-integration API keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// Login sessions.
+    #[command(subcommand)]
+    Sessions(SessionsCommand),
+    /// The device certificate.
+    #[command(subcommand)]
+    Cert(CertCommand),
     /// Check the configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
-}
-
-/// `roomgate config …`
-#[derive(Debug, Subcommand)]
-pub enum ConfigCommand {
-    /// Validate the config file: exit 0, or print `FILE: key: reason` and exit 1.
-    Check,
 }
 
 /// `roomgate enrollment …`
@@ -74,6 +100,109 @@ pub enum ConfigCommand {
 pub enum EnrollmentCommand {
     /// Print the enrollment code (the admin password until it is changed).
     Show,
+    /// New enrollment code; the admin password becomes the new code and every admin
+    /// session ends. Other accounts, API keys and settings are untouched. Prints the
+    /// new code.
+    Reset,
+}
+
+fn parse_account(s: &str) -> Result<Role, String> {
+    Role::parse(s).ok_or_else(|| format!("account must be one of {ACCOUNT_NAMES} (exact lowercase)"))
+}
+
+/// `roomgate account …`
+#[derive(Debug, Subcommand)]
+pub enum AccountCommand {
+    /// List the accounts.
+    List {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Enable an account.
+    Enable {
+        /// monitor, general or integrator
+        #[arg(value_parser = parse_account)]
+        account: Role,
+    },
+    /// Disable an account (admin cannot be disabled); its sessions end.
+    Disable {
+        /// monitor, general or integrator
+        #[arg(value_parser = parse_account)]
+        account: Role,
+    },
+    /// Set an account's password, read from a no-echo prompt (asked twice) or, when
+    /// standard input is not a terminal, from its first line. The account's sessions
+    /// end; its API keys stay valid.
+    SetPassword {
+        /// monitor, general, integrator or admin
+        #[arg(value_parser = parse_account)]
+        account: Role,
+    },
+}
+
+/// `roomgate keys …`
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// List API keys (never the secret).
+    List {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Create an API key; the key is printed once.
+    Create {
+        /// A name for the integration using it (1–64 characters).
+        name: String,
+        /// The account level it acts as.
+        #[arg(long, value_parser = parse_account)]
+        account: Role,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke an API key by id.
+    Revoke {
+        /// The key id (from `keys list`).
+        id: String,
+    },
+}
+
+/// `roomgate sessions …`
+#[derive(Debug, Subcommand)]
+pub enum SessionsCommand {
+    /// List login sessions.
+    List {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a session by id.
+    Revoke {
+        /// The session id (from `sessions list`).
+        id: String,
+    },
+}
+
+/// `roomgate cert …`
+#[derive(Debug, Subcommand)]
+pub enum CertCommand {
+    /// Show the certificate: SHA-256 fingerprint, public-key pin, names, validity.
+    Show {
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Generate a new key and self-signed certificate (not for operator-supplied
+    /// files). A running service switches to it within a second.
+    Regenerate,
+}
+
+/// `roomgate config …`
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Validate the config file: exit 0, or print `FILE: key: reason` and exit 1.
+    Check,
 }
 
 /// A failed command. Messages name files and reasons, never secrets.
@@ -85,14 +214,30 @@ pub enum CliError {
     /// The state could not be read or written.
     #[error(transparent)]
     Store(#[from] StoreError),
-    /// Writing the output failed.
-    #[error("cannot write the output: {0}")]
-    Output(std::io::ErrorKind),
+    /// The certificate could not be read or generated.
+    #[error(transparent)]
+    Tls(#[from] TlsError),
+    /// A new enrollment code could not be made.
+    #[error(transparent)]
+    Enrollment(#[from] EnrollmentError),
+    /// The change was refused (the same rule the API applies).
+    #[error("{0}")]
+    Refused(String),
+    /// Reading input or writing output failed.
+    #[error("{0}")]
+    Io(String),
 }
 
 impl From<std::io::Error> for CliError {
     fn from(e: std::io::Error) -> Self {
-        CliError::Output(e.kind())
+        CliError::Io(format!("input/output failed: {}", e.kind()))
+    }
+}
+
+impl From<ApiError> for CliError {
+    fn from(e: ApiError) -> Self {
+        let message = e.entries().first().map_or_else(|| e.to_string(), |m| m.message.clone());
+        CliError::Refused(message)
     }
 }
 
@@ -114,6 +259,23 @@ impl Cli {
     }
 }
 
+/// The state and a hasher, as the CLI uses them.
+struct Local {
+    hasher: Hasher,
+    store: Store,
+}
+
+fn open(config: &Config) -> Result<Local, CliError> {
+    let hasher = crate::app::hasher_for(config)?;
+    let store = crate::app::open_store(config, &hasher)?;
+    Ok(Local { hasher, store })
+}
+
+/// Note for the technician, on standard error (standard output stays parseable).
+fn note(text: &str) {
+    eprintln!("{text}");
+}
+
 /// Run a local (non-serve) command, writing its output to `out`.
 pub fn run_local(command: &Command, config: &Config, out: &mut dyn Write) -> Result<(), CliError> {
     match command {
@@ -124,12 +286,313 @@ pub fn run_local(command: &Command, config: &Config, out: &mut dyn Write) -> Res
             Ok(())
         }
         Command::Enrollment(EnrollmentCommand::Show) => {
-            let hasher = crate::app::hasher_for(config)?;
-            let store = crate::app::open_store(config, &hasher)?;
-            writeln!(out, "{}", store.current().enrollment_code)?;
+            writeln!(out, "{}", open(config)?.store.current().enrollment_code)?;
+            Ok(())
+        }
+        Command::Enrollment(EnrollmentCommand::Reset) => enrollment_reset(config, out),
+        Command::FactoryReset { yes } => factory_reset(config, *yes, out),
+        Command::Account(cmd) => account(cmd, config, out),
+        Command::Keys(cmd) => keys(cmd, config, out),
+        Command::Sessions(cmd) => sessions(cmd, config, out),
+        Command::Cert(cmd) => cert(cmd, config, out),
+    }
+}
+
+fn enrollment_reset(config: &Config, out: &mut dyn Write) -> Result<(), CliError> {
+    let local = open(config)?;
+    let code = crate::enrollment::generate()?;
+    // Hash outside the lock; the record is applied as one atomic change.
+    let admin = crate::enrollment::admin_record(&code, &local.hasher, now())?;
+    let new_code = code.clone();
+    local.store.update(move |s| {
+        crate::enrollment::apply_enrollment_reset(s, new_code, admin);
+        Ok::<_, CliError>(())
+    })?;
+    audit::record("enrollment_reset", "success", &Actor::CONSOLE, Some("admin"));
+    note("Enrollment code reset: the admin password is now the new code and admin sessions have ended.");
+    writeln!(out, "{code}")?;
+    Ok(())
+}
+
+fn factory_reset(config: &Config, yes: bool, out: &mut dyn Write) -> Result<(), CliError> {
+    if !yes {
+        return Err(CliError::Refused("factory reset needs --yes".into()));
+    }
+    let hasher = crate::app::hasher_for(config)?;
+    // Works even when the state file is unreadable: it is replaced, not merged.
+    let state = Store::replace(&config.state_dir, |_| admin::factory_state(config, &hasher))?;
+    audit::record("factory_reset", "success", &Actor::CONSOLE, None);
+    note(
+        "Factory reset done: every session and API key is revoked; accounts, policy and settings are at their defaults.",
+    );
+    writeln!(out, "{}", state.enrollment_code)?;
+    Ok(())
+}
+
+fn account(cmd: &AccountCommand, config: &Config, out: &mut dyn Write) -> Result<(), CliError> {
+    let local = open(config)?;
+    let console = |account| Actor {
+        account: Some(account),
+        ..Actor::CONSOLE
+    };
+    match cmd {
+        AccountCommand::List { json } => {
+            let views = admin::account_views(&local.store.current());
+            if *json {
+                return print_json(out, &views);
+            }
+            let rows = views.iter().map(|a| {
+                let password = match (a.password_set, a.password_empty, a.password_is_enrollment_code) {
+                    (false, _, _) => "none",
+                    (true, true, _) => "empty",
+                    (true, _, true) => "enrollment code",
+                    (true, false, false) => "set",
+                };
+                vec![
+                    a.account.to_string(),
+                    if a.enabled { "enabled" } else { "disabled" }.to_string(),
+                    password.to_string(),
+                    a.changed_at.clone(),
+                ]
+            });
+            table(out, &["ACCOUNT", "STATE", "PASSWORD", "CHANGED"], rows)
+        }
+        AccountCommand::Enable { account } | AccountCommand::Disable { account } => {
+            let enable = matches!(cmd, AccountCommand::Enable { .. });
+            let account = *account;
+            let ended = local
+                .store
+                .update(move |s| admin::set_enabled(s, account, enable, now()).map_err(CliError::from))?;
+            audit::record(
+                if enable { "account_enable" } else { "account_disable" },
+                "success",
+                &console(account),
+                Some(account.as_str()),
+            );
+            writeln!(
+                out,
+                "{account} {}{}",
+                if enable { "enabled" } else { "disabled" },
+                if ended > 0 {
+                    format!("; {ended} session(s) ended")
+                } else {
+                    String::new()
+                }
+            )?;
+            Ok(())
+        }
+        AccountCommand::SetPassword { account } => {
+            let account = *account;
+            let password = read_new_password(account)?;
+            check_new_password(account, password.expose(), &local.store.current().policy)?;
+            let hash = local
+                .hasher
+                .hash_blocking(&password)
+                .map_err(|_| CliError::Refused("hashing the password failed".into()))?;
+            let empty = password.expose().is_empty();
+            let ended = local
+                .store
+                .update(move |s| Ok::<_, CliError>(s.set_password(account, Some(hash), empty, now())))?;
+            audit::record("password_change", "success", &console(account), Some(account.as_str()));
+            writeln!(out, "password of {account} set; {ended} session(s) ended")?;
             Ok(())
         }
     }
+}
+
+/// A new password: a no-echo prompt (twice) on a terminal, else the first line of
+/// standard input (without its line ending).
+fn read_new_password(account: Role) -> Result<Password, CliError> {
+    if std::io::stdin().is_terminal() {
+        let first = Password::new(rpassword::prompt_password(format!("New password for {account}: "))?);
+        let again = Password::new(rpassword::prompt_password("Repeat the password: ")?);
+        if first.expose() != again.expose() {
+            return Err(CliError::Refused("the two passwords differ".into()));
+        }
+        Ok(first)
+    } else {
+        let mut line = zeroize::Zeroizing::new(String::new());
+        std::io::stdin().lock().read_line(&mut line)?;
+        let trimmed = line.strip_suffix('\n').unwrap_or(&line);
+        Ok(Password::new(trimmed.strip_suffix('\r').unwrap_or(trimmed)))
+    }
+}
+
+fn keys(cmd: &KeysCommand, config: &Config, out: &mut dyn Write) -> Result<(), CliError> {
+    let local = open(config)?;
+    match cmd {
+        KeysCommand::List { json } => {
+            let views = admin::key_views(&local.store.current());
+            if *json {
+                return print_json(out, &views);
+            }
+            let rows = views.iter().map(|k| {
+                vec![
+                    k.id.clone(),
+                    k.name.clone(),
+                    k.account.to_string(),
+                    k.created_at.clone(),
+                    k.last_used_at.clone().unwrap_or_else(|| "-".into()),
+                    k.last_client_id.clone().unwrap_or_else(|| "-".into()),
+                ]
+            });
+            table(
+                out,
+                &["ID", "NAME", "ACCOUNT", "CREATED", "LAST USED", "LAST CLIENT"],
+                rows,
+            )
+        }
+        KeysCommand::Create { name, account, json } => {
+            let (name, account) = (name.clone(), *account);
+            let max = config.limits.max_api_keys;
+            let (minted, view) = local
+                .store
+                .update(move |s| admin::create_key(s, &name, account, max, now()).map_err(CliError::from))?;
+            audit::record("key_create", "success", &Actor::CONSOLE, Some(&view.id));
+            if *json {
+                return print_json(
+                    out,
+                    &serde_json::json!({"id": view.id, "key": minted.token.as_str(), "name": view.name, "account": view.account, "createdAt": view.created_at}),
+                );
+            }
+            note("The key is shown once: store it in the integration now.");
+            writeln!(out, "id:      {}", view.id)?;
+            writeln!(out, "name:    {}", view.name)?;
+            writeln!(out, "account: {}", view.account)?;
+            writeln!(out, "key:     {}", minted.token.as_str())?;
+            Ok(())
+        }
+        KeysCommand::Revoke { id } => {
+            let id = id.clone();
+            let view = local
+                .store
+                .update(move |s| admin::revoke_key(s, &id).map_err(CliError::from))?;
+            audit::record("key_revoke", "success", &Actor::CONSOLE, Some(&view.id));
+            writeln!(out, "revoked API key {} ({})", view.id, view.name)?;
+            Ok(())
+        }
+    }
+}
+
+fn sessions(cmd: &SessionsCommand, config: &Config, out: &mut dyn Write) -> Result<(), CliError> {
+    let local = open(config)?;
+    match cmd {
+        SessionsCommand::List { json } => {
+            let views = admin::session_views(&local.store.current());
+            if *json {
+                return print_json(out, &views);
+            }
+            let rows = views.iter().map(|s| {
+                vec![
+                    s.id.clone(),
+                    s.account.to_string(),
+                    format!("{} {}", s.client_id, s.client_version),
+                    s.remote_address.clone(),
+                    s.created_at.clone(),
+                    s.last_used_at.clone().unwrap_or_else(|| "-".into()),
+                ]
+            });
+            table(
+                out,
+                &["ID", "ACCOUNT", "CLIENT", "ADDRESS", "CREATED", "LAST USED"],
+                rows,
+            )
+        }
+        SessionsCommand::Revoke { id } => {
+            let id = id.clone();
+            let subject = id.clone();
+            let account = local
+                .store
+                .update(move |s| admin::revoke_session(s, &id).map_err(CliError::from))?;
+            audit::record(
+                "session_revoke",
+                "success",
+                &Actor {
+                    account: Some(account),
+                    ..Actor::CONSOLE
+                },
+                Some(&subject),
+            );
+            writeln!(out, "revoked session {subject} ({account})")?;
+            Ok(())
+        }
+    }
+}
+
+fn cert(cmd: &CertCommand, config: &Config, out: &mut dyn Write) -> Result<(), CliError> {
+    match cmd {
+        CertCommand::Show { json } => {
+            let info = crate::tls::describe(&config.tls)?;
+            if *json {
+                return print_json(out, &info);
+            }
+            writeln!(
+                out,
+                "certificate: {} ({})",
+                info.path,
+                if info.operator_supplied {
+                    "operator-supplied"
+                } else {
+                    "generated"
+                }
+            )?;
+            writeln!(out, "subject:     {}", info.subject)?;
+            writeln!(out, "sha256:      {}", info.sha256_fingerprint)?;
+            writeln!(out, "pin:         {}  (curl --pinnedpubkey)", info.public_key_pin)?;
+            writeln!(out, "names:       {}", info.names.join(", "))?;
+            writeln!(out, "valid from:  {}", info.not_before)?;
+            writeln!(out, "valid until: {}", info.not_after)?;
+            Ok(())
+        }
+        CertCommand::Regenerate => {
+            crate::tls::generate(&config.tls, &config.device.name)?;
+            let info = crate::tls::describe(&config.tls)?;
+            audit::record(
+                "certificate_regenerate",
+                "success",
+                &Actor::CONSOLE,
+                Some(&info.sha256_fingerprint),
+            );
+            note("New device certificate generated; clients that pinned the old one must pin the new one.");
+            writeln!(out, "sha256: {}", info.sha256_fingerprint)?;
+            Ok(())
+        }
+    }
+}
+
+fn print_json(out: &mut dyn Write, value: &impl Serialize) -> Result<(), CliError> {
+    let text = serde_json::to_string_pretty(value).map_err(|e| CliError::Io(e.to_string()))?;
+    writeln!(out, "{text}")?;
+    Ok(())
+}
+
+/// Print rows as left-aligned columns.
+fn table(out: &mut dyn Write, header: &[&str], rows: impl Iterator<Item = Vec<String>>) -> Result<(), CliError> {
+    let rows: Vec<Vec<String>> = rows.collect();
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for row in &rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let line = |cells: Vec<&str>| {
+        cells
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect::<Vec<_>>()
+            .join("  ")
+            .trim_end()
+            .to_string()
+    };
+    writeln!(out, "{}", line(header.to_vec()))?;
+    for row in &rows {
+        writeln!(out, "{}", line(row.iter().map(String::as_str).collect()))?;
+    }
+    if rows.is_empty() {
+        writeln!(out, "(none)")?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -149,5 +612,16 @@ mod tests {
         let cli = Cli::try_parse_from(["roomgate", "serve", "--listen", "127.0.0.1:0"]).unwrap();
         assert!(matches!(cli.command, Command::Serve { listen: Some(_) }));
         assert!(Cli::try_parse_from(["roomgate", "enrollment", "show", "--listen", "127.0.0.1:0"]).is_err());
+    }
+
+    #[test]
+    fn accounts_are_exact_lowercase_and_reset_needs_yes() {
+        assert!(Cli::try_parse_from(["roomgate", "account", "enable", "Integrator"]).is_err());
+        assert!(Cli::try_parse_from(["roomgate", "account", "enable", "integrator"]).is_ok());
+        assert!(Cli::try_parse_from(["roomgate", "keys", "create", "x", "--account", "root"]).is_err());
+        assert!(Cli::try_parse_from(["roomgate", "factory-reset"]).is_err());
+        assert!(Cli::try_parse_from(["roomgate", "factory-reset", "--yes"]).is_ok());
+        // A password is never an argument.
+        assert!(Cli::try_parse_from(["roomgate", "account", "set-password", "admin", "secret"]).is_err());
     }
 }

@@ -134,6 +134,10 @@ pub struct Limits {
     pub hash_concurrency: usize,
     /// Password hashes allowed to wait for a slot; past this, 503.
     pub hash_queue: usize,
+    /// API keys the device holds at most.
+    pub max_api_keys: usize,
+    /// Verified `base64(account:password)` credentials remembered (legacy mode).
+    pub legacy_cache_entries: usize,
 }
 
 /// argon2id cost parameters.
@@ -297,6 +301,8 @@ struct RawLimits {
     max_event_streams: usize,
     hash_concurrency: usize,
     hash_queue: usize,
+    max_api_keys: usize,
+    legacy_cache_entries: usize,
     requests_per_minute: u32,
 }
 
@@ -317,6 +323,8 @@ impl Default for RawLimits {
             max_event_streams: 64,
             hash_concurrency: 2,
             hash_queue: 32,
+            max_api_keys: 64,
+            legacy_cache_entries: 64,
             requests_per_minute: 600,
         }
     }
@@ -804,6 +812,8 @@ fn validate_limits(raw: &RawLimits, c: &Checker<'_>) -> Result<Limits, ConfigErr
         max_event_streams: c.range("limits.max_event_streams", raw.max_event_streams, 1, 65_536)?,
         hash_concurrency: c.range("limits.hash_concurrency", raw.hash_concurrency, 1, 64)?,
         hash_queue: c.range("limits.hash_queue", raw.hash_queue, 0, 10_000)?,
+        max_api_keys: c.range("limits.max_api_keys", raw.max_api_keys, 1, 10_000)?,
+        legacy_cache_entries: c.range("limits.legacy_cache_entries", raw.legacy_cache_entries, 1, 10_000)?,
     })
 }
 

@@ -33,13 +33,15 @@ const SECRET_LEN: usize = 32;
 /// base64url (no padding) length of id ‖ secret.
 const TOKEN_B64_LEN: usize = 64;
 
-/// Session or API key.
+/// Session, API key, or (legacy mode) `base64(account:password)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CredentialKind {
     /// Made by a login.
     Session,
     /// Made by an admin for one integration.
     ApiKey,
+    /// `base64(account:password)`, accepted only when the policy allows it.
+    Legacy,
 }
 
 impl CredentialKind {
@@ -48,6 +50,7 @@ impl CredentialKind {
         match self {
             CredentialKind::Session => "session",
             CredentialKind::ApiKey => "apiKey",
+            CredentialKind::Legacy => "legacy",
         }
     }
 }
@@ -123,8 +126,17 @@ impl Signer {
         out
     }
 
-    /// Mint a new credential.
-    pub fn mint(&self, kind: CredentialKind) -> Result<Minted, RandomError> {
+    /// Mint a new session credential.
+    pub fn mint_session(&self) -> Result<Minted, RandomError> {
+        self.mint("")
+    }
+
+    /// Mint a new API key (`rgk_…`).
+    pub fn mint_api_key(&self) -> Result<Minted, RandomError> {
+        self.mint(KEY_PREFIX)
+    }
+
+    fn mint(&self, prefix: &str) -> Result<Minted, RandomError> {
         let mut raw = Zeroizing::new([0u8; ID_LEN + SECRET_LEN]);
         getrandom::fill(raw.as_mut()).map_err(|_| RandomError)?;
         let mut id = [0u8; ID_LEN];
@@ -132,10 +144,7 @@ impl Signer {
         let mut secret = Zeroizing::new([0u8; SECRET_LEN]);
         secret.copy_from_slice(&raw[ID_LEN..]);
         let body = Zeroizing::new(URL_SAFE_NO_PAD.encode(raw.as_ref()));
-        let token = Zeroizing::new(match kind {
-            CredentialKind::Session => body.to_string(),
-            CredentialKind::ApiKey => format!("{KEY_PREFIX}{}", body.as_str()),
-        });
+        let token = Zeroizing::new(format!("{prefix}{}", body.as_str()));
         Ok(Minted {
             token,
             id: URL_SAFE_NO_PAD.encode(id),
@@ -393,6 +402,12 @@ impl CredentialIndex {
     /// Copy in-memory last-use data into `state` (before a write).
     pub fn flush_usage(&self, state: &mut State) {
         self.dirty.store(false, Ordering::Relaxed);
+        self.overlay_usage(state);
+    }
+
+    /// Copy in-memory last-use data into a copy of the state (for listings), leaving
+    /// the pending-write flag alone.
+    pub fn overlay_usage(&self, state: &mut State) {
         for entry in self.entries.values() {
             let used = entry.last_used.load(Ordering::Relaxed);
             let used = (used > 0).then_some(used);
@@ -417,8 +432,128 @@ impl CredentialIndex {
                         }
                     }
                 }
+                // Never in the index: legacy credentials are not stored.
+                CredentialKind::Legacy => {}
             }
         }
+    }
+}
+
+/// A presented `base64(account:password)` credential (legacy mode).
+#[derive(Debug)]
+pub struct LegacyCredential {
+    /// The account named.
+    pub account: Role,
+    /// The password given (redacted in `Debug`).
+    pub password: crate::passwords::Password,
+}
+
+/// Decode `base64(account:password)` (padding optional). `None` unless the account
+/// part is one of the four exact names.
+pub fn parse_legacy(token: &str) -> Option<LegacyCredential> {
+    use base64::engine::general_purpose::STANDARD_NO_PAD;
+    let bytes = Zeroizing::new(STANDARD.decode(token).or_else(|_| STANDARD_NO_PAD.decode(token)).ok()?);
+    let text = std::str::from_utf8(&bytes).ok()?;
+    let (account, password) = text.split_once(':')?;
+    Some(LegacyCredential {
+        account: Role::parse(account)?,
+        password: crate::passwords::Password::new(password),
+    })
+}
+
+struct LegacyEntry {
+    account: Role,
+    phc: String,
+    last_use: u64,
+}
+
+/// Remembers verified legacy credentials so that each request does not pay an
+/// argon2 hash. Keyed by an HMAC (with a per-process random key) of account and
+/// password, so the cache holds no password; an entry is good only while the
+/// account's stored hash is the one it was verified against, so a password change
+/// invalidates it at once. Bounded: the least recently used entry makes room.
+pub struct LegacyCache {
+    key: hmac::Key,
+    entries: Mutex<(u64, HashMap<[u8; 32], LegacyEntry>)>,
+    capacity: usize,
+}
+
+impl fmt::Debug for LegacyCache {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LegacyCache")
+            .field("capacity", &self.capacity)
+            .finish_non_exhaustive()
+    }
+}
+
+impl LegacyCache {
+    /// An empty cache holding at most `capacity` entries.
+    pub fn new(capacity: usize) -> Result<Self, RandomError> {
+        let mut key = Zeroizing::new([0u8; 32]);
+        getrandom::fill(key.as_mut()).map_err(|_| RandomError)?;
+        Ok(LegacyCache {
+            key: hmac::Key::new(hmac::HMAC_SHA256, key.as_ref()),
+            entries: Mutex::new((0, HashMap::new())),
+            capacity: capacity.max(1),
+        })
+    }
+
+    fn slot(&self, account: Role, password: &str) -> [u8; 32] {
+        let mut ctx = hmac::Context::with_key(&self.key);
+        ctx.update(account.as_str().as_bytes());
+        ctx.update(&[0]);
+        ctx.update(password.as_bytes());
+        let mut out = [0u8; 32];
+        out.copy_from_slice(ctx.sign().as_ref());
+        out
+    }
+
+    /// Whether this account/password was verified against `phc` (the account's
+    /// current hash).
+    pub fn is_verified(&self, account: Role, password: &str, phc: &str) -> bool {
+        let slot = self.slot(account, password);
+        let mut guard = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        let (clock, map) = &mut *guard;
+        *clock += 1;
+        match map.get_mut(&slot) {
+            Some(e) if e.account == account && e.phc == phc => {
+                e.last_use = *clock;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Remember a successful verification against `phc`.
+    pub fn remember(&self, account: Role, password: &str, phc: &str) {
+        let slot = self.slot(account, password);
+        let mut guard = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        let (clock, map) = &mut *guard;
+        *clock += 1;
+        if map.len() >= self.capacity
+            && !map.contains_key(&slot)
+            && let Some(oldest) = map.iter().min_by_key(|(_, e)| e.last_use).map(|(k, _)| *k)
+        {
+            map.remove(&oldest);
+        }
+        map.insert(
+            slot,
+            LegacyEntry {
+                account,
+                phc: phc.to_string(),
+                last_use: *clock,
+            },
+        );
+    }
+
+    /// Entries held.
+    pub fn len(&self) -> usize {
+        self.entries.lock().unwrap_or_else(|p| p.into_inner()).1.len()
+    }
+
+    /// Whether the cache is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 }
 
@@ -437,6 +572,7 @@ mod tests {
                         enabled: true,
                         password_hash: None,
                         password_is_enrollment_code: false,
+                        password_is_empty: false,
                         changed_at: 0,
                     },
                 )
@@ -456,7 +592,7 @@ mod tests {
     }
 
     fn add_session(s: &mut State, account: Role) -> Minted {
-        let m = Signer::for_state(s).unwrap().mint(CredentialKind::Session).unwrap();
+        let m = Signer::for_state(s).unwrap().mint_session().unwrap();
         s.sessions.insert(
             m.id.clone(),
             SessionRecord {
@@ -474,7 +610,7 @@ mod tests {
     }
 
     fn add_key(s: &mut State, name: &str, account: Role) -> Minted {
-        let k = Signer::for_state(s).unwrap().mint(CredentialKind::ApiKey).unwrap();
+        let k = Signer::for_state(s).unwrap().mint_api_key().unwrap();
         let record = ApiKeyRecord {
             name: name.into(),
             account,
@@ -491,7 +627,7 @@ mod tests {
     fn minted_tokens_have_the_documented_shape() {
         let s = state();
         let signer = Signer::for_state(&s).unwrap();
-        let session = signer.mint(CredentialKind::Session).unwrap();
+        let session = signer.mint_session().unwrap();
         assert_eq!(session.token.len(), 64);
         assert!(
             session
@@ -499,7 +635,7 @@ mod tests {
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
         );
-        let key = signer.mint(CredentialKind::ApiKey).unwrap();
+        let key = signer.mint_api_key().unwrap();
         assert!(key.token.starts_with("rgk_"));
         assert_eq!(key.id.len(), 22);
         assert!(!key.token.contains(&key.verifier));
@@ -583,6 +719,41 @@ mod tests {
         assert_eq!(s.sessions[&m.id].last_used_at, Some(5000));
         assert_eq!(s.api_keys[&k.id].last_used_at, Some(6000));
         assert_eq!(s.api_keys[&k.id].last_client_id.as_deref(), Some("Q-SYS Core"));
+    }
+
+    #[test]
+    fn legacy_credentials_parse_only_known_accounts() {
+        let c = parse_legacy("Z2VuZXJhbDo=").unwrap(); // general:
+        assert_eq!(c.account, Role::General);
+        assert_eq!(c.password.expose(), "");
+        let c = parse_legacy("YWRtaW46QUJDLURFRi1HSEo").unwrap(); // admin:ABC-DEF-GHJ, no padding
+        assert_eq!((c.account, c.password.expose()), (Role::Admin, "ABC-DEF-GHJ"));
+        assert!(parse_legacy("QWRtaW46eA==").is_none()); // Admin:x
+        assert!(parse_legacy("cm9vdDp4").is_none()); // root:x
+        assert!(parse_legacy("bm9jb2xvbg==").is_none()); // nocolon
+        assert!(parse_legacy("!!!").is_none());
+    }
+
+    #[test]
+    fn legacy_cache_follows_the_stored_hash_and_stays_bounded() {
+        let cache = LegacyCache::new(2).unwrap();
+        cache.remember(Role::General, "pw", "$hash1");
+        assert!(cache.is_verified(Role::General, "pw", "$hash1"));
+        assert!(
+            !cache.is_verified(Role::General, "pw", "$hash2"),
+            "a password change invalidates"
+        );
+        assert!(!cache.is_verified(Role::General, "other", "$hash1"));
+        assert!(!cache.is_verified(Role::Admin, "pw", "$hash1"));
+        cache.remember(Role::Admin, "a", "$h");
+        cache.is_verified(Role::General, "pw", "$hash1"); // general is now the most recent
+        cache.remember(Role::Integrator, "i", "$h");
+        assert_eq!(cache.len(), 2);
+        assert!(
+            cache.is_verified(Role::General, "pw", "$hash1"),
+            "least recently used went first"
+        );
+        assert!(!cache.is_verified(Role::Admin, "a", "$h"));
     }
 
     #[test]

@@ -117,6 +117,7 @@ pub fn admin_record(code: &str, hasher: &Hasher, now: UnixTime) -> Result<Accoun
         enabled: true,
         password_hash: Some(hash),
         password_is_enrollment_code: true,
+        password_is_empty: false,
         changed_at: now,
     })
 }
@@ -129,6 +130,7 @@ pub fn factory_state(code: &str, policy: &Policy, hasher: &Hasher, now: UnixTime
         enabled: false,
         password_hash: None,
         password_is_enrollment_code: false,
+        password_is_empty: false,
         changed_at: now,
     };
     let general = AccountRecord {
@@ -139,6 +141,7 @@ pub fn factory_state(code: &str, policy: &Policy, hasher: &Hasher, now: UnixTime
                 .map_err(|_| EnrollmentError::Hash)?,
         ),
         password_is_enrollment_code: false,
+        password_is_empty: true,
         changed_at: now,
     };
     let accounts = BTreeMap::from([

@@ -6,6 +6,7 @@
 //! `127.0.0.1:0`. See `ARCHITECTURE.md` for the map of modules and their invariants.
 
 pub mod accounts;
+pub mod admin;
 pub mod api;
 pub mod app;
 pub mod audit;

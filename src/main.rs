@@ -1,6 +1,7 @@
 //! The `roomgate` binary: parse the command line, set up logging, call the library,
 //! turn the outcome into an exit code (0 ok, 1 failed, 2 usage).
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
@@ -53,8 +54,10 @@ fn init_logging(config: &Config, cli_level: Option<&str>) -> anyhow::Result<()> 
         _ => EnvFilter::try_new(cli_level.unwrap_or(&config.log.level))
             .context("--log-level is not a valid level or filter")?,
     };
+    // Colour only on a terminal: journald and log files get plain text.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
     if config.log.json {
         builder.json().init();

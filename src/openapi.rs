@@ -8,7 +8,7 @@
 use serde_json::{Map, Value, json};
 
 use crate::accounts::min_role_name;
-use crate::routes::{ROUTES, Route, Success};
+use crate::routes::{Op, ROUTES, Route, Success};
 
 /// The capabilities document.
 pub fn document(device_name: &str) -> Value {
@@ -36,7 +36,8 @@ pub fn document(device_name: &str) -> Value {
         },
         "servers": [{"url": "/"}],
         "tags": [
-            {"name": "meta"}, {"name": "auth"}, {"name": "streams"}, {"name": "audio"}
+            {"name": "meta"}, {"name": "auth"}, {"name": "streams"}, {"name": "audio"},
+            {"name": "admin"}, {"name": "security"}
         ],
         "paths": paths,
         "components": components(),
@@ -52,13 +53,12 @@ fn operation(route: &Route) -> Value {
         "x-nureva".into(),
         json!({"minimumRoleRequired": min_role_name(route.min_role)}),
     );
-    op.insert(
-        "parameters".into(),
-        json!([
-            {"$ref": "#/components/parameters/ClientId"},
-            {"$ref": "#/components/parameters/ClientVersion"}
-        ]),
-    );
+    let mut parameters = vec![
+        json!({"$ref": "#/components/parameters/ClientId"}),
+        json!({"$ref": "#/components/parameters/ClientVersion"}),
+    ];
+    parameters.extend(path_parameters(route.path));
+    op.insert("parameters".into(), Value::Array(parameters));
     op.insert(
         "security".into(),
         if route.min_role.is_some() {
@@ -75,6 +75,20 @@ fn operation(route: &Route) -> Value {
     }
     op.insert("responses".into(), Value::Object(responses(route)));
     Value::Object(op)
+}
+
+/// The `{name}` segments of a path pattern as OpenAPI path parameters.
+fn path_parameters(path: &str) -> Vec<Value> {
+    path.split('/')
+        .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+        .map(|name| {
+            let schema = match name {
+                "account" => json!({"type": "string", "enum": ["monitor", "general", "integrator", "admin"]}),
+                _ => json!({"type": "string", "pattern": "^[A-Za-z0-9_-]{22}$"}),
+            };
+            json!({"name": name, "in": "path", "required": true, "schema": schema})
+        })
+        .collect()
 }
 
 fn responses(route: &Route) -> Map<String, Value> {
@@ -103,18 +117,24 @@ fn responses(route: &Route) -> Map<String, Value> {
         );
     };
     err(&mut r, "400");
-    if route.min_role.is_some() || route.op == crate::routes::Op::Login {
+    if route.min_role.is_some() || route.op == Op::Login {
         err(&mut r, "401");
     }
     if route.min_role.is_some_and(|role| role > crate::accounts::Role::Monitor) {
         err(&mut r, "403");
+    }
+    if route.path.contains('{') {
+        err(&mut r, "404");
+    }
+    if matches!(route.op, Op::UpdateAccount | Op::CreateKey | Op::Logout) {
+        err(&mut r, "409");
     }
     if route.body.is_some() {
         err(&mut r, "413");
         err(&mut r, "415");
     }
     err(&mut r, "429");
-    if matches!(route.success, Success::EventStream) || route.op == crate::routes::Op::Login {
+    if matches!(route.success, Success::EventStream) || matches!(route.op, Op::Login | Op::UpdateAccount) {
         err(&mut r, "503");
     }
     r
@@ -162,7 +182,9 @@ fn components() -> Value {
         "responses": {
             "E400": error_response("Bad request: client headers, account name or body schema"),
             "E401": error_response("No, invalid, expired or revoked credential, or failed login (with WWW-Authenticate)"),
-            "E403": error_response("The credential's role is too low"),
+            "E403": error_response("The credential's role is too low, or an admin password change is required first"),
+            "E404": error_response("No such account, session or key"),
+            "E409": error_response("State conflict: admin cannot be disabled, key name taken, too many keys, legacy credential not revocable"),
             "E413": error_response("Request body too large"),
             "E415": error_response("Request body not sent as application/json"),
             "E429": error_response("Too many requests (with Retry-After)"),

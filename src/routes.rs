@@ -10,7 +10,7 @@ use http::Method;
 use serde_json::Value;
 
 use crate::accounts::{MinRole, Role};
-use crate::api::{auth, device, meta};
+use crate::api::{admin, auth, device, meta};
 
 /// What a route does (dispatched in [`crate::api`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,6 +35,32 @@ pub enum Op {
     ChangeVolume,
     /// `GET /api/v1/audio/hardware`
     Hardware,
+    /// `GET /api/v1/auth/accounts`
+    ListAccounts,
+    /// `PATCH /api/v1/auth/accounts/{account}`
+    UpdateAccount,
+    /// `GET /api/v1/auth/sessions`
+    ListSessions,
+    /// `DELETE /api/v1/auth/sessions/{id}`
+    RevokeSession,
+    /// `POST /api/v1/auth/keys`
+    CreateKey,
+    /// `GET /api/v1/auth/keys`
+    ListKeys,
+    /// `DELETE /api/v1/auth/keys/{id}`
+    RevokeKey,
+    /// `GET /api/v1/security/policy`
+    GetPolicy,
+    /// `PATCH /api/v1/security/policy`
+    PatchPolicy,
+}
+
+impl Op {
+    /// Operations an admin credential obtained with the enrollment code may still
+    /// use while the policy requires the admin password to be changed first.
+    pub fn allowed_before_password_change(self) -> bool {
+        matches!(self, Op::Validate | Op::Logout | Op::UpdateAccount)
+    }
 }
 
 /// The success response of an operation, for the capabilities document.
@@ -182,6 +208,105 @@ pub static ROUTES: &[Route] = &[
         operation_id: "getDeviceInformation",
         summary: "Device information; enrollmentCode is empty unless the caller is admin",
         tag: "audio",
+    },
+    Route {
+        method: Method::GET,
+        path: "/api/v1/auth/accounts",
+        op: Op::ListAccounts,
+        min_role: Some(Role::Admin),
+        body: None,
+        success: Success::Json(200, admin::accounts_schema),
+        operation_id: "listAccounts",
+        summary: "The four accounts: enabled, password set, admin password still the enrollment code, last change",
+        tag: "admin",
+    },
+    Route {
+        method: Method::PATCH,
+        path: "/api/v1/auth/accounts/{account}",
+        op: Op::UpdateAccount,
+        min_role: Some(Role::Admin),
+        body: Some(admin::account_patch_schema),
+        success: Success::Json(200, admin::account_response_schema),
+        operation_id: "updateAccount",
+        summary: "Enable/disable an account or set its password; revokes the account's sessions on a password change or disable",
+        tag: "admin",
+    },
+    Route {
+        method: Method::GET,
+        path: "/api/v1/auth/sessions",
+        op: Op::ListSessions,
+        min_role: Some(Role::Admin),
+        body: None,
+        success: Success::Json(200, admin::sessions_schema),
+        operation_id: "listSessions",
+        summary: "Open sessions: account, client, address, created, last used",
+        tag: "admin",
+    },
+    Route {
+        method: Method::DELETE,
+        path: "/api/v1/auth/sessions/{id}",
+        op: Op::RevokeSession,
+        min_role: Some(Role::Admin),
+        body: None,
+        success: Success::NoContent,
+        operation_id: "revokeSession",
+        summary: "Revoke a session (its open event streams close)",
+        tag: "admin",
+    },
+    Route {
+        method: Method::POST,
+        path: "/api/v1/auth/keys",
+        op: Op::CreateKey,
+        min_role: Some(Role::Admin),
+        body: Some(admin::key_request_schema),
+        success: Success::Json(201, admin::key_created_schema),
+        operation_id: "createApiKey",
+        summary: "Create a per-integration API key; the key is shown once",
+        tag: "admin",
+    },
+    Route {
+        method: Method::GET,
+        path: "/api/v1/auth/keys",
+        op: Op::ListKeys,
+        min_role: Some(Role::Admin),
+        body: None,
+        success: Success::Json(200, admin::keys_schema),
+        operation_id: "listApiKeys",
+        summary: "API keys (never the secret): created, last used, last client id",
+        tag: "admin",
+    },
+    Route {
+        method: Method::DELETE,
+        path: "/api/v1/auth/keys/{id}",
+        op: Op::RevokeKey,
+        min_role: Some(Role::Admin),
+        body: None,
+        success: Success::NoContent,
+        operation_id: "revokeApiKey",
+        summary: "Revoke an API key",
+        tag: "admin",
+    },
+    Route {
+        method: Method::GET,
+        path: "/api/v1/security/policy",
+        op: Op::GetPolicy,
+        min_role: Some(Role::Admin),
+        body: None,
+        success: Success::Json(200, admin::policy_schema),
+        operation_id: "getSecurityPolicy",
+        summary: "The security policy",
+        tag: "security",
+    },
+    Route {
+        method: Method::PATCH,
+        path: "/api/v1/security/policy",
+        op: Op::PatchPolicy,
+        min_role: Some(Role::Admin),
+        body: Some(admin::policy_patch_schema),
+        success: Success::Json(200, admin::policy_schema),
+        operation_id: "setSecurityPolicy",
+        summary: "Change the security policy; applies at once",
+        tag: "security",
     },
 ];
 

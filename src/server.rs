@@ -22,6 +22,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
+use arc_swap::ArcSwap;
 use bytes::Bytes;
 use http::Request;
 use hyper::body::{Body as HttpBody, Frame, Incoming, SizeHint};
@@ -66,7 +67,7 @@ pub enum StartError {
 pub struct Server {
     listener: TcpListener,
     app: App,
-    acceptor: TlsAcceptor,
+    tls: Arc<ArcSwap<rustls::ServerConfig>>,
     fingerprint: String,
     local_addr: SocketAddr,
 }
@@ -106,7 +107,7 @@ impl Server {
         Ok(Server {
             listener,
             app,
-            acceptor: TlsAcceptor::from(tls_config),
+            tls: Arc::new(ArcSwap::new(tls_config)),
             fingerprint: cert.fingerprint,
             local_addr,
         })
@@ -132,7 +133,7 @@ impl Server {
         let Server {
             listener,
             app,
-            acceptor,
+            tls,
             local_addr,
             ..
         } = self;
@@ -140,6 +141,7 @@ impl Server {
         let slots = Arc::new(Semaphore::new(limits.max_connections));
         let builder = Arc::new(http_builder(&limits));
         app.spawn_background();
+        spawn_certificate_watch(app.clone(), Arc::clone(&tls));
         tracing::info!(version = env!("CARGO_PKG_VERSION"), "listening on https://{local_addr}");
 
         tokio::pin!(shutdown);
@@ -170,7 +172,7 @@ impl Server {
             backoff = Duration::from_millis(10);
             let conn = Connection {
                 app: app.clone(),
-                acceptor: acceptor.clone(),
+                acceptor: TlsAcceptor::from(tls.load_full()),
                 builder: Arc::clone(&builder),
                 limits: limits.clone(),
                 remote,
@@ -194,6 +196,50 @@ impl Server {
         }
         app.flush_usage().await;
     }
+}
+
+/// Reload the certificate when its files are replaced (`roomgate cert regenerate`,
+/// or an operator installing a new one). New connections use the new certificate;
+/// open ones keep theirs. A pair that does not load (say, the key replaced before
+/// the certificate) is retried at the next look.
+fn spawn_certificate_watch(app: App, tls: Arc<ArcSwap<rustls::ServerConfig>>) {
+    tokio::spawn(async move {
+        let cfg = app.config().tls.clone();
+        let mut current = tls::material_stamp(&cfg);
+        let mut shutdown = app.shutdown_signal();
+        let mut tick = tokio::time::interval(crate::app::STATE_POLL_INTERVAL);
+        loop {
+            tokio::select! {
+                _ = shutdown.changed() => break,
+                _ = tick.tick() => {}
+            }
+            let stamp = tls::material_stamp(&cfg);
+            if stamp.is_none() || stamp == current {
+                continue;
+            }
+            let cfg2 = cfg.clone();
+            let loaded = tokio::task::spawn_blocking(move || {
+                let cert = tls::load(&cfg2)?;
+                Ok::<_, TlsError>((tls::server_config(&cert)?, cert.fingerprint))
+            })
+            .await;
+            match loaded {
+                Ok(Ok((config, fingerprint))) => {
+                    tls.store(config);
+                    current = stamp;
+                    tracing::info!("certificate reloaded; sha256 fingerprint {fingerprint}");
+                    crate::audit::record(
+                        "certificate_reload",
+                        "success",
+                        &crate::audit::Actor::CONSOLE,
+                        Some(&fingerprint),
+                    );
+                }
+                Ok(Err(e)) => tracing::warn!(error = %e, "the certificate files changed but cannot be used yet"),
+                Err(_) => tracing::warn!("certificate reload task failed"),
+            }
+        }
+    });
 }
 
 fn http_builder(limits: &Limits) -> auto::Builder<TokioExecutor> {

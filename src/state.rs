@@ -73,6 +73,10 @@ pub struct AccountRecord {
     /// normalised (case, dashes) before hashing at login.
     #[serde(default)]
     pub password_is_enrollment_code: bool,
+    /// True when the password is the empty string (the general account's factory
+    /// state). Lets the policy refuse it at once without hashing anything.
+    #[serde(default)]
+    pub password_is_empty: bool,
     /// When the password or enabled state last changed.
     pub changed_at: UnixTime,
 }
@@ -127,12 +131,14 @@ impl State {
         self.accounts.get(&role)
     }
 
-    /// Set (or clear) an account's password. Every session of the account is revoked
-    /// at once; API keys are not (SPEC §7). Returns how many sessions ended.
-    pub fn set_password(&mut self, account: Role, password_hash: Option<String>, now: UnixTime) -> usize {
+    /// Set (or clear) an account's password; `empty` says whether the new password
+    /// is the empty string. Every session of the account is revoked at once; API keys
+    /// are not (SPEC §7). Returns how many sessions ended.
+    pub fn set_password(&mut self, account: Role, password_hash: Option<String>, empty: bool, now: UnixTime) -> usize {
         if let Some(rec) = self.accounts.get_mut(&account) {
             rec.password_hash = password_hash;
             rec.password_is_enrollment_code = false;
+            rec.password_is_empty = empty;
             rec.changed_at = now;
         }
         self.revoke_sessions_of(account)
@@ -148,6 +154,24 @@ impl State {
             rec.changed_at = now;
         }
         if enabled { 0 } else { self.revoke_sessions_of(account) }
+    }
+
+    /// Keep at most `keep` sessions of an account, ending the oldest.
+    pub fn trim_sessions_of(&mut self, account: Role, keep: usize) {
+        let mut mine: Vec<(UnixTime, String)> = self
+            .sessions
+            .iter()
+            .filter(|(_, s)| s.account == account)
+            .map(|(id, s)| (s.created_at, id.clone()))
+            .collect();
+        if mine.len() <= keep {
+            return;
+        }
+        mine.sort();
+        let excess = mine.len() - keep;
+        for (_, id) in mine.into_iter().take(excess) {
+            self.sessions.remove(&id);
+        }
     }
 
     /// End every session of an account. Returns how many ended.
@@ -205,6 +229,7 @@ impl fmt::Debug for AccountRecord {
             .field("enabled", &self.enabled)
             .field("password_set", &self.password_hash.is_some())
             .field("password_is_enrollment_code", &self.password_is_enrollment_code)
+            .field("password_is_empty", &self.password_is_empty)
             .field("changed_at", &self.changed_at)
             .finish()
     }

@@ -70,7 +70,8 @@ impl FileIdentity {
     }
 }
 
-type Listener = Box<dyn Fn(&Arc<State>) + Send + Sync>;
+/// Sees every published state; `external` is true when another process wrote it.
+type Listener = Box<dyn Fn(&Arc<State>, bool) + Send + Sync>;
 
 /// The persisted state and its in-memory snapshot.
 pub struct Store {
@@ -132,7 +133,7 @@ impl Store {
     }
 
     /// Set the listener that sees every state this store publishes (once).
-    pub fn set_listener(&self, listener: impl Fn(&Arc<State>) + Send + Sync + 'static) {
+    pub fn set_listener(&self, listener: impl Fn(&Arc<State>, bool) + Send + Sync + 'static) {
         let _ = self.listener.set(Box::new(listener));
     }
 
@@ -152,11 +153,11 @@ impl Store {
         self.guard.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn publish(&self, state: State) -> Arc<State> {
+    fn publish(&self, state: State, external: bool) -> Arc<State> {
         let state = Arc::new(state);
         self.current.store(Arc::clone(&state));
         if let Some(listener) = self.listener.get() {
-            listener(&state);
+            listener(&state, external);
         }
         state
     }
@@ -172,7 +173,7 @@ impl Store {
             // Another process (the CLI) replaced the file since we last read it.
             if let Some((state, identity)) = read_state(&self.path)? {
                 *guard = Some(identity);
-                base = self.publish(state);
+                base = self.publish(state, true);
             }
         }
         let mut next = (*base).clone();
@@ -183,7 +184,7 @@ impl Store {
         next.generation = base.generation.wrapping_add(1);
         write_atomic(&self.dir, &self.path, &next)?;
         *guard = Some(identity_of(&self.path)?);
-        self.publish(next);
+        self.publish(next, false);
         Ok(out)
     }
 
@@ -215,7 +216,7 @@ impl Store {
         match read_state(&self.path)? {
             Some((state, identity)) => {
                 *guard = Some(identity);
-                self.publish(state);
+                self.publish(state, true);
                 Ok(true)
             }
             None => Ok(false),
@@ -366,7 +367,11 @@ mod tests {
         let service = Store::open(dir.path(), factory).unwrap();
         let seen = Arc::new(std::sync::atomic::AtomicU64::new(0));
         let s2 = Arc::clone(&seen);
-        service.set_listener(move |s| s2.store(s.generation, std::sync::atomic::Ordering::SeqCst));
+        service.set_listener(move |s, external| {
+            if external {
+                s2.store(s.generation, std::sync::atomic::Ordering::SeqCst);
+            }
+        });
         let cli = Store::open(dir.path(), factory).unwrap();
         cli.update(|s| {
             s.audio.speaker_bass_level = 11;

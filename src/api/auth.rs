@@ -71,6 +71,31 @@ impl LoginRequest {
     }
 }
 
+/// The hash a login for `account` is checked against: none when the account is
+/// disabled, has no password, or has an empty password the policy no longer allows.
+pub fn usable_password_hash(state: &State, account: Role) -> Option<String> {
+    let record = state.account(account)?;
+    let empty_refused =
+        record.password_is_empty && !(account == Role::General && state.policy.allow_empty_general_password);
+    record
+        .password_hash
+        .clone()
+        .filter(|_| record.enabled && !empty_refused)
+}
+
+/// What the user typed, as it is hashed: the enrollment code is normalised (case,
+/// dashes) while the admin password is still the code.
+pub fn as_typed(state: &State, account: Role, password: Password) -> Password {
+    let via_code = account == Role::Admin && state.account(account).is_some_and(|a| a.password_is_enrollment_code);
+    match via_code
+        .then(|| crate::enrollment::normalize(password.expose()))
+        .flatten()
+    {
+        Some(bare) => Password::new(bare.as_str()),
+        None => password,
+    }
+}
+
 fn invalid_credentials() -> ApiError {
     ApiError::unauthorized("invalid_credentials", "the account or password is not correct")
 }
@@ -103,16 +128,9 @@ pub async fn login(ctx: Ctx, body: Value) -> Result<Response<Body>, ApiError> {
     };
     let state = ctx.app.snapshot();
     let record = state.account(account).ok_or_else(ApiError::internal)?;
-    let phc = record.password_hash.clone().filter(|_| record.enabled);
+    let phc = usable_password_hash(&state, account);
     let via_code = account == Role::Admin && record.password_is_enrollment_code;
-    // The enrollment code is typed case-insensitively, dashes optional.
-    let typed = match via_code
-        .then(|| crate::enrollment::normalize(password.expose()))
-        .flatten()
-    {
-        Some(bare) => Password::new(bare.as_str()),
-        None => password,
-    };
+    let typed = as_typed(&state, account, password);
     let verified = ctx.app.hasher().verify(phc.clone(), typed).await.map_err(hash_error)?;
     if !verified || phc.is_none() {
         audit::record("login", "failure", &actor, None);
@@ -125,14 +143,15 @@ pub async fn login(ctx: Ctx, body: Value) -> Result<Response<Body>, ApiError> {
         .app
         .update(move |s| {
             // The hash ran without the lock: refuse if the account changed meanwhile.
-            let current = s.account(account).ok_or_else(ApiError::internal)?;
-            if !current.enabled || current.password_hash != phc {
+            if usable_password_hash(s, account) != phc {
                 return Err(invalid_credentials());
             }
             let signer = Signer::for_state(s).ok_or_else(ApiError::internal)?;
-            let minted = signer.mint(CredentialKind::Session).map_err(|_| ApiError::internal())?;
+            let minted = signer.mint_session().map_err(|_| ApiError::internal())?;
             let created_at = now();
-            enforce_session_cap(s, account);
+            // Make room under the policy's cap: the oldest sessions go.
+            let keep = (s.policy.max_sessions_per_account as usize).saturating_sub(1);
+            s.trim_sessions_of(account, keep);
             s.sessions.insert(
                 minted.id.clone(),
                 SessionRecord {
@@ -167,25 +186,6 @@ pub async fn login(ctx: Ctx, body: Value) -> Result<Response<Body>, ApiError> {
     ))
 }
 
-/// Make room for one more session of `account` under the policy's cap: the oldest go.
-fn enforce_session_cap(state: &mut State, account: Role) {
-    let cap = state.policy.max_sessions_per_account as usize;
-    let mut mine: Vec<(u64, String)> = state
-        .sessions
-        .iter()
-        .filter(|(_, s)| s.account == account)
-        .map(|(id, s)| (s.created_at, id.clone()))
-        .collect();
-    if mine.len() < cap {
-        return;
-    }
-    mine.sort();
-    let excess = mine.len() + 1 - cap;
-    for (_, id) in mine.into_iter().take(excess) {
-        state.sessions.remove(&id);
-    }
-}
-
 /// `GET /api/v1/auth/validate`
 pub fn validate(ctx: &Ctx) -> Result<Response<Body>, ApiError> {
     let p = ctx.principal.as_ref().ok_or_else(ApiError::internal)?;
@@ -204,6 +204,12 @@ pub fn validate(ctx: &Ctx) -> Result<Response<Body>, ApiError> {
 /// `POST /api/v1/auth/logout`: revoke the credential presented.
 pub async fn logout(ctx: &Ctx) -> Result<Response<Body>, ApiError> {
     let p = ctx.principal.clone().ok_or_else(ApiError::internal)?;
+    if p.kind == CredentialKind::Legacy {
+        return Err(ApiError::conflict(
+            "not_revocable",
+            "a base64(account:password) credential cannot be logged out; change the account's password to revoke it",
+        ));
+    }
     let id = p.id.to_string();
     ctx.app
         .update(move |s| {
@@ -214,6 +220,7 @@ pub async fn logout(ctx: &Ctx) -> Result<Response<Body>, ApiError> {
                 CredentialKind::ApiKey => {
                     s.api_keys.remove(&id);
                 }
+                CredentialKind::Legacy => {}
             }
             Ok(())
         })

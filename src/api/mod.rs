@@ -10,6 +10,7 @@
 //! listener and in benchmarks without a socket. Handlers live in the submodules by
 //! area.
 
+pub mod admin;
 pub mod auth;
 pub mod device;
 pub mod meta;
@@ -69,6 +70,34 @@ impl Ctx {
     pub fn role(&self) -> Option<Role> {
         self.principal.as_ref().map(|p| p.account)
     }
+
+    /// Record an audit event for this caller.
+    pub fn audit(&self, action: &'static str, outcome: &'static str, subject: Option<&str>) {
+        let remote = self.remote.ip().to_string();
+        let actor = crate::audit::Actor {
+            account: self.role(),
+            client_id: &self.client.id,
+            remote: &remote,
+        };
+        crate::audit::record(action, outcome, &actor, subject);
+    }
+
+    /// Whether this is an admin credential obtained with the enrollment code while
+    /// the policy requires the admin password to be changed first.
+    pub fn must_change_password(&self) -> bool {
+        self.principal
+            .as_ref()
+            .is_some_and(|p| must_change_password(p, &self.state))
+    }
+}
+
+fn must_change_password(principal: &Principal, state: &State) -> bool {
+    principal.account == Role::Admin
+        && principal.via_enrollment_code
+        && state.policy.require_admin_password_change
+        && state
+            .account(Role::Admin)
+            .is_some_and(|a| a.password_is_enrollment_code)
 }
 
 /// Serve one request. Never fails: every problem becomes a JSON error response.
@@ -125,8 +154,15 @@ where
     let principal = match route.min_role {
         None => None,
         Some(required) => {
-            let principal = authenticate(app, req.headers(), &client, &state)?;
+            let principal = authenticate(app, req.headers(), remote, &client, &state).await?;
             authorize(&principal, required, route)?;
+            if must_change_password(&principal, &state) && !route.op.allowed_before_password_change() {
+                return Err(ApiError::forbidden(
+                    "password_change_required",
+                    "this admin credential was obtained with the enrollment code; change the admin password first \
+                     (PATCH /api/v1/auth/accounts/admin with password and currentPassword)",
+                ));
+            }
             Some(principal)
         }
     };
@@ -161,6 +197,15 @@ async fn dispatch(op: Op, ctx: Ctx, body: Option<Value>) -> Result<Response<Body
         Op::PatchAudio => device::patch_audio(&ctx, body).await,
         Op::ChangeVolume => device::change_volume(&ctx, body).await,
         Op::Hardware => Ok(device::hardware(&ctx)),
+        Op::ListAccounts => Ok(admin::list_accounts(&ctx)),
+        Op::UpdateAccount => admin::update_account(&ctx, body).await,
+        Op::ListSessions => Ok(admin::list_sessions(&ctx)),
+        Op::RevokeSession => admin::revoke_session(&ctx).await,
+        Op::CreateKey => admin::create_key(&ctx, body).await,
+        Op::ListKeys => Ok(admin::list_keys(&ctx)),
+        Op::RevokeKey => admin::revoke_key(&ctx).await,
+        Op::GetPolicy => Ok(admin::get_policy(&ctx)),
+        Op::PatchPolicy => admin::patch_policy(&ctx, body).await,
     }
 }
 
@@ -353,17 +398,83 @@ fn presented_credential(headers: &HeaderMap) -> Result<&str, ApiError> {
     Ok(token)
 }
 
-fn authenticate(app: &App, headers: &HeaderMap, client: &Client, state: &State) -> Result<Principal, ApiError> {
+fn invalid_auth_parameters() -> ApiError {
+    ApiError::unauthorized(
+        "invalid_auth_parameters",
+        "the credential is not valid, or has been revoked; log in again",
+    )
+}
+
+async fn authenticate(
+    app: &App,
+    headers: &HeaderMap,
+    remote: SocketAddr,
+    client: &Client,
+    state: &State,
+) -> Result<Principal, ApiError> {
     let token = presented_credential(headers)?;
-    app.credentials()
-        .verify(token, state, &client.id, crate::state::now())
-        .map_err(|refusal| match refusal {
-            Refusal::Invalid => ApiError::unauthorized(
-                "invalid_auth_parameters",
-                "the credential is not valid, or has been revoked; log in again",
-            ),
-            Refusal::Expired => ApiError::unauthorized("credential_expired", "the session has expired; log in again"),
-        })
+    match app.credentials().verify(token, state, &client.id, crate::state::now()) {
+        Ok(principal) => Ok(principal),
+        Err(Refusal::Invalid) if state.policy.legacy_basic_credentials => {
+            legacy_credential(app, token, remote, client, state).await
+        }
+        Err(Refusal::Invalid) => Err(invalid_auth_parameters()),
+        Err(Refusal::Expired) => Err(ApiError::unauthorized(
+            "credential_expired",
+            "the session has expired; log in again",
+        )),
+    }
+}
+
+/// Legacy mode: `Nureva base64(account:password)`. A verified pair is remembered
+/// (bounded) so that each request does not pay a password hash.
+async fn legacy_credential(
+    app: &App,
+    token: &str,
+    remote: SocketAddr,
+    client: &Client,
+    state: &State,
+) -> Result<Principal, ApiError> {
+    let cred = crate::credentials::parse_legacy(token).ok_or_else(invalid_auth_parameters)?;
+    let account = cred.account;
+    let record = state.account(account).ok_or_else(invalid_auth_parameters)?;
+    let phc = auth::usable_password_hash(state, account);
+    let typed = auth::as_typed(state, account, cred.password);
+    let known = phc
+        .as_deref()
+        .is_some_and(|phc| app.legacy_cache().is_verified(account, typed.expose(), phc));
+    if !known {
+        let cache_key = typed.clone();
+        let ok = app
+            .hasher()
+            .verify(phc.clone(), typed)
+            .await
+            .map_err(auth::hash_error)?;
+        let remote = remote.ip().to_string();
+        let actor = crate::audit::Actor {
+            account: Some(account),
+            client_id: &client.id,
+            remote: &remote,
+        };
+        match phc {
+            Some(phc) if ok => {
+                app.legacy_cache().remember(account, cache_key.expose(), &phc);
+                crate::audit::record("legacy_login", "success", &actor, None);
+            }
+            _ => {
+                crate::audit::record("legacy_login", "failure", &actor, None);
+                return Err(invalid_auth_parameters());
+            }
+        }
+    }
+    Ok(Principal {
+        account,
+        kind: crate::credentials::CredentialKind::Legacy,
+        id: std::sync::Arc::from(format!("legacy-{account}")),
+        created_at: record.changed_at,
+        expires_at: None,
+        via_enrollment_code: record.password_is_enrollment_code,
+    })
 }
 
 fn authorize(principal: &Principal, required: Role, route: &Route) -> Result<(), ApiError> {

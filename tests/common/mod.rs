@@ -196,7 +196,7 @@ impl Device {
             .await
             .unwrap();
         self.with_state(move |s| {
-            s.set_password(account, Some(phc), roomgate::state::now());
+            s.set_password(account, Some(phc), false, roomgate::state::now());
             s.set_enabled(account, true, roomgate::state::now());
         })
         .await;

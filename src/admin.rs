@@ -1,0 +1,428 @@
+//! Administration shared by the admin API and the technician's CLI: views of
+//! accounts, sessions and keys (never a secret or a hash), and the state changes
+//! both can make. Written once against `&mut State`, so the API and the console
+//! cannot behave differently.
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::accounts::Role;
+use crate::config::Config;
+use crate::credentials::{Minted, Signer};
+use crate::error::{ApiError, ErrorEntry};
+use crate::passwords::Hasher;
+use crate::policy::Policy;
+use crate::state::{ApiKeyRecord, State, UnixTime, rfc3339};
+use crate::store::StoreError;
+
+/// Longest API key name, in characters.
+pub const KEY_NAME_MAX: usize = 64;
+
+/// One account as listed (no hash).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AccountView {
+    /// The account.
+    pub account: Role,
+    /// Whether it is enabled.
+    pub enabled: bool,
+    /// Whether a password is set (an empty password counts as set).
+    pub password_set: bool,
+    /// Whether the password is the empty string.
+    pub password_empty: bool,
+    /// Whether the (admin) password is still the enrollment code.
+    pub password_is_enrollment_code: bool,
+    /// Last change of password or enabled state.
+    pub changed_at: String,
+}
+
+/// One session as listed (no credential, no verifier).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionView {
+    /// Public session id.
+    pub id: String,
+    /// The account.
+    pub account: Role,
+    /// `Nureva-Client-Id` at login.
+    pub client_id: String,
+    /// `Nureva-Client-Version` at login.
+    pub client_version: String,
+    /// Client address at login.
+    pub remote_address: String,
+    /// Creation time.
+    pub created_at: String,
+    /// Last use (written to the state at most every few minutes).
+    pub last_used_at: Option<String>,
+    /// Expiry under the current policy.
+    pub expires_at: Option<String>,
+    /// Logged in with the enrollment code.
+    pub via_enrollment_code: bool,
+}
+
+/// One API key as listed (never the key).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KeyView {
+    /// Public key id.
+    pub id: String,
+    /// Name given at creation.
+    pub name: String,
+    /// The account level it acts as.
+    pub account: Role,
+    /// Creation time.
+    pub created_at: String,
+    /// Last use.
+    pub last_used_at: Option<String>,
+    /// `Nureva-Client-Id` of the last use.
+    pub last_client_id: Option<String>,
+}
+
+/// The view of one account.
+pub fn account_view(state: &State, account: Role) -> Option<AccountView> {
+    state.account(account).map(|a| AccountView {
+        account,
+        enabled: a.enabled,
+        password_set: a.password_hash.is_some(),
+        password_empty: a.password_hash.is_some() && a.password_is_empty,
+        password_is_enrollment_code: a.password_is_enrollment_code,
+        changed_at: rfc3339(a.changed_at),
+    })
+}
+
+/// All accounts, lowest role first.
+pub fn account_views(state: &State) -> Vec<AccountView> {
+    Role::ALL.into_iter().filter_map(|r| account_view(state, r)).collect()
+}
+
+/// All sessions, oldest first.
+pub fn session_views(state: &State) -> Vec<SessionView> {
+    let mut v: Vec<SessionView> = state
+        .sessions
+        .iter()
+        .map(|(id, s)| SessionView {
+            id: id.clone(),
+            account: s.account,
+            client_id: s.client_id.clone(),
+            client_version: s.client_version.clone(),
+            remote_address: s.remote_addr.clone(),
+            created_at: rfc3339(s.created_at),
+            last_used_at: s.last_used_at.map(rfc3339),
+            expires_at: state
+                .policy
+                .session_lifetime_secs
+                .map(|l| rfc3339(s.created_at.saturating_add(l))),
+            via_enrollment_code: s.via_enrollment_code,
+        })
+        .collect();
+    v.sort_by(|a, b| (&a.created_at, &a.id).cmp(&(&b.created_at, &b.id)));
+    v
+}
+
+fn key_view(id: &str, k: &ApiKeyRecord) -> KeyView {
+    KeyView {
+        id: id.to_string(),
+        name: k.name.clone(),
+        account: k.account,
+        created_at: rfc3339(k.created_at),
+        last_used_at: k.last_used_at.map(rfc3339),
+        last_client_id: k.last_client_id.clone(),
+    }
+}
+
+/// All API keys, oldest first.
+pub fn key_views(state: &State) -> Vec<KeyView> {
+    let mut v: Vec<KeyView> = state.api_keys.iter().map(|(id, k)| key_view(id, k)).collect();
+    v.sort_by(|a, b| (&a.created_at, &a.id).cmp(&(&b.created_at, &b.id)));
+    v
+}
+
+/// Enable or disable an account (admin cannot be disabled). Disabling ends every
+/// session of the account at once; its API keys are refused while it is disabled.
+pub fn set_enabled(state: &mut State, account: Role, enabled: bool, now: UnixTime) -> Result<usize, ApiError> {
+    if !enabled && !account.can_be_disabled() {
+        return Err(ApiError::conflict(
+            "admin_cannot_be_disabled",
+            "the admin account cannot be disabled",
+        ));
+    }
+    Ok(state.set_enabled(account, enabled, now))
+}
+
+/// Check an API key name: 1–64 characters, no control characters, not in use.
+fn check_key_name(state: &State, name: &str) -> Result<String, ApiError> {
+    let name = name.trim();
+    let chars = name.chars().count();
+    if chars == 0 || chars > KEY_NAME_MAX || name.chars().any(char::is_control) {
+        return Err(ApiError::bad_request(
+            "invalid_value",
+            format!("`name` must be 1 to {KEY_NAME_MAX} characters without control characters"),
+        ));
+    }
+    if state.api_keys.values().any(|k| k.name.eq_ignore_ascii_case(name)) {
+        return Err(ApiError::conflict("key_name_taken", "an API key with this name exists"));
+    }
+    Ok(name.to_string())
+}
+
+/// Create an API key; the returned [`Minted::token`] is shown once and never stored.
+pub fn create_key(
+    state: &mut State,
+    name: &str,
+    account: Role,
+    max_keys: usize,
+    now: UnixTime,
+) -> Result<(Minted, KeyView), ApiError> {
+    let name = check_key_name(state, name)?;
+    if state.api_keys.len() >= max_keys {
+        return Err(ApiError::conflict(
+            "too_many_keys",
+            format!("the device holds at most {max_keys} API keys; revoke one first"),
+        ));
+    }
+    let signer = Signer::for_state(state).ok_or_else(ApiError::internal)?;
+    let minted = signer.mint_api_key().map_err(|_| ApiError::internal())?;
+    let record = ApiKeyRecord {
+        name,
+        account,
+        verifier: minted.verifier.clone(),
+        created_at: now,
+        last_used_at: None,
+        last_client_id: None,
+    };
+    let view = key_view(&minted.id, &record);
+    state.api_keys.insert(minted.id.clone(), record);
+    Ok((minted, view))
+}
+
+/// Revoke an API key by id.
+pub fn revoke_key(state: &mut State, id: &str) -> Result<KeyView, ApiError> {
+    state
+        .api_keys
+        .remove(id)
+        .map(|k| key_view(id, &k))
+        .ok_or_else(|| ApiError::no_such("key_not_found", "no API key has this id"))
+}
+
+/// Revoke a session by id.
+pub fn revoke_session(state: &mut State, id: &str) -> Result<Role, ApiError> {
+    state
+        .sessions
+        .remove(id)
+        .map(|s| s.account)
+        .ok_or_else(|| ApiError::no_such("session_not_found", "no session has this id"))
+}
+
+/// Apply a PATCH of the policy: only known fields, each of the right type; the
+/// result must validate. Every problem is reported, one entry per field.
+pub fn patch_policy(current: &Policy, body: &Value) -> Result<Policy, ApiError> {
+    let Some(patch) = body.as_object() else {
+        return Err(ApiError::bad_request(
+            "invalid_body",
+            "request body must be a JSON object of policy fields",
+        ));
+    };
+    let mut merged: Map<String, Value> = match serde_json::to_value(current) {
+        Ok(Value::Object(m)) => m,
+        _ => return Err(ApiError::internal()),
+    };
+    let mut errors = Vec::new();
+    for (name, value) in patch {
+        let shown: String = name.chars().filter(|c| !c.is_control()).take(64).collect();
+        let Some(old) = merged.get(name) else {
+            errors.push(ErrorEntry {
+                code: "unknown_field",
+                message: format!("`{shown}` is not a policy field"),
+            });
+            continue;
+        };
+        let (ok, what) = match (name.as_str(), old) {
+            ("sessionLifetimeSecs", _) => (
+                value.is_null() || value.as_u64().is_some(),
+                "a number of seconds or null",
+            ),
+            (_, Value::Bool(_)) => (value.is_boolean(), "a boolean"),
+            _ => (
+                value.as_u64().is_some_and(|n| n <= u64::from(u32::MAX)),
+                "a non-negative integer",
+            ),
+        };
+        if ok {
+            merged.insert(name.clone(), value.clone());
+        } else {
+            errors.push(ErrorEntry {
+                code: "invalid_type",
+                message: format!("`{shown}` must be {what}"),
+            });
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::many(http::StatusCode::BAD_REQUEST, errors));
+    }
+    let policy: Policy = serde_json::from_value(Value::Object(merged)).map_err(|_| ApiError::internal())?;
+    policy.validate().map_err(|violations| {
+        let entries = violations
+            .into_iter()
+            .map(|v| ErrorEntry {
+                code: "out_of_range",
+                message: format!("`{}` {}", v.field, v.reason),
+            })
+            .collect();
+        ApiError::many(http::StatusCode::BAD_REQUEST, entries)
+    })?;
+    Ok(policy)
+}
+
+/// Put a validated policy in force. A lowered session cap ends the oldest sessions
+/// at once.
+pub fn apply_policy(state: &mut State, policy: Policy) {
+    let cap = policy.max_sessions_per_account as usize;
+    state.policy = policy;
+    for role in Role::ALL {
+        state.trim_sessions_of(role, cap);
+    }
+}
+
+/// A new factory state for this configuration: factory (or fresh) enrollment code,
+/// new signing key, default accounts, the config's policy, default settings.
+pub fn factory_state(config: &Config, hasher: &Hasher) -> Result<State, StoreError> {
+    let code = crate::enrollment::fresh_code(config.enrollment_code_file.as_deref())
+        .map_err(|e| StoreError::Init(e.to_string()))?;
+    crate::enrollment::factory_state(&code, &config.policy, hasher, crate::state::now())
+        .map_err(|e| StoreError::Init(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn state() -> State {
+        let hasher = Hasher::new(
+            crate::config::HashParams {
+                memory_kib: 64,
+                iterations: 1,
+                parallelism: 1,
+            },
+            1,
+            0,
+        )
+        .unwrap();
+        crate::enrollment::factory_state("ABC-DEF-GHJ", &Policy::default(), &hasher, 1).unwrap()
+    }
+
+    #[test]
+    fn views_never_carry_secrets() {
+        let mut s = state();
+        let (minted, _) = create_key(&mut s, "Crestron room 4", Role::General, 10, 5).unwrap();
+        let text = serde_json::to_string(&(account_views(&s), key_views(&s), session_views(&s))).unwrap();
+        assert!(!text.contains("argon2"));
+        assert!(!text.contains(minted.token.as_str()));
+        assert!(!text.contains(&minted.verifier));
+        assert!(!text.contains("ABC-DEF-GHJ"));
+        let general = &account_views(&s)[1];
+        assert!(general.password_set && general.password_empty && general.enabled);
+        let admin = &account_views(&s)[3];
+        assert!(admin.password_is_enrollment_code && !admin.password_empty);
+    }
+
+    #[test]
+    fn keys_are_named_unique_capped_and_revocable() {
+        let mut s = state();
+        let (m, v) = create_key(&mut s, " Q-SYS ", Role::Integrator, 2, 5).unwrap();
+        assert_eq!(v.name, "Q-SYS");
+        assert_eq!(
+            create_key(&mut s, "q-sys", Role::General, 2, 5).unwrap_err().code(),
+            "key_name_taken"
+        );
+        assert_eq!(
+            create_key(&mut s, "", Role::General, 2, 5).unwrap_err().code(),
+            "invalid_value"
+        );
+        assert_eq!(
+            create_key(&mut s, "a\nb", Role::General, 2, 5).unwrap_err().code(),
+            "invalid_value"
+        );
+        create_key(&mut s, "Extron", Role::General, 2, 5).unwrap();
+        assert_eq!(
+            create_key(&mut s, "third", Role::General, 2, 5).unwrap_err().code(),
+            "too_many_keys"
+        );
+        assert_eq!(revoke_key(&mut s, &m.id).unwrap().name, "Q-SYS");
+        assert_eq!(revoke_key(&mut s, &m.id).unwrap_err().code(), "key_not_found");
+    }
+
+    #[test]
+    fn admin_cannot_be_disabled() {
+        let mut s = state();
+        assert_eq!(
+            set_enabled(&mut s, Role::Admin, false, 2).unwrap_err().code(),
+            "admin_cannot_be_disabled"
+        );
+        assert!(set_enabled(&mut s, Role::Integrator, true, 2).is_ok());
+        assert!(s.account(Role::Integrator).unwrap().enabled);
+    }
+
+    #[test]
+    fn policy_patches_are_typed_and_validated() {
+        let p = Policy::default();
+        let ok = patch_policy(
+            &p,
+            &json!({"sessionLifetimeSecs": 3600, "legacyBasicCredentials": true}),
+        )
+        .unwrap();
+        assert_eq!(ok.session_lifetime_secs, Some(3600));
+        assert!(ok.legacy_basic_credentials);
+        assert_eq!(
+            patch_policy(&ok, &json!({"sessionLifetimeSecs": null}))
+                .unwrap()
+                .session_lifetime_secs,
+            None
+        );
+        let codes = |v: Value| -> Vec<&'static str> {
+            patch_policy(&p, &v)
+                .unwrap_err()
+                .entries()
+                .iter()
+                .map(|e| e.code)
+                .collect()
+        };
+        assert_eq!(codes(json!({"bogus": 1})), ["unknown_field"]);
+        assert_eq!(codes(json!({"maxSessionsPerAccount": "5"})), ["invalid_type"]);
+        assert_eq!(codes(json!({"maxSessionsPerAccount": -5})), ["invalid_type"]);
+        assert_eq!(codes(json!({"requireAdminPasswordChange": 1})), ["invalid_type"]);
+        assert_eq!(codes(json!({"loginFailuresPerHour": 1000})), ["out_of_range"]);
+        assert_eq!(
+            codes(json!({"passwordMinLength": 50, "passwordMaxLength": 20})),
+            ["out_of_range"]
+        );
+        assert_eq!(codes(json!([])), ["invalid_body"]);
+    }
+
+    #[test]
+    fn a_lower_session_cap_ends_the_oldest_sessions() {
+        let mut s = state();
+        for i in 0..5u64 {
+            s.sessions.insert(
+                format!("s{i}"),
+                crate::state::SessionRecord {
+                    account: Role::General,
+                    verifier: "00".repeat(32),
+                    created_at: 100 + i,
+                    last_used_at: None,
+                    client_id: "c".into(),
+                    client_version: "1".into(),
+                    remote_addr: "x".into(),
+                    via_enrollment_code: false,
+                },
+            );
+        }
+        let p = Policy {
+            max_sessions_per_account: 2,
+            ..Policy::default()
+        };
+        apply_policy(&mut s, p);
+        let left: Vec<_> = s.sessions.keys().cloned().collect();
+        assert_eq!(left, ["s3", "s4"]);
+    }
+}
