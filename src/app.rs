@@ -19,7 +19,7 @@ use crate::config::Config;
 use crate::credentials::{CredentialIndex, CredentialKind, LegacyCache, Principal};
 use crate::error::ApiError;
 use crate::events::EventBus;
-use crate::limits::RateLimiter;
+use crate::limits::{LoginThrottle, RateLimiter};
 use crate::passwords::Hasher;
 use crate::state::{self, State};
 use crate::store::{Store, StoreError};
@@ -55,6 +55,7 @@ struct Inner {
     shutdown: watch::Sender<bool>,
     stream_slots: Arc<Semaphore>,
     legacy: LegacyCache,
+    throttle: Arc<LoginThrottle>,
 }
 
 impl From<StoreError> for ApiError {
@@ -93,7 +94,9 @@ impl App {
         )));
         let changes = Arc::new(watch::channel(initial.generation).0);
         let events = EventBus::new();
+        let throttle = Arc::new(LoginThrottle::new(config.limits.login_delay_max));
         {
+            let throttle = Arc::clone(&throttle);
             let creds = Arc::clone(&creds);
             let changes = Arc::clone(&changes);
             let events = events.clone();
@@ -105,6 +108,13 @@ impl App {
                 let mut last = last.lock().unwrap_or_else(|p| p.into_inner());
                 if external {
                     crate::audit::record_external_changes(&last, state);
+                }
+                // A new password (admin API, console, resets) restarts the account's
+                // failed-login window: a technician's reset is never locked out.
+                for role in crate::accounts::Role::ALL {
+                    if last.account(role).map(|a| &a.password_hash) != state.account(role).map(|a| &a.password_hash) {
+                        throttle.clear_account(role);
+                    }
                 }
                 announce_changes(&events, &last, state);
                 *last = Arc::clone(state);
@@ -140,6 +150,7 @@ impl App {
                 shutdown: watch::channel(false).0,
                 stream_slots,
                 legacy,
+                throttle,
             }),
         })
     }
@@ -172,6 +183,11 @@ impl App {
     /// Verified legacy `base64(account:password)` credentials.
     pub fn legacy_cache(&self) -> &LegacyCache {
         &self.inner.legacy
+    }
+
+    /// Failed-login throttling.
+    pub fn login_throttle(&self) -> &LoginThrottle {
+        &self.inner.throttle
     }
 
     /// The per-address request limiter.

@@ -138,6 +138,8 @@ pub struct Limits {
     pub max_api_keys: usize,
     /// Verified `base64(account:password)` credentials remembered (legacy mode).
     pub legacy_cache_entries: usize,
+    /// Longest delay a source address is made to wait after failed logins.
+    pub login_delay_max: Duration,
 }
 
 /// argon2id cost parameters.
@@ -303,6 +305,7 @@ struct RawLimits {
     hash_queue: usize,
     max_api_keys: usize,
     legacy_cache_entries: usize,
+    login_delay_max: String,
     requests_per_minute: u32,
 }
 
@@ -325,6 +328,7 @@ impl Default for RawLimits {
             hash_queue: 32,
             max_api_keys: 64,
             legacy_cache_entries: 64,
+            login_delay_max: "15m".into(),
             requests_per_minute: 600,
         }
     }
@@ -814,6 +818,12 @@ fn validate_limits(raw: &RawLimits, c: &Checker<'_>) -> Result<Limits, ConfigErr
         hash_queue: c.range("limits.hash_queue", raw.hash_queue, 0, 10_000)?,
         max_api_keys: c.range("limits.max_api_keys", raw.max_api_keys, 1, 10_000)?,
         legacy_cache_entries: c.range("limits.legacy_cache_entries", raw.legacy_cache_entries, 1, 10_000)?,
+        login_delay_max: c.duration(
+            "limits.login_delay_max",
+            &raw.login_delay_max,
+            Duration::from_secs(1),
+            hour,
+        )?,
     })
 }
 

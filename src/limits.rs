@@ -1,4 +1,4 @@
-//! Request-rate limiting per client address.
+//! Request-rate limiting per client address, and login throttling.
 //!
 //! A token bucket per IP address holds up to `requests_per_minute` tokens and refills
 //! at that rate, so a client may burst up to one minute's allowance and then
@@ -7,11 +7,14 @@
 //! [`MAX_TRACKED_PER_SHARD`] drops buckets that are full again, so memory stays
 //! bounded however many addresses appear.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::hash::{BuildHasher, RandomState};
 use std::net::IpAddr;
 use std::sync::Mutex;
-use std::time::Instant;
+use std::time::{Duration, Instant};
+
+use crate::accounts::Role;
+use crate::policy::Policy;
 
 const SHARDS: usize = 16;
 /// Buckets kept per shard before idle ones are dropped.
@@ -88,10 +91,137 @@ fn refilled(b: &Bucket, now: Instant, per_second: f64, capacity: f64) -> f64 {
     (b.tokens + elapsed * per_second).min(capacity)
 }
 
+/// The window of the per-account failed-login limit (OWASP ASVS 2.2.1: per hour).
+pub const LOGIN_WINDOW: Duration = Duration::from_secs(3600);
+
+#[derive(Debug, Clone, Copy)]
+struct SourceFailures {
+    count: u32,
+    last: Instant,
+}
+
+/// Failed-login throttling.
+///
+/// - Per account: at most `policy.login_failures_per_hour` failures in any hour;
+///   further attempts (right or wrong) get 429 until the oldest failure is an hour
+///   old. Never a permanent lockout, and other accounts are not affected.
+/// - Per source address: after `policy.login_failures_before_delay` failures, each
+///   further attempt must wait twice as long as the one before (1 s, 2 s, 4 s, …, up
+///   to `max_delay`). A success from the address, or an hour without failures,
+///   clears it.
+///
+/// Throttled attempts are refused before any password is hashed. Memory is bounded:
+/// four accounts × the hourly cap, and a bounded map of addresses.
+#[derive(Debug)]
+pub struct LoginThrottle {
+    accounts: Mutex<HashMap<Role, VecDeque<Instant>>>,
+    sources: Vec<Mutex<HashMap<IpAddr, SourceFailures>>>,
+    hasher: RandomState,
+    max_delay: Duration,
+}
+
+impl LoginThrottle {
+    /// A throttle whose per-address delay grows to at most `max_delay`.
+    pub fn new(max_delay: Duration) -> Self {
+        LoginThrottle {
+            accounts: Mutex::new(HashMap::new()),
+            sources: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
+            hasher: RandomState::new(),
+            max_delay,
+        }
+    }
+
+    fn shard(&self, ip: IpAddr) -> &Mutex<HashMap<IpAddr, SourceFailures>> {
+        &self.sources[usize::try_from(self.hasher.hash_one(ip)).unwrap_or(0) % SHARDS]
+    }
+
+    fn delay_after(&self, failures: u32, threshold: u32) -> Duration {
+        if failures < threshold {
+            return Duration::ZERO;
+        }
+        let doublings = (failures - threshold).min(20);
+        Duration::from_secs(1u64 << doublings).min(self.max_delay)
+    }
+
+    /// May a login for `account` from `ip` be attempted now? `Err(seconds)` says
+    /// when to retry.
+    pub fn check(&self, account: Role, ip: IpAddr, policy: &Policy, now: Instant) -> Result<(), u64> {
+        let mut waits = Vec::new();
+        {
+            let mut accounts = self.accounts.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some(failures) = accounts.get_mut(&account) {
+                while failures
+                    .front()
+                    .is_some_and(|t| now.saturating_duration_since(*t) >= LOGIN_WINDOW)
+                {
+                    failures.pop_front();
+                }
+                if failures.len() >= policy.login_failures_per_hour as usize
+                    && let Some(oldest) = failures.front()
+                {
+                    waits.push((*oldest + LOGIN_WINDOW).saturating_duration_since(now));
+                }
+            }
+        }
+        {
+            let sources = self.shard(ip).lock().unwrap_or_else(|p| p.into_inner());
+            if let Some(rec) = sources.get(&ip) {
+                let delay = self.delay_after(rec.count, policy.login_failures_before_delay);
+                let ready = rec.last + delay;
+                if now < ready {
+                    waits.push(ready - now);
+                }
+            }
+        }
+        match waits.into_iter().max() {
+            None => Ok(()),
+            Some(wait) => Err(wait.as_secs().saturating_add(u64::from(wait.subsec_nanos() > 0)).max(1)),
+        }
+    }
+
+    /// Count a failed login.
+    pub fn record_failure(&self, account: Role, ip: IpAddr, policy: &Policy, now: Instant) {
+        {
+            let mut accounts = self.accounts.lock().unwrap_or_else(|p| p.into_inner());
+            let failures = accounts.entry(account).or_default();
+            failures.push_back(now);
+            // Only the newest `cap` failures can matter for the limit.
+            while failures.len() > policy.login_failures_per_hour as usize {
+                failures.pop_front();
+            }
+        }
+        let mut sources = self.shard(ip).lock().unwrap_or_else(|p| p.into_inner());
+        if sources.len() >= MAX_TRACKED_PER_SHARD && !sources.contains_key(&ip) {
+            sources.retain(|_, r| now.saturating_duration_since(r.last) < LOGIN_WINDOW);
+            if sources.len() >= MAX_TRACKED_PER_SHARD
+                && let Some(oldest) = sources.iter().min_by_key(|(_, r)| r.last).map(|(k, _)| *k)
+            {
+                sources.remove(&oldest);
+            }
+        }
+        let rec = sources.entry(ip).or_insert(SourceFailures { count: 0, last: now });
+        if now.saturating_duration_since(rec.last) >= LOGIN_WINDOW {
+            rec.count = 0;
+        }
+        rec.count = rec.count.saturating_add(1);
+        rec.last = now;
+    }
+
+    /// A successful login clears the address's record.
+    pub fn record_success(&self, ip: IpAddr) {
+        self.shard(ip).lock().unwrap_or_else(|p| p.into_inner()).remove(&ip);
+    }
+
+    /// The account's password was changed (by an admin or at the console): its
+    /// failure window starts afresh, so a technician's reset is not locked out.
+    pub fn clear_account(&self, account: Role) {
+        self.accounts.lock().unwrap_or_else(|p| p.into_inner()).remove(&account);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
 
     #[test]
     fn allows_the_allowance_then_refuses_then_refills() {
@@ -137,5 +267,82 @@ mod tests {
             let _ = l.check(ip, 600, t0 + Duration::from_secs(u64::from(i / 1000)));
         }
         assert!(l.tracked() <= SHARDS * MAX_TRACKED_PER_SHARD, "{}", l.tracked());
+    }
+
+    fn policy(per_hour: u32, before_delay: u32) -> Policy {
+        Policy {
+            login_failures_per_hour: per_hour,
+            login_failures_before_delay: before_delay,
+            ..Policy::default()
+        }
+    }
+
+    #[test]
+    fn the_account_limit_is_a_rolling_hour() {
+        let t = LoginThrottle::new(Duration::from_secs(900));
+        let p = policy(3, 100);
+        let t0 = Instant::now();
+        for i in 0..3u8 {
+            let ip = IpAddr::from([10, 0, 0, i]);
+            assert!(t.check(Role::Integrator, ip, &p, t0).is_ok());
+            t.record_failure(Role::Integrator, ip, &p, t0 + Duration::from_secs(u64::from(i)));
+        }
+        let other = IpAddr::from([10, 9, 9, 9]);
+        let wait = t
+            .check(Role::Integrator, other, &p, t0 + Duration::from_secs(10))
+            .unwrap_err();
+        assert_eq!(wait, 3590, "until the oldest failure is an hour old");
+        assert!(
+            t.check(Role::Admin, other, &p, t0 + Duration::from_secs(10)).is_ok(),
+            "other accounts are not affected"
+        );
+        assert!(
+            t.check(Role::Integrator, other, &p, t0 + LOGIN_WINDOW).is_ok(),
+            "never permanent"
+        );
+        t.clear_account(Role::Integrator);
+        assert!(
+            t.check(Role::Integrator, other, &p, t0 + Duration::from_secs(10))
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn the_source_delay_grows_and_success_clears_it() {
+        let t = LoginThrottle::new(Duration::from_secs(8));
+        let p = policy(100, 2);
+        let ip = IpAddr::from([192, 168, 1, 5]);
+        let mut now = Instant::now();
+        let mut waits = Vec::new();
+        for _ in 0..7 {
+            match t.check(Role::Admin, ip, &p, now) {
+                Ok(()) => {}
+                Err(wait) => {
+                    waits.push(wait);
+                    now += Duration::from_secs(wait);
+                }
+            }
+            t.record_failure(Role::Admin, ip, &p, now);
+        }
+        assert_eq!(waits, [1, 2, 4, 8, 8], "doubling from the threshold, capped");
+        assert!(
+            t.check(Role::General, IpAddr::from([192, 168, 1, 6]), &p, now).is_ok(),
+            "other addresses are not delayed"
+        );
+        t.record_success(ip);
+        assert!(t.check(Role::Admin, ip, &p, now).is_ok());
+    }
+
+    #[test]
+    fn source_memory_is_bounded() {
+        let t = LoginThrottle::new(Duration::from_secs(60));
+        let p = policy(100, 5);
+        let now = Instant::now();
+        for i in 0..(SHARDS * MAX_TRACKED_PER_SHARD + 1000) as u32 {
+            t.record_failure(Role::General, IpAddr::from(i.to_be_bytes()), &p, now);
+        }
+        let tracked: usize = t.sources.iter().map(|s| s.lock().unwrap().len()).sum();
+        assert!(tracked <= SHARDS * MAX_TRACKED_PER_SHARD);
+        assert!(t.accounts.lock().unwrap()[&Role::General].len() <= 100);
     }
 }

@@ -3,10 +3,11 @@
 //!
 //! This is the only module that touches sockets and hyper's connection types.
 //! Each connection has a small watchdog fed by its socket reads and by the requests
-//! it serves: a connection with no request in flight is closed after
-//! `idle_timeout`, and an HTTP/1 request head that has started to arrive must be
-//! complete within `head_timeout` (hyper's own header timer also runs while a
-//! keep-alive connection is idle, which would tie the two together). A plain-HTTP
+//! it serves: an HTTP/1 request head must be complete within `head_timeout` of the
+//! handshake (for the first request) or of its first byte (for later ones), and a
+//! connection with no request in flight is closed after `idle_timeout` (hyper's own
+//! header timer also runs while a keep-alive connection is idle, which would tie the
+//! two together). A plain-HTTP
 //! request on the TLS port gets a JSON 400 telling the caller to use https.
 //!
 //! Shutdown is driven by a future: stop accepting, tell open connections and event
@@ -83,6 +84,7 @@ impl std::fmt::Debug for Server {
 impl Server {
     /// Load (or generate) the certificate, open (or create) the state, and bind.
     pub async fn bind(config: Config) -> Result<Server, StartError> {
+        raise_open_files_limit(config.limits.max_connections);
         let (app, cert) = tokio::task::spawn_blocking(move || -> Result<_, StartError> {
             let cert = tls::load_or_generate(&config.tls, &config.device.name)?;
             if cert.generated {
@@ -242,6 +244,38 @@ fn spawn_certificate_watch(app: App, tls: Arc<ArcSwap<rustls::ServerConfig>>) {
     });
 }
 
+/// Each connection takes a descriptor; raise the soft limit (up to the hard one) so
+/// that `max_connections` fits, instead of failing accepts at the common 1024.
+fn raise_open_files_limit(max_connections: usize) {
+    use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
+    let wanted = u64::try_from(max_connections)
+        .unwrap_or(u64::MAX)
+        .saturating_mul(2)
+        .saturating_add(256);
+    let limit = getrlimit(Resource::Nofile);
+    let current = limit.current.unwrap_or(u64::MAX);
+    if current >= wanted {
+        return;
+    }
+    let target = limit.maximum.map_or(wanted, |hard| hard.min(wanted));
+    if target > current {
+        let _ = setrlimit(
+            Resource::Nofile,
+            Rlimit {
+                current: Some(target),
+                maximum: limit.maximum,
+            },
+        );
+    }
+    if target < wanted {
+        tracing::warn!(
+            limit = target,
+            max_connections,
+            "the open-files limit is lower than limits.max_connections needs; raise it (systemd: LimitNOFILE)"
+        );
+    }
+}
+
 fn http_builder(limits: &Limits) -> auto::Builder<TokioExecutor> {
     let mut b = auto::Builder::new(TokioExecutor::new());
     b.http1()
@@ -275,6 +309,8 @@ const NONE: u64 = u64::MAX;
 struct Activity {
     origin: Instant,
     in_flight: AtomicUsize,
+    /// Responses the service has handed to hyper on this connection.
+    responses: AtomicU64,
     idle_since_ms: AtomicU64,
     head_started_ms: AtomicU64,
     wake: Notify,
@@ -291,6 +327,7 @@ impl Activity {
         Activity {
             origin: Instant::now(),
             in_flight: AtomicUsize::new(0),
+            responses: AtomicU64::new(0),
             idle_since_ms: AtomicU64::new(0),
             head_started_ms: AtomicU64::new(NONE),
             wake: Notify::new(),
@@ -432,15 +469,138 @@ impl AsyncWrite for Watched {
     }
 }
 
+/// A complete `connection: close` HTTP/1.1 response with a one-entry JSON error.
+fn canned_response(status: &str, code: &str, message: &str) -> Vec<u8> {
+    let body = serde_json::json!({"errors": [{"code": code, "message": message}]}).to_string();
+    format!(
+        "HTTP/1.1 {status}\r\ncontent-type: application/json\r\nconnection: close\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
+}
+
+/// hyper's automatic answers to requests it cannot parse (by status-line prefix),
+/// and their JSON versions.
+static PARSE_ERRORS: std::sync::LazyLock<[(&[u8], Vec<u8>); 3]> = std::sync::LazyLock::new(|| {
+    [
+        (
+            b"HTTP/1.1 400 ",
+            canned_response(
+                "400 Bad Request",
+                "malformed_request",
+                "the request is not valid HTTP/1.1",
+            ),
+        ),
+        (
+            b"HTTP/1.1 431 ",
+            canned_response(
+                "431 Request Header Fields Too Large",
+                "headers_too_large",
+                "the request head is too large or has too many headers",
+            ),
+        ),
+        (
+            b"HTTP/1.1 414 ",
+            canned_response("414 URI Too Long", "uri_too_long", "the request URI is too long"),
+        ),
+    ]
+});
+
+/// The answer to a plain-HTTP request on the TLS port.
+static HTTPS_REQUIRED: std::sync::LazyLock<Vec<u8>> = std::sync::LazyLock::new(|| {
+    canned_response(
+        "400 Bad Request",
+        "https_required",
+        "this port speaks HTTPS only; use https:// to call it",
+    )
+});
+
+/// HTTP/1: hyper answers a request it cannot parse (bad request line or header
+/// syntax, an oversized head, a long URI) by itself, with a bare status line and no
+/// way to customise it. The service counts every response it hands to hyper; a final
+/// response head beyond that count can only be hyper's automatic one, so it is
+/// replaced by the same status as a JSON error: every error the device gives is JSON.
+struct JsonParseErrors<S> {
+    inner: S,
+    activity: Arc<Activity>,
+    /// Final (non-1xx) response heads seen at the start of a write.
+    heads: u64,
+    /// The buffer being written was already counted (hyper retries after Pending).
+    counted: bool,
+    /// A replacement being written: the bytes, how many are out, and how many of
+    /// hyper's bytes it stands for.
+    replacing: Option<(&'static [u8], usize, usize)>,
+}
+
+impl<S> JsonParseErrors<S> {
+    fn new(inner: S, activity: Arc<Activity>) -> Self {
+        JsonParseErrors {
+            inner,
+            activity,
+            heads: 0,
+            counted: false,
+            replacing: None,
+        }
+    }
+}
+
+/// Whether `buf` starts with a final (non-informational) HTTP/1.1 response head.
+fn starts_final_head(buf: &[u8]) -> bool {
+    buf.starts_with(b"HTTP/1.1 ") && buf.get(9).is_some_and(|c| *c != b'1')
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for JsonParseErrors<S> {
+    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for JsonParseErrors<S> {
+    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        if self.replacing.is_none() && !self.counted && starts_final_head(buf) {
+            self.heads += 1;
+            self.counted = true;
+            if self.heads > self.activity.responses.load(Ordering::Acquire) {
+                self.replacing = PARSE_ERRORS
+                    .iter()
+                    .find(|(prefix, _)| buf.starts_with(prefix))
+                    .map(|(_, json)| (json.as_slice(), 0, buf.len()));
+            }
+        }
+        let Some((bytes, mut written, stands_for)) = self.replacing else {
+            let poll = Pin::new(&mut self.inner).poll_write(cx, buf);
+            if poll.is_ready() {
+                self.counted = false;
+            }
+            return poll;
+        };
+        while written < bytes.len() {
+            match Pin::new(&mut self.inner).poll_write(cx, &bytes[written..]) {
+                Poll::Ready(Ok(0)) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
+                Poll::Ready(Ok(n)) => {
+                    written += n;
+                    self.replacing = Some((bytes, written, stands_for));
+                }
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+        self.replacing = None;
+        self.counted = false;
+        Poll::Ready(Ok(stands_for))
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
 /// The first byte of a TLS handshake record.
 const TLS_HANDSHAKE: u8 = 0x16;
-
-const HTTPS_REQUIRED: &[u8] = b"HTTP/1.1 400 Bad Request\r\n\
-content-type: application/json\r\n\
-connection: close\r\n\
-content-length: 103\r\n\
-\r\n\
-{\"errors\":[{\"code\":\"https_required\",\"message\":\"this port speaks HTTPS only; use https:// to call it\"}]}";
 
 enum Handshake {
     Tls(Box<TlsStream<Watched>>),
@@ -486,9 +646,12 @@ impl Connection {
             }
         };
         let is_h2 = tls.get_ref().1.alpn_protocol() == Some(b"h2");
-        // The handshake's own reads do not start a request head.
-        activity.head_started_ms.store(NONE, Ordering::Release);
-        activity.idle_since_ms.store(activity.now_ms(), Ordering::Release);
+        // The first request head must arrive within the head timeout of the
+        // handshake (its bytes often travel with the client's last handshake flight);
+        // the idle timeout governs the gaps between requests after that.
+        let now = activity.now_ms();
+        activity.head_started_ms.store(now, Ordering::Release);
+        activity.idle_since_ms.store(now, Ordering::Release);
 
         let app = self.app.clone();
         let remote = self.remote;
@@ -496,15 +659,18 @@ impl Connection {
         let service = service_fn(move |req: Request<Incoming>| {
             let in_flight = svc_activity.request_started();
             let app = app.clone();
+            let activity = Arc::clone(&svc_activity);
             async move {
                 let resp = crate::api::handle(&app, remote, req).await;
+                activity.responses.fetch_add(1, Ordering::AcqRel);
                 Ok::<_, Infallible>(resp.map(|body| Tracked {
                     body,
                     _in_flight: in_flight,
                 }))
             }
         });
-        let conn = self.builder.serve_connection(TokioIo::new(tls), service);
+        let io = JsonParseErrors::new(tls, Arc::clone(&activity));
+        let conn = self.builder.serve_connection(TokioIo::new(io), service);
         tokio::pin!(conn);
         let mut shutdown = self.app.shutdown_signal();
         let mut closing = *shutdown.borrow();
@@ -560,7 +726,7 @@ async fn answer_plain_http(mut tcp: TcpStream) {
     // Read what has arrived so closing does not reset the connection before the
     // caller has read the answer.
     let _ = tokio::time::timeout(Duration::from_millis(200), tcp.read(&mut buf)).await;
-    let _ = tcp.write_all(HTTPS_REQUIRED).await;
+    let _ = tcp.write_all(&HTTPS_REQUIRED).await;
     let _ = tcp.shutdown().await;
 }
 
@@ -592,12 +758,24 @@ pub async fn shutdown_signal() {
 mod tests {
     use super::*;
 
-    #[test]
-    fn https_required_length_is_right() {
-        let text = std::str::from_utf8(HTTPS_REQUIRED).unwrap();
+    fn check_canned(response: &[u8], code: &str) {
+        let text = std::str::from_utf8(response).unwrap();
         let (head, body) = text.split_once("\r\n\r\n").unwrap();
-        assert!(head.contains(&format!("content-length: {}", body.len())));
+        assert!(head.contains(&format!("content-length: {}", body.len())), "{head}");
         let v: serde_json::Value = serde_json::from_str(body).unwrap();
-        assert_eq!(v["errors"][0]["code"], "https_required");
+        assert_eq!(v["errors"][0]["code"], code);
+    }
+
+    #[test]
+    fn canned_responses_are_well_formed_json() {
+        check_canned(&HTTPS_REQUIRED, "https_required");
+        for ((prefix, json), code) in
+            PARSE_ERRORS
+                .iter()
+                .zip(["malformed_request", "headers_too_large", "uri_too_long"])
+        {
+            assert!(json.starts_with(prefix));
+            check_canned(json, code);
+        }
     }
 }

@@ -272,19 +272,15 @@ async fn accounts_keys_and_sessions_from_the_console() {
     let too_short = cli_with_input(&live.config, &["account", "set-password", "integrator"], "short\n");
     assert_eq!(too_short.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&too_short.stderr).contains("password must be 8 to 128 characters"));
-    let integrator = eventually(Duration::from_secs(1), async || {
-        try_login_at(
-            &live.client,
-            &live.proc.url("/api/v1/auth/login"),
-            "integrator",
-            "integrator-secret-1",
-        )
-        .await
-        .status()
-            == StatusCode::OK
+    // Wait for the service to pick the change up (without failed logins, which the
+    // login throttle would count), then log in once.
+    let admin = live.login("admin", &live.code()).await;
+    let picked_up = eventually(Duration::from_secs(1), async || {
+        let accounts = live.get_json("/api/v1/auth/accounts", &admin).await;
+        accounts["accounts"][2]["enabled"] == true && accounts["accounts"][2]["passwordSet"] == true
     })
     .await;
-    assert!(integrator.is_some(), "the new password works within 1 s");
+    assert!(picked_up.is_some(), "the console's change is enforced within 1 s");
     let integrator = live.login("integrator", "integrator-secret-1").await;
     stdout(&cli(&live.config, &["account", "disable", "integrator"]));
     assert!(
@@ -526,15 +522,19 @@ fn every_command_has_help_and_usage_errors_exit_2() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn no_secret_reaches_any_log_in_a_full_admin_run_at_debug_level() {
+async fn no_secret_reaches_any_log_in_a_full_run_at_trace_level() {
     let dir = tempfile::tempdir().unwrap();
-    let config = write_config(dir.path(), "[policy]\nlegacy_basic_credentials = true\n");
-    let proc = Proc::spawn(&config, &[], &[("RUST_LOG", "debug")]);
+    let config = write_config(
+        dir.path(),
+        "[policy]\nlegacy_basic_credentials = true\nlogin_failures_before_delay = 2\n",
+    );
+    // The most verbose level there is, for the service and every console command.
+    let proc = Proc::spawn(&config, &[], &[("RUST_LOG", "trace")]);
     let client = client_for(&dir.path().join("certs/cert.pem"), false);
     let mut cli_logs = String::new();
     let mut run = |args: &[&str], input: Option<&str>| -> String {
         let mut cmd = Command::new(common::bin());
-        cmd.arg("--config").arg(&config).args(args).env("RUST_LOG", "debug");
+        cmd.arg("--config").arg(&config).args(args).env("RUST_LOG", "trace");
         let out = match input {
             Some(text) => {
                 let mut child = cmd
@@ -588,7 +588,41 @@ async fn no_secret_reaches_any_log_in_a_full_admin_run_at_debug_level() {
     )
     .await
     .unwrap();
-    try_login_at(&client, &url("/api/v1/auth/login"), "integrator", "Wr0ng-Guess-Secret").await;
+    // Failed logins until the throttle answers 429, from another address.
+    let attacker = reqwest::Client::builder()
+        .add_root_certificate(
+            reqwest::Certificate::from_pem(&std::fs::read(dir.path().join("certs/cert.pem")).unwrap()).unwrap(),
+        )
+        .local_address(std::net::IpAddr::from([127, 0, 0, 9]))
+        .build()
+        .unwrap();
+    let mut last = StatusCode::OK;
+    for _ in 0..3 {
+        last = try_login_at(
+            &attacker,
+            &url("/api/v1/auth/login"),
+            "integrator",
+            "Wr0ng-Guess-Secret",
+        )
+        .await
+        .status();
+    }
+    assert_eq!(last, StatusCode::TOO_MANY_REQUESTS);
+    // An event stream opened with a key.
+    let mut stream = with_client_headers(client.get(url("/api/v1/events")))
+        .header("Authorization", format!("Nureva {api_key}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status(), StatusCode::OK);
+    call(
+        reqwest::Method::PATCH,
+        "/api/v1/audio",
+        Some(json!({"audienceMute": true})),
+    )
+    .await
+    .unwrap();
+    let _ = tokio::time::timeout(Duration::from_secs(1), stream.chunk()).await;
     let legacy = {
         use base64::Engine as _;
         base64::engine::general_purpose::STANDARD.encode("integrator:Integr4tor-Secret")
@@ -617,14 +651,18 @@ async fn no_secret_reaches_any_log_in_a_full_admin_run_at_debug_level() {
     run(&["sessions", "list"], None);
     run(&["keys", "list"], None);
     let code2 = run(&["enrollment", "reset"], None).trim().to_string();
-    let new_code_works = eventually(Duration::from_secs(1), async || {
-        try_login_at(&client, &url("/api/v1/auth/login"), "admin", &code2)
+    // The reset ends the old admin session; once it is refused, the new code works.
+    let old_session_refused = eventually(Duration::from_secs(1), async || {
+        with_client_headers(client.get(url("/api/v1/auth/validate")))
+            .header("Authorization", auth.clone())
+            .send()
             .await
+            .unwrap()
             .status()
-            == StatusCode::OK
+            == StatusCode::UNAUTHORIZED
     })
     .await;
-    assert!(new_code_works.is_some());
+    assert!(old_session_refused.is_some());
     let admin2 = login_at(&client, &url("/api/v1/auth/login"), "admin", &code2).await;
     call(
         reqwest::Method::PATCH,

@@ -193,6 +193,17 @@ async fn a_stalled_request_head_is_cut_off_and_others_are_served() {
         "{t:?}"
     );
 
+    // A connection that never sends a request is cut off after the head timeout too
+    // (the first request is due within it of the handshake).
+    let mut silent = tls_connect(d.addr, &d.cert_path(), b"http/1.1").await;
+    let t = closed_within(&mut silent, Duration::from_secs(5))
+        .await
+        .expect("an unused connection must be closed");
+    assert!(
+        t >= Duration::from_millis(300) && t < Duration::from_millis(2000),
+        "{t:?}"
+    );
+
     // A head dribbled byte by byte is cut off too, even though bytes keep coming.
     let mut dribble = tls_connect(d.addr, &d.cert_path(), b"http/1.1").await;
     let head = http1_request("GET", "/api/v1", &"X-Pad: y\r\n".repeat(50));

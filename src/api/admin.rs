@@ -148,6 +148,8 @@ async fn verify_current_admin_password(ctx: &Ctx, current: Option<Password>) -> 
             "changing the admin password needs `currentPassword`",
         ));
     };
+    // Guessing the current password is throttled like a login.
+    crate::api::auth::check_throttle(&ctx.app, Role::Admin, ctx.remote.ip(), &ctx.state)?;
     let phc = usable_password_hash(&ctx.state, Role::Admin).ok_or_else(ApiError::internal)?;
     let typed = as_typed(&ctx.state, Role::Admin, current);
     let ok = ctx
@@ -156,6 +158,7 @@ async fn verify_current_admin_password(ctx: &Ctx, current: Option<Password>) -> 
         .verify(Some(phc.clone()), typed)
         .await
         .map_err(hash_error)?;
+    crate::api::auth::record_outcome(&ctx.app, Role::Admin, ctx.remote.ip(), &ctx.state, ok);
     if !ok {
         ctx.audit("password_change", "failure", Some("admin"));
         return Err(ApiError::forbidden(

@@ -117,6 +117,35 @@ pub fn session_expiry(state: &State, created_at: UnixTime) -> Option<UnixTime> {
     state.policy.session_lifetime_secs.map(|l| created_at.saturating_add(l))
 }
 
+/// Refuse a password check that the login throttle does not allow now. Checked
+/// before hashing, so throttled attempts cost nothing.
+pub fn check_throttle(
+    app: &crate::app::App,
+    account: Role,
+    ip: std::net::IpAddr,
+    state: &State,
+) -> Result<(), ApiError> {
+    app.login_throttle()
+        .check(account, ip, &state.policy, std::time::Instant::now())
+        .map_err(|retry| {
+            ApiError::rate_limited(
+                "login_rate_limited",
+                format!("too many failed logins; this is a rate limit, try again in {retry} seconds"),
+                retry,
+            )
+        })
+}
+
+/// Count the outcome of a password check in the login throttle.
+pub fn record_outcome(app: &crate::app::App, account: Role, ip: std::net::IpAddr, state: &State, ok: bool) {
+    let throttle = app.login_throttle();
+    if ok {
+        throttle.record_success(ip);
+    } else {
+        throttle.record_failure(account, ip, &state.policy, std::time::Instant::now());
+    }
+}
+
 /// `POST /api/v1/auth/login`
 pub async fn login(ctx: Ctx, body: Value) -> Result<Response<Body>, ApiError> {
     let LoginRequest { account, password } = LoginRequest::parse(&body)?;
@@ -127,12 +156,18 @@ pub async fn login(ctx: Ctx, body: Value) -> Result<Response<Body>, ApiError> {
         remote: &remote,
     };
     let state = ctx.app.snapshot();
+    if let Err(e) = check_throttle(&ctx.app, account, ctx.remote.ip(), &state) {
+        audit::record("login", "throttled", &actor, None);
+        return Err(e);
+    }
     let record = state.account(account).ok_or_else(ApiError::internal)?;
     let phc = usable_password_hash(&state, account);
     let via_code = account == Role::Admin && record.password_is_enrollment_code;
     let typed = as_typed(&state, account, password);
     let verified = ctx.app.hasher().verify(phc.clone(), typed).await.map_err(hash_error)?;
-    if !verified || phc.is_none() {
+    let ok = verified && phc.is_some();
+    record_outcome(&ctx.app, account, ctx.remote.ip(), &state, ok);
+    if !ok {
         audit::record("login", "failure", &actor, None);
         return Err(invalid_credentials());
     }

@@ -444,12 +444,14 @@ async fn legacy_credential(
         .as_deref()
         .is_some_and(|phc| app.legacy_cache().is_verified(account, typed.expose(), phc));
     if !known {
+        auth::check_throttle(app, account, remote.ip(), state)?;
         let cache_key = typed.clone();
         let ok = app
             .hasher()
             .verify(phc.clone(), typed)
             .await
             .map_err(auth::hash_error)?;
+        auth::record_outcome(app, account, remote.ip(), state, ok && phc.is_some());
         let remote = remote.ip().to_string();
         let actor = crate::audit::Actor {
             account: Some(account),

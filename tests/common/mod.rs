@@ -459,3 +459,41 @@ pub async fn closed_within<S: tokio::io::AsyncRead + Unpin>(s: &mut S, limit: Du
         }
     }
 }
+
+/// Send raw bytes on a fresh HTTP/1.1 TLS connection; read the answer until the
+/// peer closes or one full response has arrived. Returns status and body.
+pub async fn raw_exchange(addr: SocketAddr, cert: &Path, request: &[u8]) -> Option<(u16, String)> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tls_connect(addr, cert, b"http/1.1").await;
+    // The peer may answer and close before all of a large request is written.
+    let _ = s.write_all(request).await;
+    let _ = s.flush().await;
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 16 * 1024];
+    let read = async {
+        loop {
+            match s.read(&mut chunk).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            }
+            if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
+                let len = head.lines().find_map(|l| {
+                    l.strip_prefix("content-length:")
+                        .and_then(|v| v.trim().parse::<usize>().ok())
+                });
+                if len.is_some_and(|len| buf.len() >= end + 4 + len) {
+                    break;
+                }
+            }
+        }
+    };
+    let _ = tokio::time::timeout(Duration::from_secs(10), read).await;
+    let text = String::from_utf8_lossy(&buf).to_string();
+    let status = text.split_whitespace().nth(1)?.parse().ok()?;
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
+    Some((status, body))
+}
