@@ -128,6 +128,10 @@ pub struct Limits {
     pub h2_max_concurrent_streams: u32,
     /// Largest HTTP/2 header list.
     pub h2_max_header_list_bytes: u32,
+    /// Interval of HTTP/2 keep-alive pings to detect dead peers.
+    pub h2_keepalive_interval: Duration,
+    /// An unanswered HTTP/2 keep-alive ping closes the connection after this.
+    pub h2_keepalive_timeout: Duration,
     /// Open event streams (SSE) at most, across all clients.
     pub max_event_streams: usize,
     /// Password hashes computed at the same time.
@@ -300,6 +304,8 @@ struct RawLimits {
     max_headers: usize,
     h2_max_concurrent_streams: u32,
     h2_max_header_list_bytes: u32,
+    h2_keepalive_interval: String,
+    h2_keepalive_timeout: String,
     max_event_streams: usize,
     hash_concurrency: usize,
     hash_queue: usize,
@@ -323,6 +329,8 @@ impl Default for RawLimits {
             max_headers: 64,
             h2_max_concurrent_streams: 32,
             h2_max_header_list_bytes: 16 * 1024,
+            h2_keepalive_interval: "30s".into(),
+            h2_keepalive_timeout: "20s".into(),
             max_event_streams: 64,
             hash_concurrency: 2,
             hash_queue: 32,
@@ -813,6 +821,13 @@ fn validate_limits(raw: &RawLimits, c: &Checker<'_>) -> Result<Limits, ConfigErr
             1024,
             1024 * 1024,
         )?,
+        h2_keepalive_interval: c.duration(
+            "limits.h2_keepalive_interval",
+            &raw.h2_keepalive_interval,
+            ms(100),
+            hour,
+        )?,
+        h2_keepalive_timeout: c.duration("limits.h2_keepalive_timeout", &raw.h2_keepalive_timeout, ms(100), hour)?,
         max_event_streams: c.range("limits.max_event_streams", raw.max_event_streams, 1, 65_536)?,
         hash_concurrency: c.range("limits.hash_concurrency", raw.hash_concurrency, 1, 64)?,
         hash_queue: c.range("limits.hash_queue", raw.hash_queue, 0, 10_000)?,

@@ -36,9 +36,13 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
 }
 
 fn serve(config: Config) -> anyhow::Result<()> {
+    // Blocking work is password hashing (bounded by limits.hash_concurrency) and
+    // state writes (serialised by the store lock): a few threads are plenty, and
+    // tokio's default of 512 would let a burst of writes spawn hundreds.
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("roomgate")
+        .max_blocking_threads(config.limits.hash_concurrency + 4)
         .build()
         .context("cannot start the async runtime")?;
     runtime.block_on(async {

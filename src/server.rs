@@ -288,10 +288,11 @@ fn http_builder(limits: &Limits) -> auto::Builder<TokioExecutor> {
         .timer(TokioTimer::new())
         .max_concurrent_streams(limits.h2_max_concurrent_streams)
         .max_header_list_size(limits.h2_max_header_list_bytes)
-        .keep_alive_interval(Some(Duration::from_secs(30)))
-        .keep_alive_timeout(Duration::from_secs(20))
+        .keep_alive_interval(Some(limits.h2_keepalive_interval))
+        .keep_alive_timeout(limits.h2_keepalive_timeout)
+        // hyper's defaults against rapid-reset floods (CVE-2023-44487), kept explicit.
         .max_pending_accept_reset_streams(Some(20))
-        .max_local_error_reset_streams(Some(256));
+        .max_local_error_reset_streams(Some(1024));
     b
 }
 

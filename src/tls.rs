@@ -341,8 +341,9 @@ pub fn describe(cfg: &TlsConfig) -> Result<CertInfo, TlsError> {
     })
 }
 
-/// The rustls server configuration: ring provider, TLS 1.3 and 1.2, ALPN `h2` then
-/// `http/1.1`, session tickets and the session-id cache on for resumption.
+/// The rustls server configuration: ring provider, TLS 1.3 and 1.2 (forward-secret
+/// AEAD suites only, in the server's order), ALPN `h2` then `http/1.1`, session
+/// tickets and the session-id cache on for resumption.
 pub fn server_config(cert: &DeviceCert) -> Result<Arc<ServerConfig>, TlsError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut config = ServerConfig::builder_with_provider(provider)
@@ -352,6 +353,8 @@ pub fn server_config(cert: &DeviceCert) -> Result<Arc<ServerConfig>, TlsError> {
         .with_single_cert(cert.chain.clone(), cert.key.clone_key())
         .map_err(|e| TlsError::Config(e.to_string()))?;
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    // The server's preference order (strongest first) decides, not the client's.
+    config.ignore_client_order = true;
     config.ticketer = rustls::crypto::ring::Ticketer::new().map_err(|e| TlsError::Config(e.to_string()))?;
     Ok(Arc::new(config))
 }

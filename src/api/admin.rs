@@ -21,10 +21,14 @@ pub fn list_accounts(ctx: &Ctx) -> Response<Body> {
 }
 
 /// The fields of an account PATCH.
-struct AccountPatch {
-    enabled: Option<bool>,
-    password: Option<Password>,
-    current_password: Option<Password>,
+#[derive(Debug)]
+pub struct AccountPatch {
+    /// New enabled state.
+    pub enabled: Option<bool>,
+    /// New password.
+    pub password: Option<Password>,
+    /// The current password (for the admin's own change).
+    pub current_password: Option<Password>,
 }
 
 fn optional_string(obj: &serde_json::Map<String, Value>, name: &'static str) -> Result<Option<Password>, ApiError> {
@@ -39,7 +43,8 @@ fn optional_string(obj: &serde_json::Map<String, Value>, name: &'static str) -> 
 }
 
 impl AccountPatch {
-    fn parse(body: &Value) -> Result<AccountPatch, ApiError> {
+    /// Parse and check an account PATCH body.
+    pub fn parse(body: &Value) -> Result<AccountPatch, ApiError> {
         let obj = object(body)?;
         only_fields(obj, &["enabled", "password", "currentPassword"])?;
         let enabled = match obj.get("enabled") {

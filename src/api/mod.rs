@@ -366,7 +366,7 @@ where
 }
 
 /// The credential text from `Authorization: Nureva <token>` (or `Bearer`).
-fn presented_credential(headers: &HeaderMap) -> Result<&str, ApiError> {
+pub fn presented_credential(headers: &HeaderMap) -> Result<&str, ApiError> {
     let mut values = headers.get_all(header::AUTHORIZATION).iter();
     let Some(value) = values.next() else {
         return Err(ApiError::unauthorized(

@@ -1,0 +1,84 @@
+# Shared helpers for the benchmark scripts (sourced, not run).
+# They build the release binary, start roomgate on loopback in a scratch folder,
+# and read numbers from wrk and /proc.
+
+BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$BENCH_DIR/.." && pwd)"
+ROOMGATE="$ROOT/target/release/roomgate"
+CLIENT_HEADERS=(-H "Nureva-Client-Id: bench" -H "Nureva-Client-Version: 1")
+
+need() {
+    for tool in "$@"; do
+        command -v "$tool" >/dev/null || { echo "bench: $tool is needed (apt-get install $tool)" >&2; exit 1; }
+    done
+}
+
+build_release() {
+    (cd "$ROOT" && cargo build --release --quiet)
+}
+
+# start_roomgate DIR EXTRA_TOML -> sets RG_PID, RG_PORT (config written to DIR)
+start_roomgate() {
+    local dir="$1" extra="$2"
+    mkdir -p "$dir"
+    cat > "$dir/roomgate.toml" <<TOML
+[server]
+listen = "127.0.0.1:0"
+state_dir = "state"
+[tls]
+cert_dir = "certs"
+[log]
+level = "warn"
+$extra
+TOML
+    "$ROOMGATE" serve --config "$dir/roomgate.toml" --log-level info 2> "$dir/log" &
+    RG_PID=$!
+    for _ in $(seq 1 200); do
+        RG_PORT=$( (grep -o 'listening on https://[0-9.]*:[0-9]*' "$dir/log" 2>/dev/null || true) | sed 's/.*://')
+        [ -n "$RG_PORT" ] && return 0
+        sleep 0.05
+    done
+    echo "bench: roomgate did not start" >&2; cat "$dir/log" >&2; exit 1
+}
+
+stop_roomgate() {
+    kill "$RG_PID" 2>/dev/null || true
+    wait "$RG_PID" 2>/dev/null || true
+}
+
+# login ACCOUNT PASSWORD -> prints authParameters
+login() {
+    curl -sk "https://127.0.0.1:$RG_PORT/api/v1/auth/login" "${CLIENT_HEADERS[@]}" \
+        -H 'Content-Type: application/json' -d "{\"account\":\"$1\",\"password\":\"$2\"}" |
+        python3 -c 'import json,sys; print(json.load(sys.stdin)["authParameters"])'
+}
+
+rss_kib() {
+    awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0
+}
+
+# sample_rss PID OUTFILE: writes the maximum RSS (KiB) seen until killed
+sample_rss() {
+    local pid="$1" out="$2" max=0 now
+    while kill -0 "$pid" 2>/dev/null; do
+        now=$(rss_kib "$pid")
+        [ "${now:-0}" -gt "$max" ] && max=$now && echo "$max" > "$out"
+        sleep 0.1
+    done
+}
+
+# wrk_ms "<wrk output>" PERCENT -> latency at that percentile in milliseconds
+wrk_ms() {
+    echo "$1" | awk -v p="$2%" '$1 == p {
+        v = $2; unit = v; gsub(/[0-9.]/, "", unit); gsub(/[a-z]/, "", v);
+        if (unit == "us") v /= 1000; else if (unit == "s") v *= 1000; else if (unit == "m") v *= 60000;
+        printf "%.2f", v }'
+}
+
+wrk_rps() {
+    echo "$1" | awk '/^Requests\/sec:/ {printf "%.0f", $2}'
+}
+
+wrk_non2xx() {
+    echo "$1" | awk '/Non-2xx or 3xx responses:/ {n = $5} END {print n + 0}'
+}
