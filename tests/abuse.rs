@@ -250,3 +250,35 @@ async fn http2_header_list_is_limited() {
         StatusCode::OK
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http2_concurrent_streams_are_limited_per_connection() {
+    let d = Device::start_with("[limits]\nh2_max_concurrent_streams = 2\n").await;
+    // One HTTP/2 connection (reqwest multiplexes on it) holding two open streams.
+    let c = d.client();
+    let a = with_client_headers(c.get(d.url("/api/v1/heartbeat")))
+        .send()
+        .await
+        .unwrap();
+    let b = with_client_headers(c.get(d.url("/api/v1/heartbeat")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        (a.version(), b.version()),
+        (reqwest::Version::HTTP_2, reqwest::Version::HTTP_2)
+    );
+    // A third stream on that connection must wait for a free slot…
+    let third = tokio::spawn(with_client_headers(c.get(d.url("/api/v1"))).send());
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(!third.is_finished(), "the server allows only two concurrent streams");
+    // …which it gets as soon as one stream ends.
+    drop(a);
+    let resp = tokio::time::timeout(Duration::from_secs(5), third)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    drop(b);
+}
