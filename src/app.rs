@@ -56,6 +56,7 @@ struct Inner {
     stream_slots: Arc<Semaphore>,
     legacy: LegacyCache,
     throttle: Arc<LoginThrottle>,
+    gateway: crate::gateway::Gateway,
 }
 
 impl From<StoreError> for ApiError {
@@ -124,9 +125,10 @@ impl App {
         let realm = HeaderValue::from_str(&format!("Nureva realm=\"{}\"", config.device.name))
             .unwrap_or_else(|_| HeaderValue::from_static("Nureva realm=\"roomgate\""));
         let capabilities = Bytes::from(
-            serde_json::to_vec(&crate::openapi::document(&config.device.name))
+            serde_json::to_vec(&crate::openapi::document(&config.device.name, &config.routes))
                 .map_err(|e| StoreError::Init(e.to_string()))?,
         );
+        let gateway = crate::gateway::Gateway::new(&config.routes);
         let ip_address = config
             .device
             .ip_address
@@ -151,6 +153,7 @@ impl App {
                 stream_slots,
                 legacy,
                 throttle,
+                gateway,
             }),
         })
     }
@@ -183,6 +186,11 @@ impl App {
     /// Verified legacy `base64(account:password)` credentials.
     pub fn legacy_cache(&self) -> &LegacyCache {
         &self.inner.legacy
+    }
+
+    /// Routes to the device's own services.
+    pub fn gateway(&self) -> &crate::gateway::Gateway {
+        &self.inner.gateway
     }
 
     /// Failed-login throttling.
@@ -320,6 +328,9 @@ impl App {
 fn announce_changes(events: &EventBus, before: &State, after: &State) {
     if before.audio != after.audio {
         events.publish("/api/v1/audio", &after.audio);
+    }
+    if before.room_layout != after.room_layout {
+        events.publish("/api/v1/room/layout", &after.room_layout);
     }
 }
 

@@ -82,6 +82,49 @@ pub struct Config {
     pub enrollment_code_file: Option<PathBuf>,
     /// Logging.
     pub log: LogConfig,
+    /// Routes to the device's own services, longest prefix first.
+    pub routes: Vec<RouteConfig>,
+}
+
+/// Where a route's requests go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Upstream {
+    /// `http://host:port` on the device.
+    Http {
+        /// `host:port`
+        authority: String,
+    },
+    /// `unix:/path/to.sock`
+    Unix {
+        /// The socket path.
+        path: PathBuf,
+    },
+}
+
+impl std::fmt::Display for Upstream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Upstream::Http { authority } => write!(f, "http://{authority}"),
+            Upstream::Unix { path } => write!(f, "unix:{}", path.display()),
+        }
+    }
+}
+
+/// A path prefix served by one of the device's own services.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouteConfig {
+    /// `/api/v1/camera`: the prefix itself and every path under it.
+    pub prefix: String,
+    /// The minimum role a caller needs.
+    pub min_role: crate::accounts::Role,
+    /// Where requests go.
+    pub upstream: Upstream,
+    /// The methods forwarded (others get 405).
+    pub methods: Vec<http::Method>,
+    /// The upstream must answer (response head) within this; 504 otherwise.
+    pub timeout: Duration,
+    /// Allowed to take over built-in device endpoints under the prefix.
+    pub override_builtin: bool,
 }
 
 /// Certificate and key locations and the SANs of a generated certificate.
@@ -213,6 +256,10 @@ pub struct EventsConfig {
     pub heartbeat_interval: Duration,
     /// Interval of keep-alive comments on otherwise quiet streams.
     pub keepalive_interval: Duration,
+    /// Interval of `deviceMetrics` on `/api/v1/data`.
+    pub data_interval: Duration,
+    /// Event streams end after this (clients reconnect); `None` keeps them open.
+    pub max_stream_duration: Option<Duration>,
 }
 
 /// Logging settings.
@@ -248,6 +295,22 @@ struct RawConfig {
     enrollment: RawEnrollment,
     #[serde(default)]
     log: RawLog,
+    #[serde(default, rename = "route")]
+    routes: Vec<RawRoute>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRoute {
+    prefix: String,
+    min_role: String,
+    upstream: String,
+    #[serde(default)]
+    methods: Option<Vec<String>>,
+    #[serde(default)]
+    timeout: Option<String>,
+    #[serde(default)]
+    override_builtin: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -442,6 +505,8 @@ impl Default for RawDevice {
 struct RawEvents {
     heartbeat_interval: String,
     keepalive_interval: String,
+    data_interval: String,
+    max_stream_duration: String,
 }
 
 impl Default for RawEvents {
@@ -449,6 +514,8 @@ impl Default for RawEvents {
         RawEvents {
             heartbeat_interval: "5s".into(),
             keepalive_interval: "15s".into(),
+            data_interval: "5s".into(),
+            max_stream_duration: "none".into(),
         }
     }
 }
@@ -714,6 +781,21 @@ fn validate(raw: RawConfig, c: &Checker<'_>) -> Result<Config, ConfigError> {
             Duration::from_millis(50),
             Duration::from_secs(3600),
         )?,
+        data_interval: c.duration(
+            "events.data_interval",
+            &raw.events.data_interval,
+            Duration::from_millis(50),
+            Duration::from_secs(3600),
+        )?,
+        max_stream_duration: match raw.events.max_stream_duration.trim() {
+            "none" | "" => None,
+            d => Some(c.duration(
+                "events.max_stream_duration",
+                d,
+                Duration::from_millis(100),
+                Duration::from_secs(30 * 86_400),
+            )?),
+        },
     };
     let enrollment_code_file = raw
         .enrollment
@@ -735,6 +817,7 @@ fn validate(raw: RawConfig, c: &Checker<'_>) -> Result<Config, ConfigError> {
         json: c.one_of("log.format", &raw.log.format, &["text", "json"])? == "json",
     };
 
+    let routes = validate_routes(raw.routes, c)?;
     Ok(Config {
         source: c.file.to_string(),
         listen,
@@ -747,7 +830,137 @@ fn validate(raw: RawConfig, c: &Checker<'_>) -> Result<Config, ConfigError> {
         events,
         enrollment_code_file,
         log,
+        routes,
     })
+}
+
+/// Methods a route forwards when it does not list its own.
+const DEFAULT_ROUTE_METHODS: [&str; 5] = ["GET", "POST", "PUT", "PATCH", "DELETE"];
+
+fn validate_routes(raw: Vec<RawRoute>, c: &Checker<'_>) -> Result<Vec<RouteConfig>, ConfigError> {
+    let mut routes: Vec<RouteConfig> = Vec::new();
+    for (i, r) in raw.into_iter().enumerate() {
+        let key = |f: &str| format!("route[{i}].{f}");
+        let prefix = r.prefix.trim().to_string();
+        let well_formed = prefix.starts_with("/api/")
+            && !prefix.ends_with('/')
+            && prefix.len() <= 200
+            && prefix
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-._~/".contains(&b))
+            && prefix
+                .split('/')
+                .skip(1)
+                .all(|seg| !seg.is_empty() && seg != "." && seg != "..");
+        if !well_formed {
+            return Err(c.err(
+                &key("prefix"),
+                "must be a path under /api/ like \"/api/v1/camera\" (no trailing slash, dot segments or special characters)",
+            ));
+        }
+        if routes.iter().any(|other| other.prefix == prefix) {
+            return Err(c.err(&key("prefix"), format!("`{prefix}` is routed twice")));
+        }
+        let min_role = crate::accounts::Role::parse(r.min_role.trim())
+            .ok_or_else(|| c.err(&key("min_role"), "must be one of monitor, general, integrator, admin"))?;
+        let upstream = parse_upstream(&r.upstream, c, &key("upstream"))?;
+        let methods = match r.methods {
+            None => DEFAULT_ROUTE_METHODS
+                .iter()
+                .map(|m| http::Method::from_bytes(m.as_bytes()))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|_| c.err(&key("methods"), "invalid"))?,
+            Some(list) if list.is_empty() => return Err(c.err(&key("methods"), "must list at least one method")),
+            Some(list) => {
+                let mut methods = Vec::new();
+                for m in list {
+                    let upper = m.trim().to_ascii_uppercase();
+                    if !["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"].contains(&upper.as_str()) {
+                        return Err(c.err(&key("methods"), format!("`{m}` is not a method that can be forwarded")));
+                    }
+                    methods.push(
+                        http::Method::from_bytes(upper.as_bytes()).map_err(|_| c.err(&key("methods"), "invalid"))?,
+                    );
+                }
+                methods
+            }
+        };
+        let timeout = match r.timeout {
+            Some(t) => c.duration(
+                &key("timeout"),
+                &t,
+                Duration::from_millis(100),
+                Duration::from_secs(3600),
+            )?,
+            None => Duration::from_secs(10),
+        };
+        check_shadowing(&prefix, r.override_builtin, c, &key("prefix"))?;
+        routes.push(RouteConfig {
+            prefix,
+            min_role,
+            upstream,
+            methods,
+            timeout,
+            override_builtin: r.override_builtin,
+        });
+    }
+    // Longest prefix first, so the first match is the most specific.
+    routes.sort_by_key(|r| std::cmp::Reverse(r.prefix.len()));
+    Ok(routes)
+}
+
+fn parse_upstream(text: &str, c: &Checker<'_>, key: &str) -> Result<Upstream, ConfigError> {
+    let text = text.trim();
+    if let Some(path) = text.strip_prefix("unix:") {
+        return Ok(Upstream::Unix {
+            path: c.path(key, path)?,
+        });
+    }
+    let bad = || {
+        c.err(
+            key,
+            "must be \"http://HOST:PORT\" (a service on the device) or \"unix:/path/to.sock\"",
+        )
+    };
+    let rest = text.strip_prefix("http://").ok_or_else(bad)?;
+    let authority = rest.strip_suffix('/').unwrap_or(rest);
+    let parsed: http::uri::Authority = authority.parse().map_err(|_| bad())?;
+    if parsed.port_u16().is_none() || authority.contains('@') || authority.contains('/') {
+        return Err(bad());
+    }
+    Ok(Upstream::Http {
+        authority: authority.to_string(),
+    })
+}
+
+/// A route may not take over built-in endpoints by accident, and never the ones
+/// that authenticate and administer the device.
+fn check_shadowing(prefix: &str, override_builtin: bool, c: &Checker<'_>, key: &str) -> Result<(), ConfigError> {
+    for builtin in crate::routes::ROUTES {
+        let covered = builtin.path == prefix || builtin.path.starts_with(&format!("{prefix}/"));
+        if !covered {
+            continue;
+        }
+        if !builtin.overridable() {
+            return Err(c.err(
+                key,
+                format!(
+                    "`{prefix}` would take over {} {}, which roomgate always serves itself",
+                    builtin.method, builtin.path
+                ),
+            ));
+        }
+        if !override_builtin {
+            return Err(c.err(
+                key,
+                format!(
+                    "`{prefix}` would shadow the built-in {} {}; set override_builtin = true to send it to the upstream",
+                    builtin.method, builtin.path
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn validate_tls(raw: RawTls, c: &Checker<'_>) -> Result<TlsConfig, ConfigError> {
@@ -1036,6 +1249,77 @@ mod tests {
         assert_eq!(c.listen.to_string(), "127.0.0.1:0");
         assert_eq!(c.state_dir, Path::new("/tmp/s"));
         assert_eq!(c.tls.key_file, Path::new("/tmp/c/key.pem"));
+    }
+
+    #[test]
+    fn routes_are_validated_and_sorted_longest_first() {
+        let c = load(
+            "[[route]]\nprefix = \"/api/v1/camera\"\nmin_role = \"integrator\"\nupstream = \"http://127.0.0.1:9001\"\n\
+             [[route]]\nprefix = \"/api/v1/camera/ptz\"\nmin_role = \"general\"\nupstream = \"unix:/run/ptz.sock\"\nmethods = [\"get\", \"PUT\"]\ntimeout = \"2s\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.routes.len(), 2);
+        assert_eq!(c.routes[0].prefix, "/api/v1/camera/ptz");
+        assert_eq!(
+            c.routes[0].upstream,
+            Upstream::Unix {
+                path: "/run/ptz.sock".into()
+            }
+        );
+        assert_eq!(c.routes[0].methods, [http::Method::GET, http::Method::PUT]);
+        assert_eq!(c.routes[0].timeout, Duration::from_secs(2));
+        assert_eq!(
+            c.routes[1].upstream,
+            Upstream::Http {
+                authority: "127.0.0.1:9001".into()
+            }
+        );
+        assert_eq!(c.routes[1].methods.len(), 5);
+    }
+
+    #[test]
+    fn routes_cannot_shadow_built_ins_by_accident() {
+        let route = |prefix: &str, extra: &str| {
+            load(&format!(
+                "[[route]]\nprefix = \"{prefix}\"\nmin_role = \"general\"\nupstream = \"http://127.0.0.1:9\"\n{extra}"
+            ))
+        };
+        let e = route("/api/v1/audio", "").unwrap_err();
+        assert_eq!(e.key, "route[0].prefix");
+        assert!(e.reason.contains("override_builtin"), "{e}");
+        assert!(route("/api/v1/audio", "override_builtin = true").is_ok());
+        assert!(
+            route("/api/v1/audio/eq", "").is_ok(),
+            "a new path under a built-in one is fine"
+        );
+        for protected in ["/api/v1/auth", "/api/v1/security", "/api/v1/auth/keys", "/api/v1"] {
+            let e = route(protected, "override_builtin = true").unwrap_err();
+            assert!(e.reason.contains("always serves itself"), "{protected}: {e}");
+        }
+        for bad in [
+            "/camera",
+            "/api/v1/camera/",
+            "/api/v1/../x",
+            "/api/v1//x",
+            "/api/v1/ca mera",
+        ] {
+            assert_eq!(route(bad, "").unwrap_err().key, "route[0].prefix", "{bad}");
+        }
+        for (upstream, ok) in [
+            ("http://localhost:80", true),
+            ("https://x:1", false),
+            ("http://x", false),
+            ("ftp://x:1", false),
+            ("http://u@x:1", false),
+        ] {
+            let r = load(&format!(
+                "[[route]]\nprefix = \"/api/v1/x\"\nmin_role = \"admin\"\nupstream = \"{upstream}\"\n"
+            ));
+            assert_eq!(r.is_ok(), ok, "{upstream}");
+        }
+        let e =
+            load("[[route]]\nprefix = \"/api/v1/x\"\nmin_role = \"none\"\nupstream = \"http://a:1\"\n").unwrap_err();
+        assert_eq!(e.key, "route[0].min_role");
     }
 
     #[test]

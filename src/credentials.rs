@@ -588,6 +588,7 @@ mod tests {
             api_keys: Default::default(),
             policy: Default::default(),
             audio: Default::default(),
+            room_layout: Default::default(),
         }
     }
 

@@ -160,6 +160,7 @@ pub fn factory_state(code: &str, policy: &Policy, hasher: &Hasher, now: UnixTime
         api_keys: BTreeMap::new(),
         policy: policy.clone(),
         audio: Default::default(),
+        room_layout: Default::default(),
     })
 }
 

@@ -99,6 +99,48 @@ pub enum Source {
     Heartbeat(Interval),
     /// Changes from the bus.
     Bus(broadcast::Receiver<Arc<Event>>),
+    /// The reference device's `deviceMetrics` at every tick (when asked for).
+    Metrics {
+        /// The tick.
+        tick: Interval,
+        /// The simulated microphone.
+        noise: NoiseSimulator,
+        /// Whether `deviceMetrics` was asked for (else only keep-alives).
+        emit: bool,
+    },
+    /// One event, then the end of the stream.
+    Once(Option<Bytes>),
+}
+
+/// The reference device has no microphone: its background-noise figure (dB SPL) is
+/// a bounded random walk, plausible for a meeting room, and documented as simulated.
+#[derive(Debug, Clone)]
+pub struct NoiseSimulator {
+    level: i32,
+}
+
+impl Default for NoiseSimulator {
+    fn default() -> Self {
+        NoiseSimulator { level: 38 }
+    }
+}
+
+impl NoiseSimulator {
+    /// The next reading: a step of -2 to +2 dB, kept within 25–55 dB.
+    pub fn next_reading(&mut self) -> i32 {
+        let step = i32::try_from(getrandom::u32().unwrap_or(2) % 5).unwrap_or(2) - 2;
+        self.level = (self.level + step).clamp(25, 55);
+        self.level
+    }
+}
+
+/// A stream of `deviceMetrics` every `period` when `emit`; first reading at once.
+pub fn metrics(period: Duration, emit: bool) -> Source {
+    Source::Metrics {
+        tick: interval(period),
+        noise: NoiseSimulator::default(),
+        emit,
+    }
 }
 
 /// Decides, on every state change, whether the stream's credential is still good.
@@ -116,6 +158,8 @@ pub struct Watch {
     pub keepalive: Duration,
     /// The stream's place under `max_event_streams`, released when it ends.
     pub slot: OwnedSemaphorePermit,
+    /// When the stream ends at the latest (`events.max_stream_duration`).
+    pub until: Option<tokio::time::Instant>,
 }
 
 struct Running {
@@ -157,7 +201,15 @@ async fn next_frame(r: &mut Running) -> Option<Bytes> {
                 return out;
             }
             _ = r.keepalive.tick() => return Some(Bytes::from_static(KEEPALIVE)),
+            () = until(r.watch.until) => return None,
         }
+    }
+}
+
+async fn until(deadline: Option<tokio::time::Instant>) {
+    match deadline {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
     }
 }
 
@@ -167,6 +219,15 @@ async fn next_from_source(source: &mut Source) -> Option<Bytes> {
             tick.tick().await;
             Some(frame("heartbeat", b".", Some(RETRY_MS)))
         }
+        Source::Metrics { tick, noise, emit } => {
+            if !*emit {
+                return std::future::pending().await;
+            }
+            tick.tick().await;
+            let data = serde_json::json!({"backgroundNoise": noise.next_reading()}).to_string();
+            Some(frame("deviceMetrics", data.as_bytes(), None))
+        }
+        Source::Once(event) => event.take(),
         Source::Bus(rx) => loop {
             match rx.recv().await {
                 Ok(event) => return Some(frame(event.name, &event.data, None)),
@@ -205,6 +266,15 @@ pub fn response(source: Source, watch: Watch) -> Response<Body> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn simulated_noise_stays_plausible() {
+        let mut n = NoiseSimulator::default();
+        for _ in 0..10_000 {
+            let v = n.next_reading();
+            assert!((25..=55).contains(&v));
+        }
+    }
 
     #[test]
     fn frames_are_well_formed() {

@@ -8,18 +8,33 @@
 use serde_json::{Map, Value, json};
 
 use crate::accounts::min_role_name;
+use crate::config::RouteConfig;
 use crate::routes::{Op, ROUTES, Route, Success};
 
-/// The capabilities document.
-pub fn document(device_name: &str) -> Value {
+/// The capabilities document: the built-in routes and the configured ones.
+pub fn document(device_name: &str, forwarded: &[RouteConfig]) -> Value {
     let mut paths = Map::new();
-    for route in ROUTES {
+    // A route that takes built-in endpoints over is documented instead of them.
+    let taken_over = |path: &str| {
+        forwarded
+            .iter()
+            .any(|r| path == r.prefix || path.starts_with(&format!("{}/", r.prefix)))
+    };
+    for route in ROUTES.iter().filter(|r| !taken_over(r.path)) {
         let entry = paths
             .entry(route.path.to_string())
             .or_insert_with(|| Value::Object(Map::new()));
         if let Some(ops) = entry.as_object_mut() {
             ops.insert(route.method.as_str().to_ascii_lowercase(), operation(route));
         }
+    }
+    for route in forwarded {
+        let ops: Map<String, Value> = route
+            .methods
+            .iter()
+            .map(|m| (m.as_str().to_ascii_lowercase(), forwarded_operation(route, m)))
+            .collect();
+        paths.insert(route.prefix.clone(), Value::Object(ops));
     }
     json!({
         "openapi": "3.1.0",
@@ -37,10 +52,41 @@ pub fn document(device_name: &str) -> Value {
         "servers": [{"url": "/"}],
         "tags": [
             {"name": "meta"}, {"name": "auth"}, {"name": "streams"}, {"name": "audio"},
-            {"name": "admin"}, {"name": "security"}
+            {"name": "data"}, {"name": "room"}, {"name": "admin"}, {"name": "security"}, {"name": "forwarded"}
         ],
         "paths": paths,
         "components": components(),
+    })
+}
+
+/// A configured route: forwarded, with its role; covers every path under the prefix.
+fn forwarded_operation(route: &RouteConfig, method: &http::Method) -> Value {
+    let id: String = format!("{}{}", method.as_str().to_ascii_lowercase(), route.prefix)
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    json!({
+        "operationId": id,
+        "summary": format!("Forwarded to a device service; also every path under {}", route.prefix),
+        "tags": ["forwarded"],
+        "x-nureva": {"minimumRoleRequired": route.min_role.as_str()},
+        "x-roomgate-forwarded-prefix": route.prefix,
+        "parameters": [
+            {"$ref": "#/components/parameters/ClientId"},
+            {"$ref": "#/components/parameters/ClientVersion"}
+        ],
+        "security": [{"nureva": []}, {"bearer": []}],
+        "responses": {
+            "default": {"description": "The device service's answer, streamed through"},
+            "400": {"$ref": "#/components/responses/E400"},
+            "401": {"$ref": "#/components/responses/E401"},
+            "403": {"$ref": "#/components/responses/E403"},
+            "413": {"$ref": "#/components/responses/E413"},
+            "415": {"$ref": "#/components/responses/E415"},
+            "429": {"$ref": "#/components/responses/E429"},
+            "502": {"$ref": "#/components/responses/E502"},
+            "504": {"$ref": "#/components/responses/E504"},
+        },
     })
 }
 
@@ -58,6 +104,9 @@ fn operation(route: &Route) -> Value {
         json!({"$ref": "#/components/parameters/ClientVersion"}),
     ];
     parameters.extend(path_parameters(route.path));
+    parameters.extend(route.query.iter().map(|(name, description)| {
+        json!({"name": name, "in": "query", "required": false, "description": description, "schema": {"type": "string"}})
+    }));
     op.insert("parameters".into(), Value::Array(parameters));
     op.insert(
         "security".into(),
@@ -100,10 +149,10 @@ fn responses(route: &Route) -> Map<String, Value> {
                 json!({"description": "Success", "content": {"application/json": {"schema": schema()}}}),
             );
         }
-        Success::EventStream => {
+        Success::EventStream(event) => {
             r.insert(
                 "200".into(),
-                json!({"description": "An event stream", "content": {"text/event-stream": {"schema": {"type": "string"}}}}),
+                json!({"description": "An event stream; the schema describes each event", "content": {"text/event-stream": {"schema": event()}}}),
             );
         }
         Success::NoContent => {
@@ -134,7 +183,7 @@ fn responses(route: &Route) -> Map<String, Value> {
         err(&mut r, "415");
     }
     err(&mut r, "429");
-    if matches!(route.success, Success::EventStream) || matches!(route.op, Op::Login | Op::UpdateAccount) {
+    if matches!(route.success, Success::EventStream(_)) || matches!(route.op, Op::Login | Op::UpdateAccount) {
         err(&mut r, "503");
     }
     r
@@ -189,6 +238,8 @@ fn components() -> Value {
             "E415": error_response("Request body not sent as application/json"),
             "E429": error_response("Too many requests (with Retry-After)"),
             "E503": error_response("Busy (with Retry-After)"),
+            "E502": error_response("The device service behind this path refused or failed"),
+            "E504": error_response("The device service behind this path did not answer in time"),
         },
     })
 }
@@ -199,7 +250,7 @@ mod tests {
 
     #[test]
     fn every_route_appears_with_its_role() {
-        let doc = document("Test Room");
+        let doc = document("Test Room", &[]);
         assert_eq!(doc["openapi"], "3.1.0");
         for route in ROUTES {
             let op = &doc["paths"][route.path][route.method.as_str().to_ascii_lowercase()];

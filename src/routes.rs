@@ -10,7 +10,7 @@ use http::Method;
 use serde_json::Value;
 
 use crate::accounts::{MinRole, Role};
-use crate::api::{admin, auth, device, meta};
+use crate::api::{admin, auth, device, meta, streams};
 
 /// What a route does (dispatched in [`crate::api`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,6 +35,12 @@ pub enum Op {
     ChangeVolume,
     /// `GET /api/v1/audio/hardware`
     Hardware,
+    /// `GET /api/v1/data`
+    Data,
+    /// `GET /api/v1/room/layout`
+    GetRoomLayout,
+    /// `PATCH /api/v1/room/layout`
+    PatchRoomLayout,
     /// `GET /api/v1/auth/accounts`
     ListAccounts,
     /// `PATCH /api/v1/auth/accounts/{account}`
@@ -68,8 +74,8 @@ impl Op {
 pub enum Success {
     /// A JSON document with this status and schema.
     Json(u16, fn() -> Value),
-    /// A `text/event-stream`.
-    EventStream,
+    /// A `text/event-stream`; the schema describes one event (`event`, `data`, …).
+    EventStream(fn() -> Value),
     /// `204 No Content`.
     NoContent,
 }
@@ -87,6 +93,8 @@ pub struct Route {
     pub min_role: MinRole,
     /// JSON request body schema, when the operation takes a body.
     pub body: Option<fn() -> Value>,
+    /// Documented query parameters: name and description.
+    pub query: &'static [(&'static str, &'static str)],
     /// Success response.
     pub success: Success,
     /// OpenAPI operationId.
@@ -97,6 +105,15 @@ pub struct Route {
     pub tag: &'static str,
 }
 
+impl Route {
+    /// Whether a configured `[[route]]` may take this endpoint over
+    /// (`override_builtin = true`): the reference device's endpoints may; the ones
+    /// that authenticate and administer the device never.
+    pub fn overridable(&self) -> bool {
+        matches!(self.tag, "audio" | "streams" | "room" | "data")
+    }
+}
+
 /// Every built-in route.
 pub static ROUTES: &[Route] = &[
     Route {
@@ -105,6 +122,7 @@ pub static ROUTES: &[Route] = &[
         op: Op::Capabilities,
         min_role: None,
         body: None,
+        query: &[],
         success: Success::Json(200, meta::capabilities_schema),
         operation_id: "getCapabilities",
         summary: "The OpenAPI 3.1 description of this API, with each operation's minimum role",
@@ -116,6 +134,7 @@ pub static ROUTES: &[Route] = &[
         op: Op::Login,
         min_role: None,
         body: Some(auth::login_request_schema),
+        query: &[],
         success: Success::Json(200, auth::login_response_schema),
         operation_id: "login",
         summary: "Log in to an account; returns the authParameters for the Authorization header",
@@ -127,6 +146,7 @@ pub static ROUTES: &[Route] = &[
         op: Op::Validate,
         min_role: Some(Role::Monitor),
         body: None,
+        query: &[],
         success: Success::Json(200, auth::validate_response_schema),
         operation_id: "validateCredential",
         summary: "Describe the credential presented: account, session id, expiry",
@@ -138,6 +158,7 @@ pub static ROUTES: &[Route] = &[
         op: Op::Logout,
         min_role: Some(Role::Monitor),
         body: None,
+        query: &[],
         success: Success::NoContent,
         operation_id: "logout",
         summary: "Revoke the credential presented",
@@ -149,7 +170,8 @@ pub static ROUTES: &[Route] = &[
         op: Op::Heartbeat,
         min_role: None,
         body: None,
-        success: Success::EventStream,
+        query: &[],
+        success: Success::EventStream(streams::heartbeat_event_schema),
         operation_id: "heartbeat",
         summary: "Event stream with `event: heartbeat` / `data: .` every few seconds",
         tag: "streams",
@@ -160,7 +182,8 @@ pub static ROUTES: &[Route] = &[
         op: Op::Events,
         min_role: Some(Role::General),
         body: None,
-        success: Success::EventStream,
+        query: &[],
+        success: Success::EventStream(streams::change_event_schema),
         operation_id: "events",
         summary: "Event stream of changes; the event name is the changed resource's path",
         tag: "streams",
@@ -171,6 +194,7 @@ pub static ROUTES: &[Route] = &[
         op: Op::GetAudio,
         min_role: Some(Role::General),
         body: None,
+        query: &[],
         success: Success::Json(200, device::audio_response_schema),
         operation_id: "getAudioSettings",
         summary: "Audio settings",
@@ -182,6 +206,7 @@ pub static ROUTES: &[Route] = &[
         op: Op::PatchAudio,
         min_role: Some(Role::General),
         body: Some(device::audio_patch_schema),
+        query: &[],
         success: Success::Json(200, device::audio_response_schema),
         operation_id: "setAudioSettings",
         summary: "Change audio settings; unknown, read-only, mistyped or out-of-range fields are refused",
@@ -193,6 +218,7 @@ pub static ROUTES: &[Route] = &[
         op: Op::ChangeVolume,
         min_role: Some(Role::General),
         body: Some(device::volume_request_schema),
+        query: &[],
         success: Success::Json(200, device::audio_response_schema),
         operation_id: "changeSpeakerVolume",
         summary: "Step the speaker volume up or down (0–100, clamped)",
@@ -204,6 +230,7 @@ pub static ROUTES: &[Route] = &[
         op: Op::Hardware,
         min_role: Some(Role::General),
         body: None,
+        query: &[],
         success: Success::Json(200, device::hardware_response_schema),
         operation_id: "getDeviceInformation",
         summary: "Device information; enrollmentCode is empty unless the caller is admin",
@@ -211,10 +238,50 @@ pub static ROUTES: &[Route] = &[
     },
     Route {
         method: Method::GET,
+        path: "/api/v1/data",
+        op: Op::Data,
+        min_role: Some(Role::Monitor),
+        body: None,
+        query: &[(
+            "events",
+            "Comma-separated event names to receive: deviceMetrics, soundLocation (default: all). An unknown name gets one `event: error` and the end of the stream.",
+        )],
+        success: Success::EventStream(streams::data_event_schema),
+        operation_id: "deviceDataStream",
+        summary: "Device data stream (deviceMetrics: background noise; simulated on the reference device)",
+        tag: "data",
+    },
+    Route {
+        method: Method::GET,
+        path: "/api/v1/room/layout",
+        op: Op::GetRoomLayout,
+        min_role: Some(Role::General),
+        body: None,
+        query: &[],
+        success: Success::Json(200, device::room_layout_schema),
+        operation_id: "getRoomLayout",
+        summary: "Room layout: dimensions, audio component positions and zones (millimetres)",
+        tag: "room",
+    },
+    Route {
+        method: Method::PATCH,
+        path: "/api/v1/room/layout",
+        op: Op::PatchRoomLayout,
+        min_role: Some(Role::Integrator),
+        body: Some(device::room_layout_patch_schema),
+        query: &[],
+        success: Success::Json(200, device::room_layout_schema),
+        operation_id: "setRoomLayout",
+        summary: "Change the room layout; the named top-level fields are replaced, all checked or nothing changes",
+        tag: "room",
+    },
+    Route {
+        method: Method::GET,
         path: "/api/v1/auth/accounts",
         op: Op::ListAccounts,
         min_role: Some(Role::Admin),
         body: None,
+        query: &[],
         success: Success::Json(200, admin::accounts_schema),
         operation_id: "listAccounts",
         summary: "The four accounts: enabled, password set, admin password still the enrollment code, last change",
@@ -226,6 +293,7 @@ pub static ROUTES: &[Route] = &[
         op: Op::UpdateAccount,
         min_role: Some(Role::Admin),
         body: Some(admin::account_patch_schema),
+        query: &[],
         success: Success::Json(200, admin::account_response_schema),
         operation_id: "updateAccount",
         summary: "Enable/disable an account or set its password; revokes the account's sessions on a password change or disable",
@@ -237,6 +305,7 @@ pub static ROUTES: &[Route] = &[
         op: Op::ListSessions,
         min_role: Some(Role::Admin),
         body: None,
+        query: &[],
         success: Success::Json(200, admin::sessions_schema),
         operation_id: "listSessions",
         summary: "Open sessions: account, client, address, created, last used",
@@ -248,6 +317,7 @@ pub static ROUTES: &[Route] = &[
         op: Op::RevokeSession,
         min_role: Some(Role::Admin),
         body: None,
+        query: &[],
         success: Success::NoContent,
         operation_id: "revokeSession",
         summary: "Revoke a session (its open event streams close)",
@@ -259,6 +329,7 @@ pub static ROUTES: &[Route] = &[
         op: Op::CreateKey,
         min_role: Some(Role::Admin),
         body: Some(admin::key_request_schema),
+        query: &[],
         success: Success::Json(201, admin::key_created_schema),
         operation_id: "createApiKey",
         summary: "Create a per-integration API key; the key is shown once",
@@ -270,6 +341,7 @@ pub static ROUTES: &[Route] = &[
         op: Op::ListKeys,
         min_role: Some(Role::Admin),
         body: None,
+        query: &[],
         success: Success::Json(200, admin::keys_schema),
         operation_id: "listApiKeys",
         summary: "API keys (never the secret): created, last used, last client id",
@@ -281,6 +353,7 @@ pub static ROUTES: &[Route] = &[
         op: Op::RevokeKey,
         min_role: Some(Role::Admin),
         body: None,
+        query: &[],
         success: Success::NoContent,
         operation_id: "revokeApiKey",
         summary: "Revoke an API key",
@@ -292,6 +365,7 @@ pub static ROUTES: &[Route] = &[
         op: Op::GetPolicy,
         min_role: Some(Role::Admin),
         body: None,
+        query: &[],
         success: Success::Json(200, admin::policy_schema),
         operation_id: "getSecurityPolicy",
         summary: "The security policy",
@@ -303,6 +377,7 @@ pub static ROUTES: &[Route] = &[
         op: Op::PatchPolicy,
         min_role: Some(Role::Admin),
         body: Some(admin::policy_patch_schema),
+        query: &[],
         success: Success::Json(200, admin::policy_schema),
         operation_id: "setSecurityPolicy",
         summary: "Change the security policy; applies at once",

@@ -59,6 +59,9 @@ pub struct State {
     /// Audio settings of the reference device.
     #[serde(default)]
     pub audio: AudioSettings,
+    /// Room layout of the reference device.
+    #[serde(default)]
+    pub room_layout: crate::room::RoomLayout,
 }
 
 /// One account.
@@ -219,6 +222,7 @@ impl fmt::Debug for State {
             .field("api_keys", &self.api_keys.len())
             .field("policy", &self.policy)
             .field("audio", &self.audio)
+            .field("room_layout", &self.room_layout)
             .finish()
     }
 }

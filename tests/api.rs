@@ -687,3 +687,99 @@ async fn capabilities_describe_every_route_with_the_enforced_role() {
         "none"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_room_layout_is_checked_persisted_and_announced() {
+    let d = Device::start().await;
+    d.set_password(Role::Integrator, "integrator-pass-1").await;
+    let integrator = d.login("integrator", "integrator-pass-1").await;
+    let general = d.login("general", "").await;
+    let layout: Value = d
+        .get("/api/v1/room/layout", &general)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(layout["uiMeasurementSystem"], "METRIC");
+    assert_eq!(layout["roomDimensions"]["xMax"], 3000);
+
+    let mut events = d.get("/api/v1/events", &general).send().await.unwrap();
+    let patch = |body: Value| {
+        d.req(Method::PATCH, "/api/v1/room/layout")
+            .header("Authorization", format!("Nureva {integrator}"))
+            .json(&body)
+            .send()
+    };
+    let zones = json!([{"id": "front", "label": "Presenter", "type": "Switching", "xMin": -1500, "xMax": 1500, "yMin": 0, "yMax": 2000}]);
+    let r = patch(json!({"uiMeasurementSystem": "IMPERIAL", "roomDimensionsVerified": true, "zones": zones}))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(
+        (v["uiMeasurementSystem"].clone(), v["zones"][0]["label"].clone()),
+        (json!("IMPERIAL"), json!("Presenter"))
+    );
+    let mut seen = String::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while !seen.contains("event: /api/v1/room/layout\n") {
+        let chunk = tokio::time::timeout_at(deadline, events.chunk())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        seen.push_str(&String::from_utf8_lossy(&chunk));
+    }
+
+    let before: Value = d
+        .get("/api/v1/room/layout", &general)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    for (body, code) in [
+        (
+            json!({"roomDimensions": {"xMin": 10, "xMax": -10, "yMin": 0, "yMax": 1}}),
+            "invalid_value",
+        ),
+        (
+            json!({"roomDimensions": {"xMin": -99999999, "xMax": 10, "yMin": 0, "yMax": 1}}),
+            "out_of_range",
+        ),
+        (
+            json!({"zones": [{"id": "z", "label": "x", "type": "Switching", "xMin": 0, "xMax": 9000, "yMin": 0, "yMax": 1}]}),
+            "invalid_value",
+        ),
+        (json!({"zones": "none"}), "invalid_type"),
+        (json!({"computedRoomDimensions": {}}), "unknown_field"),
+        (
+            json!({"audioComponentPositions": [{"id": "a", "x": 0, "y": 0, "z": 0, "zAngle": 720}]}),
+            "out_of_range",
+        ),
+    ] {
+        let (status, codes) = error_of(patch(body.clone()).await.unwrap()).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+        assert_eq!(codes[0], code, "{body}");
+    }
+    let after: Value = d
+        .get("/api/v1/room/layout", &general)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(before, after, "refused patches change nothing");
+
+    let dir = d.stop().await;
+    let d = Device::start_in(dir, "").await;
+    assert_eq!(
+        d.app.snapshot().room_layout.zones[0].id,
+        "front",
+        "persisted across a restart"
+    );
+}

@@ -156,3 +156,90 @@ async fn quiet_streams_send_keepalive_comments() {
         .await
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_data_stream_sends_filtered_device_metrics_to_monitor_and_up() {
+    let d = Device::start_with("[events]\ndata_interval = \"100ms\"\nkeepalive_interval = \"100ms\"\n").await;
+    d.set_password(roomgate::accounts::Role::Monitor, "monitor-pass-1")
+        .await;
+    let monitor = d.login("monitor", "monitor-pass-1").await;
+    for query in [
+        "",
+        "?events=deviceMetrics",
+        "?events=soundLocation,deviceMetrics",
+        "?events=deviceMetrics&events=soundLocation",
+    ] {
+        let mut resp = d.get(&format!("/api/v1/data{query}"), &monitor).send().await.unwrap();
+        assert_eq!(resp.status(), StatusCode::OK, "{query}");
+        let mut seen = String::new();
+        assert!(
+            read_until(
+                &mut resp,
+                &mut seen,
+                "event: deviceMetrics\ndata: {\"backgroundNoise\":",
+                Duration::from_secs(5)
+            )
+            .await,
+            "{query}: {seen:?}"
+        );
+        assert!(read_until(&mut resp, &mut seen, "}\n\n", Duration::from_secs(5)).await);
+        let data = seen.split("data: ").nth(1).unwrap().split('\n').next().unwrap();
+        let v: serde_json::Value = serde_json::from_str(data).unwrap();
+        let db = v["backgroundNoise"].as_i64().unwrap();
+        assert!((25..=55).contains(&db), "{db}");
+    }
+    // Only the events asked for (soundLocation is never simulated): keep-alives only.
+    let mut resp = d
+        .get("/api/v1/data?events=soundLocation", &monitor)
+        .send()
+        .await
+        .unwrap();
+    let mut seen = String::new();
+    assert!(
+        read_until(
+            &mut resp,
+            &mut seen,
+            ": keep-alive\n\n: keep-alive\n\n",
+            Duration::from_secs(5)
+        )
+        .await
+    );
+    assert!(!seen.contains("deviceMetrics"), "{seen}");
+    // An unknown name: one error event, then the end.
+    let mut resp = d
+        .get("/api/v1/data?events=deviceMetrics,bogus", &monitor)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let mut seen = String::new();
+    assert!(read_until(&mut resp, &mut seen, "\n\n", Duration::from_secs(5)).await);
+    assert!(
+        seen.starts_with("event: error\ndata: {\"errors\":[{\"code\":\"unknown_event\""),
+        "{seen}"
+    );
+    assert!(seen.contains("bogus"));
+    assert!(
+        ends_within(&mut resp, Duration::from_secs(2)).await,
+        "the stream ends after the error"
+    );
+    // Monitor is the minimum; no credential is refused.
+    let (status, codes) = error_of(d.req(Method::GET, "/api/v1/data").send().await.unwrap()).await;
+    assert_eq!(
+        (status, codes),
+        (StatusCode::UNAUTHORIZED, vec!["missing_authorization".to_string()])
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn streams_end_after_the_configured_maximum() {
+    let d = Device::start_with("[events]\nmax_stream_duration = \"400ms\"\nheartbeat_interval = \"100ms\"\n").await;
+    let mut resp = d.req(Method::GET, "/api/v1/heartbeat").send().await.unwrap();
+    let started = std::time::Instant::now();
+    assert!(ends_within(&mut resp, Duration::from_secs(3)).await);
+    let took = started.elapsed();
+    assert!(
+        took >= Duration::from_millis(300) && took < Duration::from_secs(2),
+        "{took:?}"
+    );
+}

@@ -54,6 +54,34 @@ pub fn hardware(ctx: &Ctx) -> Response<Body> {
     )
 }
 
+/// `GET /api/v1/room/layout`
+pub fn get_room_layout(ctx: &Ctx) -> Response<Body> {
+    json_response(StatusCode::OK, &ctx.state.room_layout)
+}
+
+/// `PATCH /api/v1/room/layout`: replaces the named top-level fields; all valid or
+/// nothing changes.
+pub async fn patch_room_layout(ctx: &Ctx, body: Value) -> Result<Response<Body>, ApiError> {
+    let layout = ctx
+        .app
+        .update(move |s| {
+            s.room_layout = s.room_layout.patched(&body)?;
+            Ok(s.room_layout.clone())
+        })
+        .await?;
+    Ok(json_response(StatusCode::OK, &layout))
+}
+
+/// Schema of the room layout.
+pub fn room_layout_schema() -> Value {
+    crate::room::schema(false)
+}
+
+/// Schema of a room layout PATCH.
+pub fn room_layout_patch_schema() -> Value {
+    crate::room::schema(true)
+}
+
 /// Schema of the audio settings document.
 pub fn audio_response_schema() -> Value {
     audio_schema(false)

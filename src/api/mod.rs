@@ -31,7 +31,7 @@ use crate::app::App;
 use crate::credentials::{Principal, Refusal};
 use crate::error::{ApiError, ErrorEntry};
 use crate::http_util::{Body, BodyError};
-use crate::routes::{Lookup, Op, Route, lookup};
+use crate::routes::{Lookup, Op, lookup};
 use crate::state::State;
 
 /// Most characters in a client header (the vendor's documented limit).
@@ -103,7 +103,7 @@ fn must_change_password(principal: &Principal, state: &State) -> bool {
 /// Serve one request. Never fails: every problem becomes a JSON error response.
 pub async fn handle<B>(app: &App, remote: SocketAddr, req: Request<B>) -> Response<Body>
 where
-    B: HttpBody<Data = Bytes> + Send + 'static,
+    B: HttpBody<Data = Bytes> + Send + Sync + 'static,
     B::Error: Into<BodyError>,
 {
     let started = Instant::now();
@@ -131,7 +131,7 @@ where
 
 async fn pipeline<B>(app: &App, remote: SocketAddr, req: Request<B>) -> Result<Response<Body>, ApiError>
 where
-    B: HttpBody<Data = Bytes> + Send + 'static,
+    B: HttpBody<Data = Bytes> + Send + Sync + 'static,
     B::Error: Into<BodyError>,
 {
     let path = req.uri().path();
@@ -145,23 +145,27 @@ where
             ApiError::rate_limited("rate_limited", "too many requests from this address; slow down", retry)
         })?;
     let client = client_headers(req.headers())?;
+    if let Some(route) = app.gateway().lookup(path) {
+        return proxy(app, remote, &client, &state, route, req).await;
+    }
     let (route, params) = match lookup(req.method(), path) {
         Lookup::Found { route, params } => (route, params),
         Lookup::MethodNotAllowed { allow } => return Err(ApiError::method_not_allowed(allow)),
         Lookup::NotFound => return Err(ApiError::not_found()),
     };
-    check_body_framing(route, req.headers(), req.body(), app.config().limits.max_body_bytes)?;
+    check_body_framing(
+        route.body.is_some(),
+        req.headers(),
+        req.body(),
+        app.config().limits.max_body_bytes,
+    )?;
     let principal = match route.min_role {
         None => None,
         Some(required) => {
             let principal = authenticate(app, req.headers(), remote, &client, &state).await?;
-            authorize(&principal, required, route)?;
+            authorize(&principal, required, &route.method, route.path)?;
             if must_change_password(&principal, &state) && !route.op.allowed_before_password_change() {
-                return Err(ApiError::forbidden(
-                    "password_change_required",
-                    "this admin credential was obtained with the enrollment code; change the admin password first \
-                     (PATCH /api/v1/auth/accounts/admin with password and currentPassword)",
-                ));
+                return Err(password_change_required());
             }
             Some(principal)
         }
@@ -184,6 +188,49 @@ where
     dispatch(route.op, ctx, body).await
 }
 
+fn password_change_required() -> ApiError {
+    ApiError::forbidden(
+        "password_change_required",
+        "this admin credential was obtained with the enrollment code; change the admin password first \
+         (PATCH /api/v1/auth/accounts/admin with password and currentPassword)",
+    )
+}
+
+/// A request under a configured `[[route]]`: the same checks as a built-in endpoint,
+/// then forwarded to the device service.
+async fn proxy<B>(
+    app: &App,
+    remote: SocketAddr,
+    client: &Client,
+    state: &State,
+    route: &crate::gateway::ProxyRoute,
+    req: Request<B>,
+) -> Result<Response<Body>, ApiError>
+where
+    B: HttpBody<Data = Bytes> + Send + Sync + 'static,
+    B::Error: Into<BodyError>,
+{
+    let cfg = &route.config;
+    if !cfg.methods.contains(req.method()) {
+        let allow: Vec<&str> = cfg.methods.iter().map(http::Method::as_str).collect();
+        return Err(ApiError::method_not_allowed(allow.join(", ")));
+    }
+    let limit = app.config().limits.max_body_bytes;
+    check_body_framing(false, req.headers(), req.body(), limit)?;
+    let principal = authenticate(app, req.headers(), remote, client, state).await?;
+    authorize(&principal, cfg.min_role, req.method(), &cfg.prefix)?;
+    if must_change_password(&principal, state) {
+        return Err(password_change_required());
+    }
+    let caller = crate::gateway::Caller {
+        remote: remote.ip(),
+        account: principal.account,
+        client_id: &client.id,
+        client_version: &client.version,
+    };
+    route.forward(req, &caller, limit).await
+}
+
 async fn dispatch(op: Op, ctx: Ctx, body: Option<Value>) -> Result<Response<Body>, ApiError> {
     let body = body.unwrap_or(Value::Null);
     match op {
@@ -197,6 +244,9 @@ async fn dispatch(op: Op, ctx: Ctx, body: Option<Value>) -> Result<Response<Body
         Op::PatchAudio => device::patch_audio(&ctx, body).await,
         Op::ChangeVolume => device::change_volume(&ctx, body).await,
         Op::Hardware => Ok(device::hardware(&ctx)),
+        Op::Data => streams::data(&ctx),
+        Op::GetRoomLayout => Ok(device::get_room_layout(&ctx)),
+        Op::PatchRoomLayout => device::patch_room_layout(&ctx, body).await,
         Op::ListAccounts => Ok(admin::list_accounts(&ctx)),
         Op::UpdateAccount => admin::update_account(&ctx, body).await,
         Op::ListSessions => Ok(admin::list_sessions(&ctx)),
@@ -300,7 +350,12 @@ fn is_json(headers: &HeaderMap) -> bool {
 /// 413 for a declared length past the limit; 415 for a body (or a route that takes
 /// one) not declared as JSON. Checked before authentication so nothing large is read
 /// from anyone.
-fn check_body_framing<B: HttpBody>(route: &Route, headers: &HeaderMap, body: &B, limit: usize) -> Result<(), ApiError> {
+fn check_body_framing<B: HttpBody>(
+    expects_json: bool,
+    headers: &HeaderMap,
+    body: &B,
+    limit: usize,
+) -> Result<(), ApiError> {
     if let Some(declared) = headers.get(header::CONTENT_LENGTH) {
         let length = declared.to_str().ok().and_then(|v| v.trim().parse::<u64>().ok());
         match length {
@@ -318,7 +373,7 @@ fn check_body_framing<B: HttpBody>(route: &Route, headers: &HeaderMap, body: &B,
         return Err(ApiError::payload_too_large(limit));
     }
     let has_body = !body.is_end_stream() && body.size_hint().exact() != Some(0);
-    if (route.body.is_some() || has_body) && !is_json(headers) {
+    if (expects_json || has_body) && !is_json(headers) {
         return Err(ApiError::unsupported_media_type());
     }
     Ok(())
@@ -479,13 +534,13 @@ async fn legacy_credential(
     })
 }
 
-fn authorize(principal: &Principal, required: Role, route: &Route) -> Result<(), ApiError> {
+fn authorize(principal: &Principal, required: Role, method: &http::Method, path: &str) -> Result<(), ApiError> {
     if principal.account < required {
         return Err(ApiError::forbidden(
             "insufficient_role",
             format!(
-                "{} {} requires the {required} role or higher; this credential is {}",
-                route.method, route.path, principal.account
+                "{method} {path} requires the {required} role or higher; this credential is {}",
+                principal.account
             ),
         ));
     }

@@ -18,13 +18,107 @@ fn watch(ctx: &Ctx) -> Result<Watch, ApiError> {
         still_valid,
         keepalive: ctx.app.config().events.keepalive_interval,
         slot: ctx.app.stream_slot()?,
+        until: ctx
+            .app
+            .config()
+            .events
+            .max_stream_duration
+            .map(|d| tokio::time::Instant::now() + d),
     })
+}
+
+fn event_schema(names: serde_json::Value, data: serde_json::Value) -> serde_json::Value {
+    serde_json::json!({
+        "type": "object",
+        "required": ["event", "data"],
+        "properties": {
+            "event": names,
+            "data": data,
+            "retry": {"type": "integer", "minimum": 0, "description": "Reconnection delay in milliseconds"},
+            "id": {"type": "string"},
+        },
+    })
+}
+
+/// One heartbeat event.
+pub fn heartbeat_event_schema() -> serde_json::Value {
+    event_schema(
+        serde_json::json!({"const": "heartbeat"}),
+        serde_json::json!({"const": "."}),
+    )
+}
+
+/// One change event: the changed resource's path, and the resource as JSON.
+pub fn change_event_schema() -> serde_json::Value {
+    event_schema(
+        serde_json::json!({"type": "string", "enum": ["/api/v1/audio", "/api/v1/room/layout"]}),
+        serde_json::json!({"type": "string", "description": "The changed resource, as JSON"}),
+    )
+}
+
+/// One device data event (or the error event for an unknown name).
+pub fn data_event_schema() -> serde_json::Value {
+    event_schema(
+        serde_json::json!({"type": "string", "enum": ["deviceMetrics", "soundLocation", "error"]}),
+        serde_json::json!({"type": "string", "description": "deviceMetrics: {\"backgroundNoise\": dB}; error: {\"errors\": [...]}"}),
+    )
 }
 
 /// `GET /api/v1/heartbeat`
 pub fn heartbeat(ctx: &Ctx) -> Result<Response<Body>, ApiError> {
     let period = ctx.app.config().events.heartbeat_interval;
     Ok(events::response(events::heartbeat(period), watch(ctx)?))
+}
+
+/// Event names of the device data stream. The reference device emits
+/// `deviceMetrics`; `soundLocation` is known (a real device's microphone array
+/// reports it) but never emitted by the simulation.
+pub const DATA_EVENTS: [&str; 2] = ["deviceMetrics", "soundLocation"];
+
+/// The `?events=` filter: names separated by commas, the parameter repeatable.
+/// `Err` holds the unknown names.
+fn data_filter(query: Option<&str>) -> Result<Vec<String>, Vec<String>> {
+    let mut wanted = Vec::new();
+    let mut unknown = Vec::new();
+    for (key, value) in form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
+        if key != "events" {
+            continue;
+        }
+        for name in value.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+            if DATA_EVENTS.contains(&name) {
+                wanted.push(name.to_string());
+            } else {
+                unknown.push(name.chars().filter(|c| !c.is_control()).take(64).collect());
+            }
+        }
+    }
+    if !unknown.is_empty() {
+        return Err(unknown);
+    }
+    if wanted.is_empty() {
+        wanted = DATA_EVENTS.iter().map(|s| (*s).to_string()).collect();
+    }
+    Ok(wanted)
+}
+
+/// `GET /api/v1/data`: the device data stream, `?events=` filtered. An unknown event
+/// name gets one `event: error` and the end of the stream.
+pub fn data(ctx: &Ctx) -> Result<Response<Body>, ApiError> {
+    let w = watch(ctx)?;
+    let source = match data_filter(ctx.query.as_deref()) {
+        Ok(wanted) => events::metrics(
+            ctx.app.config().events.data_interval,
+            wanted.iter().any(|n| n == "deviceMetrics"),
+        ),
+        Err(unknown) => {
+            let error = serde_json::json!({"errors": [{
+                "code": "unknown_event",
+                "message": format!("unknown event name(s) {}; known: {}", unknown.join(", "), DATA_EVENTS.join(", ")),
+            }]});
+            Source::Once(Some(events::frame("error", error.to_string().as_bytes(), None)))
+        }
+    };
+    Ok(events::response(source, w))
 }
 
 /// `GET /api/v1/events`: ends when the credential is revoked.

@@ -1,0 +1,332 @@
+//! Routes to the device's own services: `[[route]]` prefixes forwarded to an upstream
+//! on the device (`http://127.0.0.1:PORT` or a Unix socket).
+//!
+//! The pipeline has already checked the client headers, authenticated the caller and
+//! checked the route's role. Forwarding then removes `Authorization`, hop-by-hop
+//! headers and anything claiming to be roomgate's own (`X-Roomgate-*`,
+//! `X-Forwarded-*`, `Forwarded`), adds who the caller is (`X-Roomgate-Account`,
+//! `X-Roomgate-Client-Id`, `X-Roomgate-Client-Version`, `X-Forwarded-For`,
+//! `X-Forwarded-Proto`) and streams both bodies without buffering, so an upstream
+//! event stream reaches the client event by event. The path and query are forwarded
+//! unchanged. Connections to each upstream are pooled. An upstream that refuses or
+//! dies gives 502; one that does not answer within the route's timeout, 504.
+//!
+//! This module is the only one that uses hyper's client types.
+
+use std::future::Future;
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use http::{Request, Response, Uri, Version};
+use http_body_util::{BodyExt, Limited};
+use hyper::body::Body as HttpBody;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use tokio::net::UnixStream;
+
+use crate::accounts::Role;
+use crate::config::{RouteConfig, Upstream};
+use crate::error::ApiError;
+use crate::http_util::{Body, BodyError};
+
+/// Idle upstream connections kept per route.
+const POOL_IDLE_PER_ROUTE: usize = 8;
+/// An idle pooled upstream connection is closed after this.
+const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Headers that describe one hop, never forwarded (RFC 9110 §7.6.1).
+const HOP_BY_HOP: [HeaderName; 8] = [
+    header::CONNECTION,
+    HeaderName::from_static("keep-alive"),
+    header::PROXY_AUTHENTICATE,
+    header::PROXY_AUTHORIZATION,
+    header::TE,
+    header::TRAILER,
+    header::TRANSFER_ENCODING,
+    header::UPGRADE,
+];
+
+/// Who the caller is, as told to the upstream.
+#[derive(Debug, Clone, Copy)]
+pub struct Caller<'a> {
+    /// The client address.
+    pub remote: IpAddr,
+    /// The authenticated account.
+    pub account: Role,
+    /// `Nureva-Client-Id`.
+    pub client_id: &'a str,
+    /// `Nureva-Client-Version`.
+    pub client_version: &'a str,
+}
+
+/// Connects to a Unix socket whatever the URI says.
+#[derive(Debug, Clone)]
+struct UnixConnector(Arc<PathBuf>);
+
+impl tower_service::Service<Uri> for UnixConnector {
+    type Response = TokioIo<UnixStream>;
+    type Error = std::io::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>> + Send>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, _uri: Uri) -> Self::Future {
+        let path = Arc::clone(&self.0);
+        Box::pin(async move { Ok(TokioIo::new(UnixStream::connect(&*path).await?)) })
+    }
+}
+
+#[derive(Debug, Clone)]
+enum UpstreamClient {
+    Http {
+        client: Client<HttpConnector, Body>,
+        authority: String,
+    },
+    Unix {
+        client: Client<UnixConnector, Body>,
+    },
+}
+
+/// One configured route with its pooled client.
+#[derive(Debug, Clone)]
+pub struct ProxyRoute {
+    /// The route as configured.
+    pub config: RouteConfig,
+    client: UpstreamClient,
+}
+
+/// All configured routes.
+#[derive(Debug, Clone, Default)]
+pub struct Gateway {
+    routes: Vec<ProxyRoute>,
+}
+
+impl Gateway {
+    /// Pooled clients for the configured routes (already sorted longest first).
+    pub fn new(routes: &[RouteConfig]) -> Gateway {
+        let routes = routes
+            .iter()
+            .map(|config| {
+                let client = match &config.upstream {
+                    Upstream::Http { authority } => {
+                        let mut connector = HttpConnector::new();
+                        connector.set_nodelay(true);
+                        connector.set_connect_timeout(Some(config.timeout));
+                        UpstreamClient::Http {
+                            client: pooled(connector),
+                            authority: authority.clone(),
+                        }
+                    }
+                    Upstream::Unix { path } => UpstreamClient::Unix {
+                        client: pooled(UnixConnector(Arc::new(path.clone()))),
+                    },
+                };
+                ProxyRoute {
+                    config: config.clone(),
+                    client,
+                }
+            })
+            .collect();
+        Gateway { routes }
+    }
+
+    /// The route serving `path`: the longest prefix that equals it or is followed by `/`.
+    pub fn lookup(&self, path: &str) -> Option<&ProxyRoute> {
+        self.routes.iter().find(|r| {
+            path.strip_prefix(r.config.prefix.as_str())
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+        })
+    }
+
+    /// The configured routes.
+    pub fn routes(&self) -> impl Iterator<Item = &RouteConfig> {
+        self.routes.iter().map(|r| &r.config)
+    }
+}
+
+fn pooled<C>(connector: C) -> Client<C, Body>
+where
+    C: hyper_util::client::legacy::connect::Connect + Clone,
+{
+    Client::builder(TokioExecutor::new())
+        .pool_idle_timeout(POOL_IDLE_TIMEOUT)
+        .pool_max_idle_per_host(POOL_IDLE_PER_ROUTE)
+        .build(connector)
+}
+
+/// Remove hop-by-hop headers, including those the `Connection` header names.
+fn strip_hop_by_hop(headers: &mut HeaderMap) {
+    let named: Vec<HeaderName> = headers
+        .get_all(header::CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|name| HeaderName::from_bytes(name.trim().as_bytes()).ok())
+        .collect();
+    for name in named.iter().chain(HOP_BY_HOP.iter()) {
+        headers.remove(name);
+    }
+}
+
+/// The headers sent upstream: the client's, minus credentials, hop-by-hop and
+/// anything claiming to come from roomgate, plus who the caller is.
+fn upstream_headers(mut headers: HeaderMap, caller: &Caller<'_>) -> HeaderMap {
+    strip_hop_by_hop(&mut headers);
+    headers.remove(header::AUTHORIZATION);
+    headers.remove(header::HOST);
+    headers.remove(header::FORWARDED);
+    let spoofable: Vec<HeaderName> = headers
+        .keys()
+        .filter(|k| k.as_str().starts_with("x-roomgate-") || k.as_str().starts_with("x-forwarded-"))
+        .cloned()
+        .collect();
+    for name in spoofable {
+        headers.remove(name);
+    }
+    let mut set = |name: &'static str, value: &str| {
+        if let Ok(v) = HeaderValue::from_bytes(value.as_bytes()) {
+            headers.insert(HeaderName::from_static(name), v);
+        }
+    };
+    set("x-roomgate-account", caller.account.as_str());
+    set("x-roomgate-client-id", caller.client_id);
+    set("x-roomgate-client-version", caller.client_version);
+    set("x-forwarded-for", &caller.remote.to_string());
+    set("x-forwarded-proto", "https");
+    headers
+}
+
+fn unavailable() -> ApiError {
+    ApiError::new(
+        http::StatusCode::BAD_GATEWAY,
+        "upstream_unavailable",
+        "the device service for this path is not answering",
+    )
+}
+
+impl ProxyRoute {
+    /// Forward a request and stream the answer back.
+    pub async fn forward<B>(
+        &self,
+        req: Request<B>,
+        caller: &Caller<'_>,
+        max_body: usize,
+    ) -> Result<Response<Body>, ApiError>
+    where
+        B: HttpBody<Data = Bytes> + Send + Sync + 'static,
+        B::Error: Into<BodyError>,
+    {
+        let (parts, body) = req.into_parts();
+        let path_and_query = parts.uri.path_and_query().map_or("/", |pq| pq.as_str());
+        let authority = match &self.client {
+            UpstreamClient::Http { authority, .. } => authority.as_str(),
+            UpstreamClient::Unix { .. } => "localhost",
+        };
+        let uri: Uri = format!("http://{authority}{path_and_query}")
+            .parse()
+            .map_err(|_| ApiError::bad_request("invalid_path", "the request path cannot be forwarded"))?;
+        // The body streams through, still within the request size limit.
+        let body: Body = Limited::new(body, max_body).map_err(|e| -> BodyError { e }).boxed();
+        let mut upstream = Request::new(body);
+        *upstream.method_mut() = parts.method;
+        *upstream.uri_mut() = uri;
+        *upstream.version_mut() = Version::HTTP_11;
+        *upstream.headers_mut() = upstream_headers(parts.headers, caller);
+
+        let sent = match &self.client {
+            UpstreamClient::Http { client, .. } => {
+                tokio::time::timeout(self.config.timeout, client.request(upstream)).await
+            }
+            UpstreamClient::Unix { client } => {
+                tokio::time::timeout(self.config.timeout, client.request(upstream)).await
+            }
+        };
+        let response = match sent {
+            Err(_) => {
+                tracing::warn!(route = %self.config.prefix, upstream = %self.config.upstream, "upstream timed out");
+                return Err(ApiError::new(
+                    http::StatusCode::GATEWAY_TIMEOUT,
+                    "upstream_timeout",
+                    "the device service for this path did not answer in time",
+                ));
+            }
+            Ok(Err(e)) => {
+                tracing::warn!(route = %self.config.prefix, upstream = %self.config.upstream, error = %e, "upstream failed");
+                return Err(unavailable());
+            }
+            Ok(Ok(response)) => response,
+        };
+        let (mut parts, body) = response.into_parts();
+        strip_hop_by_hop(&mut parts.headers);
+        let body: Body = body.map_err(|e| -> BodyError { Box::new(e) }).boxed();
+        Ok(Response::from_parts(parts, body))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forwarded_headers_drop_credentials_and_spoofs() {
+        let mut h = HeaderMap::new();
+        h.insert(header::AUTHORIZATION, HeaderValue::from_static("Nureva secret"));
+        h.insert(header::CONNECTION, HeaderValue::from_static("keep-alive, x-private"));
+        h.insert("x-private", HeaderValue::from_static("hop"));
+        h.insert("keep-alive", HeaderValue::from_static("timeout=5"));
+        h.insert("x-roomgate-account", HeaderValue::from_static("admin"));
+        h.insert("x-forwarded-for", HeaderValue::from_static("1.2.3.4"));
+        h.insert(header::FORWARDED, HeaderValue::from_static("for=1.2.3.4"));
+        h.insert("nureva-client-id", HeaderValue::from_static("Crestron"));
+        h.insert(header::ACCEPT, HeaderValue::from_static("text/event-stream"));
+        let caller = Caller {
+            remote: "10.0.0.5".parse().unwrap(),
+            account: Role::General,
+            client_id: "Crestron",
+            client_version: "2.1",
+        };
+        let out = upstream_headers(h, &caller);
+        for gone in ["authorization", "connection", "x-private", "keep-alive", "forwarded"] {
+            assert!(!out.contains_key(gone), "{gone}");
+        }
+        assert_eq!(out["x-roomgate-account"], "general");
+        assert_eq!(out["x-roomgate-client-id"], "Crestron");
+        assert_eq!(out["x-roomgate-client-version"], "2.1");
+        assert_eq!(out["x-forwarded-for"], "10.0.0.5");
+        assert_eq!(out.get_all("x-forwarded-for").iter().count(), 1);
+        assert_eq!(out["accept"], "text/event-stream");
+        assert_eq!(out["nureva-client-id"], "Crestron");
+    }
+
+    #[test]
+    fn lookup_matches_whole_segments_longest_first() {
+        let route = |prefix: &str| RouteConfig {
+            prefix: prefix.into(),
+            min_role: Role::General,
+            upstream: Upstream::Http {
+                authority: "127.0.0.1:1".into(),
+            },
+            methods: vec![http::Method::GET],
+            timeout: Duration::from_secs(1),
+            override_builtin: false,
+        };
+        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let _guard = rt.enter();
+        let g = Gateway::new(&[route("/api/v1/camera/ptz"), route("/api/v1/camera")]);
+        let found = |p: &str| g.lookup(p).map(|r| r.config.prefix.clone());
+        assert_eq!(found("/api/v1/camera").as_deref(), Some("/api/v1/camera"));
+        assert_eq!(found("/api/v1/camera/zoom").as_deref(), Some("/api/v1/camera"));
+        assert_eq!(found("/api/v1/camera/ptz/left").as_deref(), Some("/api/v1/camera/ptz"));
+        assert_eq!(found("/api/v1/cameras"), None);
+        assert_eq!(found("/api/v1/audio"), None);
+    }
+}

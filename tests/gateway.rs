@@ -1,0 +1,414 @@
+//! Routes to the device's own services, against real upstreams on loopback (TCP and a
+//! Unix socket): headers stripped and added, query strings kept, bodies streamed both
+//! ways, an upstream event stream arriving event by event, 502 and 504, roles per
+//! route, a built-in endpoint taken over, and the capabilities document.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a panic is a failure
+
+mod common;
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use bytes::Bytes;
+use common::{Device, error_of};
+use http_body_util::{BodyExt, Full, StreamBody};
+use hyper::body::{Frame, Incoming};
+use hyper::{Request, Response};
+use hyper_util::rt::TokioIo;
+use reqwest::{Method, StatusCode};
+use roomgate::accounts::Role;
+use serde_json::{Value, json};
+use tokio::sync::{mpsc, oneshot};
+
+type UpBody = http_body_util::combinators::BoxBody<Bytes, Infallible>;
+
+/// What the test upstream does, by path.
+async fn upstream(
+    req: Request<Incoming>,
+    release: std::sync::Arc<tokio::sync::Notify>,
+) -> Result<Response<UpBody>, Infallible> {
+    let path = req.uri().path().to_string();
+    if path.ends_with("/events") {
+        // One event at once, the next only when the test says so.
+        let (tx, rx) = mpsc::channel::<Result<Frame<Bytes>, Infallible>>(4);
+        tokio::spawn(async move {
+            let _ = tx
+                .send(Ok(Frame::data(Bytes::from_static(b"event: one\ndata: 1\n\n"))))
+                .await;
+            release.notified().await;
+            let _ = tx
+                .send(Ok(Frame::data(Bytes::from_static(b"event: two\ndata: 2\n\n"))))
+                .await;
+        });
+        let stream = tokio_stream_from(rx);
+        let mut resp = Response::new(StreamBody::new(stream).boxed());
+        resp.headers_mut()
+            .insert("content-type", "text/event-stream".parse().unwrap());
+        return Ok(resp);
+    }
+    if path.ends_with("/slow") {
+        tokio::time::sleep(Duration::from_secs(3)).await;
+    }
+    let method = req.method().to_string();
+    let path_and_query = req.uri().path_and_query().map(|p| p.to_string()).unwrap_or_default();
+    let headers: serde_json::Map<String, Value> = req
+        .headers()
+        .iter()
+        .map(|(k, v)| (k.to_string(), Value::String(v.to_str().unwrap_or("?").to_string())))
+        .collect();
+    let body = req
+        .into_body()
+        .collect()
+        .await
+        .map(|b| b.to_bytes())
+        .unwrap_or_default();
+    let echo = json!({
+        "method": method,
+        "pathAndQuery": path_and_query,
+        "headers": headers,
+        "bodyLength": body.len(),
+    });
+    let mut resp = Response::new(Full::new(Bytes::from(echo.to_string())).boxed());
+    resp.headers_mut()
+        .insert("content-type", "application/json".parse().unwrap());
+    resp.headers_mut().insert("x-upstream", "camera".parse().unwrap());
+    resp.headers_mut()
+        .insert("connection", "keep-alive, x-upstream-private".parse().unwrap());
+    resp.headers_mut().insert("x-upstream-private", "hop".parse().unwrap());
+    Ok(resp)
+}
+
+fn tokio_stream_from(
+    mut rx: mpsc::Receiver<Result<Frame<Bytes>, Infallible>>,
+) -> impl futures_util::Stream<Item = Result<Frame<Bytes>, Infallible>> {
+    futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx))
+}
+
+struct Upstream {
+    release: std::sync::Arc<tokio::sync::Notify>,
+    _stop: oneshot::Sender<()>,
+}
+
+/// Serve the test upstream on a TCP port or a Unix socket.
+async fn start_upstream(unix: Option<&std::path::Path>) -> (String, Upstream) {
+    let release = std::sync::Arc::new(tokio::sync::Notify::new());
+    let (stop_tx, mut stop_rx) = oneshot::channel::<()>();
+    fn serve<S>(io: TokioIo<S>, release: std::sync::Arc<tokio::sync::Notify>)
+    where
+        S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    {
+        tokio::spawn(async move {
+            let svc = hyper::service::service_fn(move |req| upstream(req, release.clone()));
+            let _ = hyper::server::conn::http1::Builder::new()
+                .serve_connection(io, svc)
+                .await;
+        });
+    }
+    let r = release.clone();
+    let address = match unix {
+        Some(path) => {
+            let listener = tokio::net::UnixListener::bind(path).unwrap();
+            tokio::spawn(async move {
+                loop {
+                    tokio::select! {
+                        _ = &mut stop_rx => break,
+                        Ok((s, _)) = listener.accept() => serve(TokioIo::new(s), r.clone()),
+                    }
+                }
+            });
+            format!("unix:{}", path.display())
+        }
+        None => {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr = listener.local_addr().unwrap();
+            tokio::spawn(async move {
+                loop {
+                    tokio::select! {
+                        _ = &mut stop_rx => break,
+                        Ok((s, _)) = listener.accept() => serve(TokioIo::new(s), r.clone()),
+                    }
+                }
+            });
+            format!("http://{addr}")
+        }
+    };
+    (
+        address,
+        Upstream {
+            release,
+            _stop: stop_tx,
+        },
+    )
+}
+
+fn route(prefix: &str, role: &str, upstream: &str, extra: &str) -> String {
+    format!("[[route]]\nprefix = \"{prefix}\"\nmin_role = \"{role}\"\nupstream = \"{upstream}\"\n{extra}\n")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_are_forwarded_with_who_the_caller_is() {
+    let (addr, _up) = start_upstream(None).await;
+    let d = Device::start_with(&route("/api/v1/camera", "integrator", &addr, "")).await;
+    d.set_password(Role::Integrator, "integrator-pass-1").await;
+    let token = d.login("integrator", "integrator-pass-1").await;
+    let resp = d
+        .req(Method::GET, "/api/v1/camera/presets/3?zoom=2&x=%20y")
+        .header("Authorization", format!("Nureva {token}"))
+        .header("X-Roomgate-Account", "admin")
+        .header("X-Forwarded-For", "6.6.6.6")
+        .header("Forwarded", "for=6.6.6.6")
+        .header("Accept", "application/json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(resp.headers()["x-upstream"], "camera");
+    assert!(
+        !resp.headers().contains_key("x-upstream-private"),
+        "hop-by-hop headers of the answer are dropped"
+    );
+    let echo: Value = resp.json().await.unwrap();
+    assert_eq!(
+        echo["pathAndQuery"], "/api/v1/camera/presets/3?zoom=2&x=%20y",
+        "path and query unchanged"
+    );
+    let h = &echo["headers"];
+    assert!(
+        h.get("authorization").is_none(),
+        "the credential never reaches the upstream"
+    );
+    assert_eq!(
+        h["x-roomgate-account"], "integrator",
+        "a spoofed account header is replaced"
+    );
+    assert_eq!(h["x-roomgate-client-id"], common::CLIENT_ID);
+    assert_eq!(h["x-roomgate-client-version"], common::CLIENT_VERSION);
+    assert_eq!(h["x-forwarded-for"], "127.0.0.1");
+    assert_eq!(h["x-forwarded-proto"], "https");
+    assert!(h.get("forwarded").is_none());
+    assert_eq!(h["accept"], "application/json");
+
+    // Bodies go through, in both directions.
+    let body = json!({"pan": 10, "pad": "x".repeat(40_000)});
+    let resp = d
+        .req(Method::POST, "/api/v1/camera/move")
+        .header("Authorization", format!("Nureva {token}"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let echo: Value = resp.json().await.unwrap();
+    assert_eq!(echo["method"], "POST");
+    assert_eq!(echo["bodyLength"], body.to_string().len());
+    // A body past the limit is refused before it is forwarded; a non-JSON one too.
+    let big = d
+        .req(Method::POST, "/api/v1/camera/move")
+        .header("Authorization", format!("Nureva {token}"))
+        .json(&json!({"pad": "x".repeat(70_000)}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(big.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let text = d
+        .req(Method::POST, "/api/v1/camera/move")
+        .header("Authorization", format!("Nureva {token}"))
+        .header("Content-Type", "text/plain")
+        .body("pan")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(text.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn roles_are_enforced_per_route() {
+    let (addr, _up) = start_upstream(None).await;
+    let config = format!(
+        "{}{}",
+        route("/api/v1/camera", "integrator", &addr, "methods = [\"GET\"]"),
+        route("/api/v1/camera/status", "monitor", &addr, "")
+    );
+    let d = Device::start_with(&config).await;
+    d.set_password(Role::Monitor, "monitor-pass-1").await;
+    let general = d.login("general", "").await;
+    let monitor = d.login("monitor", "monitor-pass-1").await;
+    let (s, c) = error_of(d.get("/api/v1/camera/zoom", &general).send().await.unwrap()).await;
+    assert_eq!((s, c), (StatusCode::FORBIDDEN, vec!["insufficient_role".to_string()]));
+    let (s, c) = error_of(d.req(Method::GET, "/api/v1/camera/zoom").send().await.unwrap()).await;
+    assert_eq!(
+        (s, c),
+        (StatusCode::UNAUTHORIZED, vec!["missing_authorization".to_string()])
+    );
+    // The longer prefix has its own, lower role.
+    assert_eq!(
+        d.get("/api/v1/camera/status/now", &monitor)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        d.get("/api/v1/camera/status", &general).send().await.unwrap().status(),
+        StatusCode::OK
+    );
+    // Methods a route does not list are 405 with Allow.
+    let admin = d.admin_token().await;
+    let resp = d
+        .req(Method::DELETE, "/api/v1/camera/zoom")
+        .header("Authorization", format!("Nureva {admin}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.headers()["allow"], "GET");
+    assert_eq!(resp.status(), StatusCode::METHOD_NOT_ALLOWED);
+    // The capabilities document lists the routes with their roles.
+    let doc: Value = d
+        .req(Method::GET, "/api/v1")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        doc["paths"]["/api/v1/camera"]["get"]["x-nureva"]["minimumRoleRequired"],
+        "integrator"
+    );
+    assert!(doc["paths"]["/api/v1/camera"].get("delete").is_none());
+    assert_eq!(
+        doc["paths"]["/api/v1/camera/status"]["post"]["x-nureva"]["minimumRoleRequired"],
+        "monitor"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upstream_event_stream_arrives_event_by_event() {
+    let dir = tempfile::tempdir().unwrap();
+    let sock = dir.path().join("camera.sock");
+    let (addr, up) = start_upstream(Some(&sock)).await;
+    let d = Device::start_with(&route("/api/v1/camera", "general", &addr, "")).await;
+    let token = d.login("general", "").await;
+    let mut resp = d.get("/api/v1/camera/events", &token).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(resp.headers()["content-type"], "text/event-stream");
+    // The first event arrives while the upstream is still holding the stream open.
+    let first = tokio::time::timeout(Duration::from_secs(2), resp.chunk())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert_eq!(&first[..], b"event: one\ndata: 1\n\n");
+    up.release.notify_one();
+    let second = tokio::time::timeout(Duration::from_secs(2), resp.chunk())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert_eq!(&second[..], b"event: two\ndata: 2\n\n");
+    // Then the end (HTTP/2 may close with an empty DATA frame first).
+    let rest = tokio::time::timeout(Duration::from_secs(2), async {
+        let mut extra = Vec::new();
+        while let Some(chunk) = resp.chunk().await.unwrap() {
+            extra.extend_from_slice(&chunk);
+        }
+        extra
+    })
+    .await
+    .expect("the stream ends when the upstream's does");
+    assert!(rest.is_empty(), "{rest:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dead_and_slow_upstreams_give_502_and_504() {
+    let (addr, _up) = start_upstream(None).await;
+    // A port nobody listens on.
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap()
+    };
+    // A peer that accepts and hangs up at once.
+    let rude = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let rude_addr = rude.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((s, _)) = rude.accept().await {
+            drop(s);
+        }
+    });
+    let config = format!(
+        "{}{}{}{}",
+        route("/api/v1/slow", "general", &addr, "timeout = \"500ms\""),
+        route("/api/v1/gone", "general", &format!("http://{closed}"), ""),
+        route("/api/v1/rude", "general", &format!("http://{rude_addr}"), ""),
+        route("/api/v1/nosock", "general", "unix:/nonexistent/roomgate-test.sock", "")
+    );
+    let d = Device::start_with(&config).await;
+    let token = d.login("general", "").await;
+    let started = std::time::Instant::now();
+    let (s, c) = error_of(d.get("/api/v1/slow/slow", &token).send().await.unwrap()).await;
+    assert_eq!(
+        (s, c),
+        (StatusCode::GATEWAY_TIMEOUT, vec!["upstream_timeout".to_string()])
+    );
+    assert!(started.elapsed() < Duration::from_secs(2));
+    for path in ["/api/v1/gone/x", "/api/v1/rude/x", "/api/v1/nosock/x"] {
+        let (s, c) = error_of(d.get(path, &token).send().await.unwrap()).await;
+        assert_eq!(
+            (s, c),
+            (StatusCode::BAD_GATEWAY, vec!["upstream_unavailable".to_string()]),
+            "{path}"
+        );
+    }
+    // The device itself is fine.
+    assert_eq!(
+        d.get("/api/v1/audio", &token).send().await.unwrap().status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        d.get("/api/v1/slow/fast", &token).send().await.unwrap().status(),
+        StatusCode::OK
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_real_device_routes_its_audio_endpoints_to_the_audio_daemon() {
+    let (addr, _up) = start_upstream(None).await;
+    let d = Device::start_with(&route("/api/v1/audio", "general", &addr, "override_builtin = true")).await;
+    let token = d.login("general", "").await;
+    let resp = d.get("/api/v1/audio", &token).send().await.unwrap();
+    assert_eq!(
+        resp.headers()["x-upstream"],
+        "camera",
+        "served by the upstream, not the reference device"
+    );
+    let doc: Value = d
+        .req(Method::GET, "/api/v1")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(doc["paths"]["/api/v1/audio"]["get"]["x-roomgate-forwarded-prefix"].is_string());
+    // Authentication stays with roomgate.
+    assert_eq!(
+        d.req(Method::GET, "/api/v1/audio").send().await.unwrap().status(),
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[test]
+fn config_check_refuses_a_route_that_would_shadow_a_built_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = common::write_config(
+        dir.path(),
+        &route("/api/v1/room", "integrator", "http://127.0.0.1:9", ""),
+    );
+    let out = common::cli(&config, &["config", "check"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("route[0].prefix") && err.contains("/api/v1/room/layout") && err.contains("override_builtin"),
+        "{err}"
+    );
+}
