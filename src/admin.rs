@@ -4,7 +4,7 @@
 //! cannot behave differently.
 
 use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::accounts::Role;
 use crate::config::Config;
@@ -216,43 +216,26 @@ pub fn revoke_session(state: &mut State, id: &str) -> Result<Role, ApiError> {
 /// Apply a PATCH of the policy: only known fields, each of the right type; the
 /// result must validate. Every problem is reported, one entry per field.
 pub fn patch_policy(current: &Policy, body: &Value) -> Result<Policy, ApiError> {
-    let Some(patch) = body.as_object() else {
-        return Err(ApiError::bad_request(
-            "invalid_body",
-            "request body must be a JSON object of policy fields",
-        ));
-    };
-    let mut merged: Map<String, Value> = match serde_json::to_value(current) {
-        Ok(Value::Object(m)) => m,
-        _ => return Err(ApiError::internal()),
-    };
-    let mut errors = Vec::new();
-    for (name, value) in patch {
-        let shown: String = name.chars().filter(|c| !c.is_control()).take(64).collect();
-        let Some(old) = merged.get(name) else {
-            errors.push(ErrorEntry {
-                code: "unknown_field",
-                message: format!("`{shown}` is not a policy field"),
-            });
-            continue;
-        };
-        let (ok, what) = match (name.as_str(), old) {
+    let (merged, mut errors) = crate::error::merge_top_level(current, body, "policy")?;
+    // Each named field must keep its type, so every problem is named.
+    let defaults = serde_json::to_value(current).map_err(|_| ApiError::internal())?;
+    for (name, value) in body.as_object().into_iter().flatten() {
+        let (ok, what) = match (name.as_str(), defaults.get(name)) {
+            (_, None) => continue, // reported as unknown
             ("sessionLifetimeSecs", _) => (
                 value.is_null() || value.as_u64().is_some(),
                 "a number of seconds or null",
             ),
-            (_, Value::Bool(_)) => (value.is_boolean(), "a boolean"),
+            (_, Some(Value::Bool(_))) => (value.is_boolean(), "a boolean"),
             _ => (
                 value.as_u64().is_some_and(|n| n <= u64::from(u32::MAX)),
                 "a non-negative integer",
             ),
         };
-        if ok {
-            merged.insert(name.clone(), value.clone());
-        } else {
+        if !ok {
             errors.push(ErrorEntry {
                 code: "invalid_type",
-                message: format!("`{shown}` must be {what}"),
+                message: format!("`{name}` must be {what}"),
             });
         }
     }

@@ -36,6 +36,40 @@ pub fn io_failure<'a>(op: &'static str, path: &'a Path) -> impl FnOnce(std::io::
     }
 }
 
+/// Merge a PATCH body into a document: each top-level field the body names replaces
+/// the document's; each name the document does not have becomes an `unknown_field`
+/// entry, returned for the caller to report with its own findings. `what` names the
+/// document in messages.
+pub fn merge_top_level(
+    current: &impl serde::Serialize,
+    body: &serde_json::Value,
+    what: &str,
+) -> Result<(serde_json::Map<String, serde_json::Value>, Vec<ErrorEntry>), ApiError> {
+    let Some(patch) = body.as_object() else {
+        return Err(ApiError::bad_request(
+            "invalid_body",
+            format!("request body must be a JSON object of {what} fields"),
+        ));
+    };
+    let mut merged = match serde_json::to_value(current) {
+        Ok(serde_json::Value::Object(m)) => m,
+        _ => return Err(ApiError::internal()),
+    };
+    let mut unknown = Vec::new();
+    for (name, value) in patch {
+        if merged.contains_key(name) {
+            merged.insert(name.clone(), value.clone());
+        } else {
+            let shown: String = name.chars().filter(|c| !c.is_control()).take(64).collect();
+            unknown.push(ErrorEntry {
+                code: "unknown_field",
+                message: format!("`{shown}` is not a {what} field"),
+            });
+        }
+    }
+    Ok((merged, unknown))
+}
+
 /// One entry of the `errors` array.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ErrorEntry {

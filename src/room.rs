@@ -239,25 +239,7 @@ impl RoomLayout {
 
     /// Apply a PATCH: the named top-level fields are replaced; the result is checked.
     pub fn patched(&self, body: &Value) -> Result<RoomLayout, ApiError> {
-        let Some(patch) = body.as_object() else {
-            return Err(ApiError::bad_request(
-                "invalid_body",
-                "request body must be a JSON object of room layout fields",
-            ));
-        };
-        let mut merged: Map<String, Value> = match serde_json::to_value(self) {
-            Ok(Value::Object(m)) => m,
-            _ => return Err(ApiError::internal()),
-        };
-        let mut unknown = Vec::new();
-        for (name, value) in patch {
-            if merged.contains_key(name) {
-                merged.insert(name.clone(), value.clone());
-            } else {
-                let shown: String = name.chars().filter(|c| !c.is_control()).take(64).collect();
-                unknown.push(entry("unknown_field", format!("`{shown}` is not a room layout field")));
-            }
-        }
+        let (merged, unknown) = crate::error::merge_top_level(self, body, "room layout")?;
         if !unknown.is_empty() {
             return Err(ApiError::many(http::StatusCode::BAD_REQUEST, unknown));
         }

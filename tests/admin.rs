@@ -87,7 +87,7 @@ async fn accounts_are_enabled_disabled_and_given_passwords() {
     let r = patch("integrator", json!({"enabled": false})).await.unwrap();
     assert_eq!(json_of(r).await["sessionsRevoked"], 1);
     assert_eq!(
-        d.get("/api/v1/audio", &integrator).send().await.unwrap().status(),
+        d.get_status("/api/v1/audio", &integrator).await,
         StatusCode::UNAUTHORIZED
     );
     let closed = tokio::time::timeout(Duration::from_secs(1), async {
@@ -230,13 +230,10 @@ async fn the_admin_password_change_needs_the_current_one() {
     assert_eq!(v["passwordIsEnrollmentCode"], false);
     assert_eq!(v["sessionsRevoked"], 2);
     for t in [&admin, &other_admin] {
-        assert_eq!(
-            d.get("/api/v1/audio", t).send().await.unwrap().status(),
-            StatusCode::UNAUTHORIZED
-        );
+        assert_eq!(d.get_status("/api/v1/audio", t).await, StatusCode::UNAUTHORIZED);
     }
     assert_eq!(
-        d.get("/api/v1/audio", &general).send().await.unwrap().status(),
+        d.get_status("/api/v1/audio", &general).await,
         StatusCode::OK,
         "other accounts keep their sessions"
     );
@@ -279,10 +276,7 @@ async fn sessions_are_listed_and_revoked() {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
-    assert_eq!(
-        d.get("/api/v1/audio", &general).send().await.unwrap().status(),
-        StatusCode::UNAUTHORIZED
-    );
+    assert_eq!(d.get_status("/api/v1/audio", &general).await, StatusCode::UNAUTHORIZED);
     let closed = tokio::time::timeout(Duration::from_secs(1), async {
         while let Ok(Some(_)) = stream.chunk().await {}
     })
@@ -315,10 +309,7 @@ async fn api_keys_work_like_credentials_and_are_never_shown_again() {
     assert!(key.starts_with("rgk_") && key.len() == 68);
 
     // Used exactly like authParameters, under either scheme.
-    assert_eq!(
-        d.get("/api/v1/audio", &key).send().await.unwrap().status(),
-        StatusCode::OK
-    );
+    assert_eq!(d.get_status("/api/v1/audio", &key).await, StatusCode::OK);
     let v = json_of(d.get("/api/v1/auth/validate", &key).send().await.unwrap()).await;
     assert_eq!(
         (v["kind"].clone(), v["account"].clone(), v["sessionId"].clone()),
@@ -369,26 +360,17 @@ async fn api_keys_work_like_credentials_and_are_never_shown_again() {
     // A password change does not revoke keys; disabling the account suspends them.
     d.set_password(roomgate::accounts::Role::General, "general-pass-2")
         .await;
-    assert_eq!(
-        d.get("/api/v1/audio", &key).send().await.unwrap().status(),
-        StatusCode::OK
-    );
+    assert_eq!(d.get_status("/api/v1/audio", &key).await, StatusCode::OK);
     d.with_state(|s| {
         s.set_enabled(roomgate::accounts::Role::General, false, 0);
     })
     .await;
-    assert_eq!(
-        d.get("/api/v1/audio", &key).send().await.unwrap().status(),
-        StatusCode::UNAUTHORIZED
-    );
+    assert_eq!(d.get_status("/api/v1/audio", &key).await, StatusCode::UNAUTHORIZED);
     d.with_state(|s| {
         s.set_enabled(roomgate::accounts::Role::General, true, 0);
     })
     .await;
-    assert_eq!(
-        d.get("/api/v1/audio", &key).send().await.unwrap().status(),
-        StatusCode::OK
-    );
+    assert_eq!(d.get_status("/api/v1/audio", &key).await, StatusCode::OK);
 
     let r = d
         .admin_req(Method::DELETE, &format!("/api/v1/auth/keys/{id}"), &admin)
@@ -396,10 +378,7 @@ async fn api_keys_work_like_credentials_and_are_never_shown_again() {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
-    assert_eq!(
-        d.get("/api/v1/audio", &key).send().await.unwrap().status(),
-        StatusCode::UNAUTHORIZED
-    );
+    assert_eq!(d.get_status("/api/v1/audio", &key).await, StatusCode::UNAUTHORIZED);
     let (s, c) = error_of(
         d.admin_req(Method::DELETE, &format!("/api/v1/auth/keys/{id}"), &admin)
             .send()
@@ -463,7 +442,7 @@ async fn the_policy_is_validated_persisted_and_applied_at_once() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(
-        d.get("/api/v1/audio", &general[0]).send().await.unwrap().status(),
+        d.get_status("/api/v1/audio", &general[0]).await,
         StatusCode::UNAUTHORIZED,
         "a lower cap ends the oldest session"
     );
@@ -493,7 +472,7 @@ async fn the_policy_is_validated_persisted_and_applied_at_once() {
     );
     let mut statuses = Vec::new();
     for _ in 0..6 {
-        statuses.push(d.get("/api/v1/audio", &general[2]).send().await.unwrap().status());
+        statuses.push(d.get_status("/api/v1/audio", &general[2]).await);
     }
     assert_eq!(statuses.last(), Some(&StatusCode::TOO_MANY_REQUESTS), "{statuses:?}");
 
@@ -521,10 +500,7 @@ async fn an_enrollment_code_admin_must_change_the_password_first_when_required()
             "{path}"
         );
     }
-    assert_eq!(
-        d.get("/api/v1/auth/validate", &admin).send().await.unwrap().status(),
-        StatusCode::OK
-    );
+    assert_eq!(d.get_status("/api/v1/auth/validate", &admin).await, StatusCode::OK);
     let (s, c) = error_of(
         d.admin_req(Method::PATCH, "/api/v1/auth/accounts/integrator", &admin)
             .json(&json!({"enabled": true}))
@@ -545,10 +521,7 @@ async fn an_enrollment_code_admin_must_change_the_password_first_when_required()
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     let admin = d.login("admin", "a much better one").await;
-    assert_eq!(
-        d.get("/api/v1/audio", &admin).send().await.unwrap().status(),
-        StatusCode::OK
-    );
+    assert_eq!(d.get_status("/api/v1/audio", &admin).await, StatusCode::OK);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -560,7 +533,7 @@ async fn legacy_basic_credentials_only_when_allowed_and_cached_safely() {
     // The vendor's documented example: `Nureva Z2VuZXJhbDo=` (general with no password).
     assert_eq!(b64("general:"), "Z2VuZXJhbDo=");
     assert_eq!(
-        d.get("/api/v1/audio", "Z2VuZXJhbDo=").send().await.unwrap().status(),
+        d.get_status("/api/v1/audio", "Z2VuZXJhbDo=").await,
         StatusCode::UNAUTHORIZED,
         "off by default"
     );
@@ -571,10 +544,7 @@ async fn legacy_basic_credentials_only_when_allowed_and_cached_safely() {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
-    assert_eq!(
-        d.get("/api/v1/audio", "Z2VuZXJhbDo=").send().await.unwrap().status(),
-        StatusCode::OK
-    );
+    assert_eq!(d.get_status("/api/v1/audio", "Z2VuZXJhbDo=").await, StatusCode::OK);
     let v = json_of(d.get("/api/v1/auth/validate", "Z2VuZXJhbDo=").send().await.unwrap()).await;
     assert_eq!(
         (v["kind"].clone(), v["account"].clone()),
@@ -582,20 +552,13 @@ async fn legacy_basic_credentials_only_when_allowed_and_cached_safely() {
     );
     // The enrollment code works as admin, loosely typed.
     let admin_legacy = b64(&format!("admin:{}", d.code().to_lowercase()));
+    assert_eq!(d.get_status("/api/v1/auth/keys", &admin_legacy).await, StatusCode::OK);
     assert_eq!(
-        d.get("/api/v1/auth/keys", &admin_legacy).send().await.unwrap().status(),
-        StatusCode::OK
-    );
-    assert_eq!(
-        d.get("/api/v1/audio", &b64("general:wrong"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
+        d.get_status("/api/v1/audio", &b64("general:wrong")).await,
         StatusCode::UNAUTHORIZED
     );
     assert_eq!(
-        d.get("/api/v1/audio", &b64("General:")).send().await.unwrap().status(),
+        d.get_status("/api/v1/audio", &b64("General:")).await,
         StatusCode::UNAUTHORIZED
     );
     let (s, c) = error_of(
@@ -612,15 +575,11 @@ async fn legacy_basic_credentials_only_when_allowed_and_cached_safely() {
     d.set_password(roomgate::accounts::Role::General, "general-pass-9")
         .await;
     assert_eq!(
-        d.get("/api/v1/audio", "Z2VuZXJhbDo=").send().await.unwrap().status(),
+        d.get_status("/api/v1/audio", "Z2VuZXJhbDo=").await,
         StatusCode::UNAUTHORIZED
     );
     assert_eq!(
-        d.get("/api/v1/audio", &b64("general:general-pass-9"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
+        d.get_status("/api/v1/audio", &b64("general:general-pass-9")).await,
         StatusCode::OK
     );
     // Turning the mode off applies at once.
@@ -632,11 +591,7 @@ async fn legacy_basic_credentials_only_when_allowed_and_cached_safely() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(
-        d.get("/api/v1/audio", &b64("general:general-pass-9"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
+        d.get_status("/api/v1/audio", &b64("general:general-pass-9")).await,
         StatusCode::UNAUTHORIZED
     );
 }

@@ -266,14 +266,7 @@ async fn bad_requests_get_the_documented_status_and_code() {
         }
     }
     // Nothing above changed the settings.
-    let audio: Value = d
-        .get("/api/v1/audio", &admin)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let audio: Value = d.get_json("/api/v1/audio", &admin).await;
     assert_eq!(
         audio,
         serde_json::to_value(roomgate::device::AudioSettings::default()).unwrap()
@@ -430,13 +423,10 @@ async fn logout_and_password_change_revoke_sessions() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
     assert_eq!(
-        d.get("/api/v1/audio", &general_a).send().await.unwrap().status(),
+        d.get_status("/api/v1/audio", &general_a).await,
         StatusCode::UNAUTHORIZED
     );
-    assert_eq!(
-        d.get("/api/v1/audio", &general_b).send().await.unwrap().status(),
-        StatusCode::OK
-    );
+    assert_eq!(d.get_status("/api/v1/audio", &general_b).await, StatusCode::OK);
 
     // A password change revokes every session of that account, and only those.
     d.set_password(Role::General, "new-general-pass").await;
@@ -445,10 +435,7 @@ async fn logout_and_password_change_revoke_sessions() {
         (status, codes),
         (StatusCode::UNAUTHORIZED, vec!["invalid_auth_parameters".to_string()])
     );
-    assert_eq!(
-        d.get("/api/v1/audio", &admin).send().await.unwrap().status(),
-        StatusCode::OK
-    );
+    assert_eq!(d.get_status("/api/v1/audio", &admin).await, StatusCode::OK);
     assert_eq!(d.try_login("general", "").await.status(), StatusCode::UNAUTHORIZED);
     d.login("general", "new-general-pass").await;
 
@@ -458,10 +445,7 @@ async fn logout_and_password_change_revoke_sessions() {
         s.set_enabled(Role::General, false, 0);
     })
     .await;
-    assert_eq!(
-        d.get("/api/v1/audio", &g).send().await.unwrap().status(),
-        StatusCode::UNAUTHORIZED
-    );
+    assert_eq!(d.get_status("/api/v1/audio", &g).await, StatusCode::UNAUTHORIZED);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -477,27 +461,17 @@ async fn session_cap_and_lifetime_follow_the_policy() {
         v
     };
     assert_eq!(
-        d.get("/api/v1/audio", &t[0]).send().await.unwrap().status(),
+        d.get_status("/api/v1/audio", &t[0]).await,
         StatusCode::UNAUTHORIZED,
         "oldest goes"
     );
     for tok in &t[1..] {
-        assert_eq!(
-            d.get("/api/v1/audio", tok).send().await.unwrap().status(),
-            StatusCode::OK
-        );
+        assert_eq!(d.get_status("/api/v1/audio", tok).await, StatusCode::OK);
     }
 
     d.with_state(|s| s.policy.session_lifetime_secs = Some(2)).await;
     let short = d.login("general", "").await;
-    let v: Value = d
-        .get("/api/v1/auth/validate", &short)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let v: Value = d.get_json("/api/v1/auth/validate", &short).await;
     assert!(v["expiresAt"].as_str().unwrap().ends_with('Z'));
     tokio::time::sleep(Duration::from_millis(3100)).await;
     let (status, codes) = error_of(d.get("/api/v1/audio", &short).send().await.unwrap()).await;
@@ -566,7 +540,7 @@ async fn audio_settings_are_typed_range_checked_and_all_or_nothing() {
         (json!(true), json!("High"), json!(40))
     );
 
-    let before: Value = d.get("/api/v1/audio", &g).send().await.unwrap().json().await.unwrap();
+    let before: Value = d.get_json("/api/v1/audio", &g).await;
     for (body, code) in [
         (json!({"speakerVolume": 10}), "read_only_field"),
         (json!({"speakerTrebleLevel": 101}), "out_of_range"),
@@ -586,7 +560,7 @@ async fn audio_settings_are_typed_range_checked_and_all_or_nothing() {
         assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
         assert_eq!(codes, [code], "{body}");
     }
-    let after: Value = d.get("/api/v1/audio", &g).send().await.unwrap().json().await.unwrap();
+    let after: Value = d.get_json("/api/v1/audio", &g).await;
     assert_eq!(before, after, "refused patches change nothing");
 
     // Volume steps, clamped.
@@ -607,7 +581,7 @@ async fn audio_settings_are_typed_range_checked_and_all_or_nothing() {
     for _ in 0..25 {
         step("decrement").await.unwrap();
     }
-    let v: Value = d.get("/api/v1/audio", &g).send().await.unwrap().json().await.unwrap();
+    let v: Value = d.get_json("/api/v1/audio", &g).await;
     assert_eq!(v["speakerVolume"], 0);
     let (status, codes) = error_of(step("Increment").await.unwrap()).await;
     assert_eq!(
@@ -621,22 +595,8 @@ async fn device_information_shows_the_code_to_admin_only() {
     let d = Device::start_with("[device]\nmodel = \"hdl410\"\nip_address = \"10.0.0.1\"\n").await;
     let general = d.login("general", "").await;
     let admin = d.admin_token().await;
-    let as_general: Value = d
-        .get("/api/v1/audio/hardware", &general)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let as_admin: Value = d
-        .get("/api/v1/audio/hardware", &admin)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let as_general: Value = d.get_json("/api/v1/audio/hardware", &general).await;
+    let as_admin: Value = d.get_json("/api/v1/audio/hardware", &admin).await;
     assert_eq!(as_general["enrollmentCode"], "");
     assert_eq!(as_admin["enrollmentCode"], d.code());
     assert_eq!(as_admin["model"], "hdl410");
@@ -694,14 +654,7 @@ async fn the_room_layout_is_checked_persisted_and_announced() {
     d.set_password(Role::Integrator, "integrator-pass-1").await;
     let integrator = d.login("integrator", "integrator-pass-1").await;
     let general = d.login("general", "").await;
-    let layout: Value = d
-        .get("/api/v1/room/layout", &general)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let layout: Value = d.get_json("/api/v1/room/layout", &general).await;
     assert_eq!(layout["uiMeasurementSystem"], "METRIC");
     assert_eq!(layout["roomDimensions"]["xMax"], 3000);
 
@@ -733,14 +686,7 @@ async fn the_room_layout_is_checked_persisted_and_announced() {
         seen.push_str(&String::from_utf8_lossy(&chunk));
     }
 
-    let before: Value = d
-        .get("/api/v1/room/layout", &general)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let before: Value = d.get_json("/api/v1/room/layout", &general).await;
     for (body, code) in [
         (
             json!({"roomDimensions": {"xMin": 10, "xMax": -10, "yMin": 0, "yMax": 1}}),
@@ -765,14 +711,7 @@ async fn the_room_layout_is_checked_persisted_and_announced() {
         assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
         assert_eq!(codes[0], code, "{body}");
     }
-    let after: Value = d
-        .get("/api/v1/room/layout", &general)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let after: Value = d.get_json("/api/v1/room/layout", &general).await;
     assert_eq!(before, after, "refused patches change nothing");
 
     let dir = d.stop().await;

@@ -241,17 +241,10 @@ async fn roles_are_enforced_per_route() {
     );
     // The longer prefix has its own, lower role.
     assert_eq!(
-        d.get("/api/v1/camera/status/now", &monitor)
-            .send()
-            .await
-            .unwrap()
-            .status(),
+        d.get_status("/api/v1/camera/status/now", &monitor).await,
         StatusCode::OK
     );
-    assert_eq!(
-        d.get("/api/v1/camera/status", &general).send().await.unwrap().status(),
-        StatusCode::OK
-    );
+    assert_eq!(d.get_status("/api/v1/camera/status", &general).await, StatusCode::OK);
     // Methods a route does not list are 405 with Allow.
     let admin = d.admin_token().await;
     let resp = d
@@ -360,14 +353,8 @@ async fn dead_and_slow_upstreams_give_502_and_504() {
         );
     }
     // The device itself is fine.
-    assert_eq!(
-        d.get("/api/v1/audio", &token).send().await.unwrap().status(),
-        StatusCode::OK
-    );
-    assert_eq!(
-        d.get("/api/v1/slow/fast", &token).send().await.unwrap().status(),
-        StatusCode::OK
-    );
+    assert_eq!(d.get_status("/api/v1/audio", &token).await, StatusCode::OK);
+    assert_eq!(d.get_status("/api/v1/slow/fast", &token).await, StatusCode::OK);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -164,6 +164,16 @@ impl Device {
             .header("Authorization", format!("Nureva {token}"))
     }
 
+    /// `GET path` with a credential, as JSON.
+    pub async fn get_json(&self, path: &str, token: &str) -> Value {
+        self.get(path, token).send().await.unwrap().json().await.unwrap()
+    }
+
+    /// `GET path` with a credential: just the status.
+    pub async fn get_status(&self, path: &str, token: &str) -> StatusCode {
+        self.get(path, token).send().await.unwrap().status()
+    }
+
     pub async fn try_login(&self, account: &str, password: &str) -> Response {
         try_login_at(&self.client, &self.url("/api/v1/auth/login"), account, password).await
     }
