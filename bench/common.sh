@@ -17,8 +17,8 @@ build_release() {
     (cd "$ROOT" && cargo build --release --quiet)
 }
 
-# start_roomgate DIR EXTRA_TOML -> sets RG_PID, RG_PORT (config written to DIR)
-start_roomgate() {
+# write_roomgate_config DIR EXTRA_TOML: a loopback config in DIR/roomgate.toml
+write_roomgate_config() {
     local dir="$1" extra="$2"
     mkdir -p "$dir"
     cat > "$dir/roomgate.toml" <<TOML
@@ -31,14 +31,31 @@ cert_dir = "certs"
 level = "warn"
 $extra
 TOML
+}
+
+# wait_listening LOG -> prints the port once LOG says "listening on https://…"
+wait_listening() {
+    local log="$1" port
+    for _ in $(seq 1 400); do
+        port=$( (grep -o 'listening on https://[0-9.]*:[0-9]*' "$log" 2>/dev/null || true) | sed 's/.*://')
+        [ -n "$port" ] && { echo "$port"; return 0; }
+        sleep 0.025
+    done
+    echo "bench: the server did not start" >&2; cat "$log" >&2; exit 1
+}
+
+# run_roomgate DIR -> sets RG_PID, RG_PORT (config already in DIR)
+run_roomgate() {
+    local dir="$1"
     "$ROOMGATE" serve --config "$dir/roomgate.toml" --log-level info 2> "$dir/log" &
     RG_PID=$!
-    for _ in $(seq 1 200); do
-        RG_PORT=$( (grep -o 'listening on https://[0-9.]*:[0-9]*' "$dir/log" 2>/dev/null || true) | sed 's/.*://')
-        [ -n "$RG_PORT" ] && return 0
-        sleep 0.05
-    done
-    echo "bench: roomgate did not start" >&2; cat "$dir/log" >&2; exit 1
+    RG_PORT=$(wait_listening "$dir/log")
+}
+
+# start_roomgate DIR EXTRA_TOML -> sets RG_PID, RG_PORT
+start_roomgate() {
+    write_roomgate_config "$1" "$2"
+    run_roomgate "$1"
 }
 
 stop_roomgate() {

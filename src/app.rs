@@ -57,6 +57,7 @@ struct Inner {
     legacy: LegacyCache,
     throttle: Arc<LoginThrottle>,
     gateway: crate::gateway::Gateway,
+    audio_json: Arc<ArcSwap<Bytes>>,
 }
 
 impl From<StoreError> for ApiError {
@@ -96,7 +97,9 @@ impl App {
         let changes = Arc::new(watch::channel(initial.generation).0);
         let events = EventBus::new();
         let throttle = Arc::new(LoginThrottle::new(config.limits.login_delay_max));
+        let audio_json = Arc::new(ArcSwap::from_pointee(render(&initial.audio)));
         {
+            let audio_json = Arc::clone(&audio_json);
             let throttle = Arc::clone(&throttle);
             let creds = Arc::clone(&creds);
             let changes = Arc::clone(&changes);
@@ -116,6 +119,9 @@ impl App {
                     if last.account(role).map(|a| &a.password_hash) != state.account(role).map(|a| &a.password_hash) {
                         throttle.clear_account(role);
                     }
+                }
+                if last.audio != state.audio {
+                    audio_json.store(Arc::new(render(&state.audio)));
                 }
                 announce_changes(&events, &last, state);
                 *last = Arc::clone(state);
@@ -154,6 +160,7 @@ impl App {
                 legacy,
                 throttle,
                 gateway,
+                audio_json,
             }),
         })
     }
@@ -191,6 +198,11 @@ impl App {
     /// Routes to the device's own services.
     pub fn gateway(&self) -> &crate::gateway::Gateway {
         &self.inner.gateway
+    }
+
+    /// The audio settings as JSON, rendered once per change (the most polled answer).
+    pub fn audio_json(&self) -> Bytes {
+        Bytes::clone(&self.inner.audio_json.load())
     }
 
     /// Failed-login throttling.
@@ -304,13 +316,13 @@ impl App {
         });
     }
 
+    /// One `stat` of the state file, inline (microseconds): no blocking-pool thread
+    /// stays alive at idle just to look. A changed file (rare) is read here too.
     async fn reload_if_changed(&self) {
-        let store = Arc::clone(&self.inner.store);
-        match tokio::task::spawn_blocking(move || store.reload_if_changed()).await {
-            Ok(Ok(true)) => tracing::info!("state changed on disk; reloaded"),
-            Ok(Ok(false)) => {}
-            Ok(Err(e)) => tracing::error!(error = %e, "could not reload the state"),
-            Err(e) => tracing::error!(error = %e, "state reload task failed"),
+        match self.inner.store.try_reload_if_changed() {
+            Ok(true) => tracing::info!("state changed on disk; reloaded"),
+            Ok(false) => {}
+            Err(e) => tracing::error!(error = %e, "could not reload the state"),
         }
     }
 
@@ -322,6 +334,11 @@ impl App {
             tracing::warn!(code = e.code(), "could not write last-use times");
         }
     }
+}
+
+/// Serialise a document once, for answers served many times.
+fn render(value: &impl serde::Serialize) -> Bytes {
+    serde_json::to_vec(value).map(Bytes::from).unwrap_or_default()
 }
 
 /// Publish an event for each announced resource that differs between two states.

@@ -806,7 +806,7 @@ fn validate(raw: RawConfig, c: &Checker<'_>) -> Result<Config, ConfigError> {
     let log = LogConfig {
         level: {
             let l = raw.log.level.trim();
-            if l.is_empty() || tracing_subscriber::EnvFilter::try_new(l).is_err() {
+            if l.is_empty() || l.parse::<tracing_subscriber::filter::Targets>().is_err() {
                 return Err(c.err(
                     "log.level",
                     "must be a level (error, warn, info, debug, trace) or a filter like roomgate=debug",

@@ -8,7 +8,7 @@ use anyhow::Context as _;
 use clap::Parser as _;
 use roomgate::cli::{Cli, Command};
 use roomgate::{Config, Server};
-use tracing_subscriber::EnvFilter;
+use tracing_subscriber::filter::Targets;
 
 fn main() -> ExitCode {
     // Usage errors exit with 2 inside `parse`.
@@ -53,20 +53,25 @@ fn serve(config: Config) -> anyhow::Result<()> {
 }
 
 fn init_logging(config: &Config, cli_level: Option<&str>) -> anyhow::Result<()> {
-    let filter = match std::env::var("RUST_LOG") {
-        Ok(f) if !f.trim().is_empty() => EnvFilter::try_new(f).context("RUST_LOG is not a valid filter")?,
-        _ => EnvFilter::try_new(cli_level.unwrap_or(&config.log.level))
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
+    // `level` or `target=level,…`, as RUST_LOG usually reads; RUST_LOG wins.
+    let filter: Targets = match std::env::var("RUST_LOG") {
+        Ok(f) if !f.trim().is_empty() => f.parse().context("RUST_LOG is not a valid filter")?,
+        _ => cli_level
+            .unwrap_or(&config.log.level)
+            .parse()
             .context("--log-level is not a valid level or filter")?,
     };
     // Colour only on a terminal: journald and log files get plain text.
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    let fmt = tracing_subscriber::fmt::layer()
         .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
+    let registry = tracing_subscriber::registry().with(filter);
     if config.log.json {
-        builder.json().init();
+        registry.with(fmt.json()).init();
     } else {
-        builder.init();
+        registry.with(fmt).init();
     }
     Ok(())
 }

@@ -424,14 +424,37 @@ fn match_path(pattern: &str, path: &str) -> Option<Vec<String>> {
     }
 }
 
+/// Routes without `{…}` segments, by path: most requests are answered by one hash
+/// lookup instead of matching every pattern.
+static EXACT: std::sync::LazyLock<std::collections::HashMap<&'static str, Vec<&'static Route>>> =
+    std::sync::LazyLock::new(|| {
+        let mut map: std::collections::HashMap<&'static str, Vec<&'static Route>> = std::collections::HashMap::new();
+        for route in ROUTES.iter().filter(|r| !r.path.contains('{')) {
+            map.entry(route.path).or_default().push(route);
+        }
+        map
+    });
+
 /// Look a request up. One trailing slash is ignored (`/api/v1/audio/`).
 pub fn lookup(method: &Method, path: &str) -> Lookup {
     let path = match path.strip_suffix('/') {
         Some(p) if !p.is_empty() => p,
         _ => path,
     };
+    if let Some(routes) = EXACT.get(path) {
+        if let Some(route) = routes.iter().find(|r| r.method == *method) {
+            return Lookup::Found {
+                route,
+                params: Vec::new(),
+            };
+        }
+        let allow: Vec<&str> = routes.iter().map(|r| r.method.as_str()).collect();
+        return Lookup::MethodNotAllowed {
+            allow: allow.join(", "),
+        };
+    }
     let mut allow: Vec<&str> = Vec::new();
-    for route in ROUTES {
+    for route in ROUTES.iter().filter(|r| r.path.contains('{')) {
         if let Some(params) = match_path(route.path, path) {
             if route.method == *method {
                 return Lookup::Found { route, params };

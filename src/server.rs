@@ -314,6 +314,10 @@ struct Activity {
     responses: AtomicU64,
     idle_since_ms: AtomicU64,
     head_started_ms: AtomicU64,
+    /// When the watchdog next looks (ms since `origin`).
+    planned_ms: AtomicU64,
+    head_timeout_ms: u64,
+    idle_timeout_ms: u64,
     wake: Notify,
 }
 
@@ -324,13 +328,16 @@ enum Verdict {
 }
 
 impl Activity {
-    fn new() -> Self {
+    fn new(head_timeout: Duration, idle_timeout: Duration) -> Self {
         Activity {
             origin: Instant::now(),
             in_flight: AtomicUsize::new(0),
             responses: AtomicU64::new(0),
             idle_since_ms: AtomicU64::new(0),
             head_started_ms: AtomicU64::new(NONE),
+            planned_ms: AtomicU64::new(0),
+            head_timeout_ms: millis(head_timeout),
+            idle_timeout_ms: millis(idle_timeout),
             wake: Notify::new(),
         }
     }
@@ -343,16 +350,28 @@ impl Activity {
         self.origin + Duration::from_millis(ms)
     }
 
-    /// Bytes arrived. With no request in flight, they start a request head.
+    /// Bytes arrived. With no request in flight, they start a request head. The
+    /// watchdog is woken only if that head would be due before it next looks anyway:
+    /// under steady keep-alive traffic, reads do not wake it at all.
     fn on_read(&self) {
-        if self.in_flight.load(Ordering::Acquire) == 0
-            && self
-                .head_started_ms
-                .compare_exchange(NONE, self.now_ms(), Ordering::AcqRel, Ordering::Acquire)
-                .is_ok()
+        if self.in_flight.load(Ordering::Acquire) != 0 {
+            return;
+        }
+        let now = self.now_ms();
+        if self
+            .head_started_ms
+            .compare_exchange(NONE, now, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+            && self.planned_ms.load(Ordering::Acquire) > now.saturating_add(self.head_timeout_ms)
         {
             self.wake.notify_one();
         }
+    }
+
+    /// Record when the watchdog next looks.
+    fn plan(&self, at: Instant) {
+        let ms = u64::try_from(at.saturating_duration_since(self.origin).as_millis()).unwrap_or(NONE - 1);
+        self.planned_ms.store(ms, Ordering::Release);
     }
 
     fn request_started(self: &Arc<Self>) -> InFlight {
@@ -399,8 +418,15 @@ struct InFlight(Arc<Activity>);
 impl Drop for InFlight {
     fn drop(&mut self) {
         let a = &self.0;
-        a.idle_since_ms.store(a.now_ms(), Ordering::Release);
-        a.in_flight.fetch_sub(1, Ordering::AcqRel);
+        let now = a.now_ms();
+        a.idle_since_ms.store(now, Ordering::Release);
+        // The last request in flight ended: wake the watchdog only if the idle
+        // deadline comes before it next looks anyway.
+        if a.in_flight.fetch_sub(1, Ordering::AcqRel) == 1
+            && a.planned_ms.load(Ordering::Acquire) > now.saturating_add(a.idle_timeout_ms)
+        {
+            a.wake.notify_one();
+        }
     }
 }
 
@@ -630,7 +656,7 @@ impl Connection {
 
     async fn serve(self, tcp: TcpStream) {
         let _ = tcp.set_nodelay(true);
-        let activity = Arc::new(Activity::new());
+        let activity = Arc::new(Activity::new(self.limits.head_timeout, self.limits.idle_timeout));
         let tls = match tokio::time::timeout(self.limits.handshake_timeout, self.handshake(tcp, &activity)).await {
             Ok(Ok(Handshake::Tls(tls))) => tls,
             Ok(Ok(Handshake::PlainHttp)) => {
@@ -679,6 +705,9 @@ impl Connection {
             conn.as_mut().graceful_shutdown();
         }
         let mut close_by: Option<Instant> = None;
+        // One timer for the connection's life, moved rather than re-created.
+        let sleep = tokio::time::sleep(self.limits.head_timeout);
+        tokio::pin!(sleep);
         loop {
             let next_check = match activity.verdict(&self.limits, !is_h2) {
                 Verdict::Wait(at) => at,
@@ -697,6 +726,10 @@ impl Connection {
                 Verdict::Idle => close_by.unwrap_or_else(Instant::now),
             };
             let next_check = close_by.map_or(next_check, |c| c.min(next_check));
+            activity.plan(next_check);
+            if sleep.deadline() != next_check.into() {
+                sleep.as_mut().reset(next_check.into());
+            }
             tokio::select! {
                 res = conn.as_mut() => {
                     if let Err(e) = res {
@@ -711,7 +744,7 @@ impl Connection {
                     }
                 }
                 () = activity.wake.notified() => {}
-                () = tokio::time::sleep_until(next_check.into()) => {
+                () = &mut sleep => {
                     if close_by.is_some_and(|c| Instant::now() >= c) {
                         break;
                     }

@@ -208,7 +208,22 @@ impl Store {
     /// Reload the file if another process replaced it. Returns whether it did.
     /// Blocking (one `stat`, plus a read when changed).
     pub fn reload_if_changed(&self) -> Result<bool, StoreError> {
-        let mut guard = self.lock_guard();
+        let guard = self.lock_guard();
+        self.reload_locked(guard)
+    }
+
+    /// Like [`Self::reload_if_changed`], but gives up at once (`Ok(false)`) when a write
+    /// holds the store: cheap enough to call from an async task — the write will have
+    /// caught up with the file itself, and the next look sees anything newer.
+    pub fn try_reload_if_changed(&self) -> Result<bool, StoreError> {
+        match self.guard.try_lock() {
+            Ok(guard) => self.reload_locked(guard),
+            Err(std::sync::TryLockError::Poisoned(p)) => self.reload_locked(p.into_inner()),
+            Err(std::sync::TryLockError::WouldBlock) => Ok(false),
+        }
+    }
+
+    fn reload_locked(&self, mut guard: MutexGuard<'_, Option<FileIdentity>>) -> Result<bool, StoreError> {
         let on_disk = identity_of(&self.path)?;
         if *guard == Some(on_disk) {
             return Ok(false);

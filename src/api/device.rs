@@ -13,9 +13,9 @@ use crate::device::{AudioPatch, AudioSettings, VolumeOp, audio_schema, hardware_
 use crate::error::ApiError;
 use crate::http_util::{Body, json_response};
 
-/// `GET /api/v1/audio`
+/// `GET /api/v1/audio`: the settings as rendered at their last change.
 pub fn get_audio(ctx: &Ctx) -> Response<Body> {
-    json_response(StatusCode::OK, &ctx.state.audio)
+    crate::http_util::json_bytes(StatusCode::OK, ctx.app.audio_json())
 }
 
 /// Apply a checked change to the audio settings; reply with the new settings.

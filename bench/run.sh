@@ -1,0 +1,254 @@
+#!/usr/bin/env bash
+# roomgate against a bare hyper + rustls server (bench/reference: same TLS settings,
+# same certificate, same JSON answer, no authentication), measured in one run with
+# alternating rounds (A/B/A/B…) so that machine drift cancels; then nginx `auth_basic`
+# and Caddy `basicauth` on loopback for a side-by-side table; then memory.
+#
+#   bench/run.sh                  DUR=10 ROUNDS=3 by default (seconds, rounds per case)
+#   CASES="a" COMPARE=0 MEMORY=0 bench/run.sh      a quick A/B of one case
+#
+# Cases, each with 32 connections:
+#   (a) authorized GET /api/v1/audio over keep-alive HTTP/1.1   (wrk -t1 -c32)
+#   (b) the same with a new TLS connection per request          (wrk, Connection: close)
+#   (c) HTTP/2, 8 streams per connection                        (h2load -c32 -m8)
+# roomgate answers with an API key created at the console (the request path is the
+# same for sessions) and with the request-rate limit off, since a load generator is
+# one address. nginx and Caddy check `Authorization: Basic` with their own password
+# hashes (nginx: SHA-512 crypt on every request; Caddy: bcrypt, cached).
+#
+# Memory: RSS after start, and while 1,000 keep-alive TLS connections that have made
+# one request each stay open (bench/hold_connections.py).
+set -euo pipefail
+source "$(dirname "$0")/common.sh"
+need wrk h2load curl python3 openssl
+DUR="${DUR:-10}"
+ROUNDS="${ROUNDS:-3}"
+CASES="${CASES:-a b c}"
+COMPARE="${COMPARE:-1}"
+MEMORY="${MEMORY:-1}"
+build_release
+(cd "$BENCH_DIR/reference" && cargo build --release --quiet)
+REF="$BENCH_DIR/reference/target/release/reference-server"
+WORK="$(mktemp -d)"
+PIDS=()
+cleanup() {
+    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+BODY='{"microphoneMute":false,"audienceMute":false,"speakerVolume":50,"speakerTrebleLevel":50,"speakerBassLevel":50,"echoReductionLevel":"Medium","noiseReductionLevel":"Medium","voiceAmplificationEnabled":false,"voiceAmplificationLevel":20}'
+
+# --- roomgate --------------------------------------------------------------------
+write_roomgate_config "$WORK/rg" $'[limits]\nrequests_per_minute = 0\nmax_connections = 4096'
+KEY=$("$ROOMGATE" --config "$WORK/rg/roomgate.toml" keys create bench --account general --json 2>/dev/null |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["key"])')
+# A device restarts with its certificate and state: measure that, not the first start.
+run_roomgate "$WORK/rg"
+stop_roomgate
+run_roomgate "$WORK/rg"
+PIDS+=("$RG_PID")
+CERT="$WORK/rg/certs/cert.pem"
+KEYFILE="$WORK/rg/certs/key.pem"
+sleep 1
+RG_IDLE=$(rss_kib "$RG_PID")
+RG_HDRS=(-H "Authorization: Nureva $KEY" "${CLIENT_HEADERS[@]}")
+# The answers must be the same bytes.
+curl -sf --cacert "$CERT" "https://localhost:$RG_PORT/api/v1/audio" "${RG_HDRS[@]}" > "$WORK/rg.json"
+
+# --- reference -------------------------------------------------------------------
+"$REF" 127.0.0.1:0 "$CERT" "$KEYFILE" 2> "$WORK/ref.log" &
+REF_PID=$!
+PIDS+=("$REF_PID")
+REF_PORT=$(wait_listening "$WORK/ref.log")
+sleep 1
+REF_IDLE=$(rss_kib "$REF_PID")
+curl -sf --cacert "$CERT" "https://localhost:$REF_PORT/api/v1/audio" > "$WORK/ref.json"
+cmp -s "$WORK/rg.json" "$WORK/ref.json" || { echo "bench: the reference answers differently" >&2; exit 1; }
+
+# --- nginx and Caddy (optional) ----------------------------------------------------
+BASIC="Authorization: Basic $(printf 'bench:benchpass' | base64)"
+NGINX_PORT="" CADDY_PORT=""
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+if [ "$COMPARE" = 1 ] && command -v nginx >/dev/null; then
+    NGINX_PORT=$(free_port)
+    mkdir -p "$WORK/nginx"
+    printf 'bench:%s\n' "$(openssl passwd -6 benchpass)" > "$WORK/nginx/htpasswd"
+    printf '%s' "$BODY" > "$WORK/nginx/audio.json"
+    # nginx workers run as an unprivileged user: let them read their files.
+    chmod 755 "$WORK" "$WORK/nginx"
+    chmod 644 "$WORK/nginx/htpasswd" "$WORK/nginx/audio.json"
+    cat > "$WORK/nginx/nginx.conf" <<CONF
+worker_processes auto;
+daemon off;
+pid $WORK/nginx/nginx.pid;
+error_log $WORK/nginx/error.log warn;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    client_body_temp_path $WORK/nginx; proxy_temp_path $WORK/nginx; fastcgi_temp_path $WORK/nginx;
+    uwsgi_temp_path $WORK/nginx; scgi_temp_path $WORK/nginx;
+    keepalive_requests 1000000;
+    server {
+        listen 127.0.0.1:$NGINX_PORT ssl http2;
+        ssl_certificate $CERT;
+        ssl_certificate_key $KEYFILE;
+        ssl_protocols TLSv1.2 TLSv1.3;
+        ssl_session_tickets on;
+        # A static file, not "return": return runs in the rewrite phase, before
+        # auth_basic (access phase) would ever be checked.
+        location = /api/v1/audio {
+            auth_basic "bench";
+            auth_basic_user_file $WORK/nginx/htpasswd;
+            default_type application/json;
+            add_header Cache-Control no-store;
+            add_header X-Content-Type-Options nosniff;
+            alias $WORK/nginx/audio.json;
+        }
+    }
+}
+CONF
+    nginx -c "$WORK/nginx/nginx.conf" 2>> "$WORK/nginx/error.log" &
+    PIDS+=("$!")
+    NGINX_MASTER=$!
+fi
+if [ "$COMPARE" = 1 ] && command -v caddy >/dev/null; then
+    CADDY_PORT=$(free_port)
+    mkdir -p "$WORK/caddy"
+    HASH=$(caddy hash-password --plaintext benchpass 2>/dev/null)
+    cat > "$WORK/caddy/Caddyfile" <<CONF
+{
+    admin off
+    auto_https off
+    skip_install_trust
+    default_sni localhost
+    storage file_system $WORK/caddy
+    log {
+        output discard
+    }
+}
+https://127.0.0.1:$CADDY_PORT {
+    tls $CERT $KEYFILE
+    basicauth /api/v1/audio {
+        bench $HASH
+    }
+    header /api/v1/audio Content-Type application/json
+    header /api/v1/audio Cache-Control no-store
+    header /api/v1/audio X-Content-Type-Options nosniff
+    respond /api/v1/audio \`$BODY\` 200
+}
+CONF
+    HOME="$WORK/caddy" XDG_DATA_HOME="$WORK/caddy" XDG_CONFIG_HOME="$WORK/caddy" \
+        caddy run --config "$WORK/caddy/Caddyfile" --adapter caddyfile > "$WORK/caddy/log" 2>&1 &
+    CADDY_PID=$!
+    PIDS+=("$CADDY_PID")
+fi
+sleep 1
+# One request each first: the answers must be right (and Caddy's bcrypt cache warm).
+if [ -n "$NGINX_PORT" ]; then
+    curl -sf --cacert "$CERT" "https://localhost:$NGINX_PORT/api/v1/audio" -H "$BASIC" > "$WORK/nginx.json" &&
+        cmp -s "$WORK/rg.json" "$WORK/nginx.json" || { echo "bench: nginx is not answering as configured" >&2; NGINX_PORT=""; }
+    curl -s -o /dev/null -w '%{http_code}' --cacert "$CERT" "https://localhost:${NGINX_PORT:-1}/api/v1/audio" | grep -q 401 ||
+        { [ -n "$NGINX_PORT" ] && echo "bench: nginx does not ask for credentials" >&2 && NGINX_PORT=""; }
+fi
+if [ -n "$CADDY_PORT" ]; then
+    curl -sf --cacert "$CERT" "https://localhost:$CADDY_PORT/api/v1/audio" -H "$BASIC" > "$WORK/caddy.json" ||
+        { echo "bench: Caddy is not answering as configured" >&2; cat "$WORK/caddy/log" >&2; CADDY_PORT=""; }
+fi
+
+# --- load ----------------------------------------------------------------------------
+# case_rps CASE PORT HEADER… -> requests per second
+case_rps() {
+    local case="$1" port="$2"
+    shift 2
+    local hdrs=()
+    for h in "$@"; do hdrs+=(-H "$h"); done
+    local url="https://127.0.0.1:$port/api/v1/audio" out
+    case "$case" in
+        a) out=$(wrk -t1 -c32 -d"${DUR}s" "${hdrs[@]}" "$url" 2>&1) ;;
+        b) out=$(wrk -t1 -c32 -d"${DUR}s" -H "Connection: close" "${hdrs[@]}" "$url" 2>&1) ;;
+        c) out=$(h2load -t1 -c32 -m8 -D "$DUR" "${hdrs[@]}" "$url" 2>&1) ;;
+    esac
+    # Only successful answers count: a server answering errors is not measured.
+    if [ "$case" = c ]; then
+        if ! echo "$out" | grep -qE 'status codes: [0-9]+ 2xx, 0 3xx, 0 4xx, 0 5xx'; then
+            echo "bench: case $case on port $port got error answers: $(echo "$out" | grep 'status codes')" >&2
+            echo 0; return
+        fi
+        echo "$out" | awk '/^finished in/ {gsub(",", ""); printf "%.0f", $4}'
+    else
+        if [ "$(wrk_non2xx "$out")" != 0 ]; then
+            echo "bench: case $case on port $port got $(wrk_non2xx "$out") error answers" >&2
+            echo 0; return
+        fi
+        wrk_rps "$out"
+    fi
+}
+
+median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : int((a[NR/2] + a[NR/2+1]) / 2)}'; }
+
+declare -A RG REFS NG CA
+for case in a b c; do RG[$case]=-; REFS[$case]=-; NG[$case]=-; CA[$case]=-; done
+for case in $CASES; do
+    rg=() ref=()
+    for _ in $(seq 1 "$ROUNDS"); do
+        rg+=("$(case_rps "$case" "$RG_PORT" "Authorization: Nureva $KEY" "Nureva-Client-Id: bench" "Nureva-Client-Version: 1")")
+        ref+=("$(case_rps "$case" "$REF_PORT")")
+    done
+    RG[$case]=$(median "${rg[@]}")
+    REFS[$case]=$(median "${ref[@]}")
+    echo "case $case: roomgate ${rg[*]} | reference ${ref[*]}" >&2
+done
+
+for case in $CASES; do
+    [ -n "$NGINX_PORT" ] && NG[$case]=$(case_rps "$case" "$NGINX_PORT" "$BASIC")
+    [ -n "$CADDY_PORT" ] && CA[$case]=$(case_rps "$case" "$CADDY_PORT" "$BASIC")
+done
+
+# --- memory ----------------------------------------------------------------------------
+# held_rss PID PORT HEADER… -> RSS (KiB) of PID while 1,000 connections are held
+# (for nginx, of the master and its workers together)
+tree_rss() {
+    local total=0 p
+    for p in "$1" $(pgrep -P "$1" 2>/dev/null); do total=$((total + $(rss_kib "$p"))); done
+    echo "$total"
+}
+held_rss() {
+    local pid="$1" port="$2"
+    shift 2
+    local fifo="$WORK/hold.$port"
+    mkfifo "$fifo"
+    python3 "$BENCH_DIR/hold_connections.py" 127.0.0.1 "$port" "$CERT" 1000 /api/v1/audio "$@" < "$fifo" > "$WORK/hold.$port.out" 2>&1 &
+    local holder=$!
+    exec 9> "$fifo"
+    for _ in $(seq 1 600); do grep -q "^held" "$WORK/hold.$port.out" 2>/dev/null && break; sleep 0.1; done
+    grep -q "^held 1000" "$WORK/hold.$port.out" || { cat "$WORK/hold.$port.out" >&2; echo "bench: could not hold 1000 connections" >&2; }
+    sleep 1
+    tree_rss "$pid"
+    exec 9>&-
+    wait "$holder" 2>/dev/null || true
+}
+RG_HELD="-" REF_HELD="-" NG_IDLE="-" NG_HELD="-" CA_IDLE="-" CA_HELD="-"
+if [ "$MEMORY" = 1 ]; then
+RG_HELD=$(held_rss "$RG_PID" "$RG_PORT" "Authorization: Nureva $KEY" "Nureva-Client-Id: bench" "Nureva-Client-Version: 1")
+REF_HELD=$(held_rss "$REF_PID" "$REF_PORT")
+if [ -n "$NGINX_PORT" ]; then NG_IDLE=$(tree_rss "$NGINX_MASTER"); NG_HELD=$(held_rss "$NGINX_MASTER" "$NGINX_PORT" "$BASIC"); fi
+if [ -n "$CADDY_PORT" ]; then CA_IDLE=$(rss_kib "$CADDY_PID"); CA_HELD=$(held_rss "$CADDY_PID" "$CADDY_PORT" "$BASIC"); fi
+fi
+
+# --- report ----------------------------------------------------------------------------
+mib() { [ "$1" = "-" ] && echo "-" || awk -v k="$1" 'BEGIN {printf "%.1f", k / 1024}'; }
+ratio() { [ "$1" = "-" ] && echo "-" || awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
+echo
+echo "roomgate benchmark: ${DUR}s x ${ROUNDS} alternating rounds per case, $(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ)"
+echo
+echo "| server | (a) keep-alive req/s | (b) new TLS conn req/s | (c) HTTP/2 req/s | idle RSS MiB | 1,000 TLS conns RSS MiB |"
+echo "|---|---:|---:|---:|---:|---:|"
+echo "| reference (hyper + rustls, no auth) | ${REFS[a]} | ${REFS[b]} | ${REFS[c]} | $(mib "$REF_IDLE") | $(mib "$REF_HELD") |"
+echo "| **roomgate** | **${RG[a]}** | **${RG[b]}** | **${RG[c]}** | **$(mib "$RG_IDLE")** | **$(mib "$RG_HELD")** |"
+echo "| roomgate / reference | **$(ratio "${RG[a]}" "${REFS[a]}")** | **$(ratio "${RG[b]}" "${REFS[b]}")** | **$(ratio "${RG[c]}" "${REFS[c]}")** | | |"
+[ -n "$NGINX_PORT" ] && echo "| nginx auth_basic | ${NG[a]} | ${NG[b]} | ${NG[c]} | $(mib "$NG_IDLE") | $(mib "$NG_HELD") |"
+[ -n "$CADDY_PORT" ] && echo "| Caddy basicauth | ${CA[a]} | ${CA[b]} | ${CA[c]} | $(mib "$CA_IDLE") | $(mib "$CA_HELD") |"
+echo
+echo "targets: (a) >= 0.90, (b) >= 0.95, (c) >= 0.90 of the reference; idle RSS <= 8 MiB; 1,000 TLS connections <= 40 MiB"
