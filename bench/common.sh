@@ -7,6 +7,17 @@ ROOT="$(cd "$BENCH_DIR/.." && pwd)"
 ROOMGATE="$ROOT/target/release/roomgate"
 CLIENT_HEADERS=(-H "Nureva-Client-Id: bench" -H "Nureva-Client-Version: 1")
 
+# With PIN=1 (bench/run.sh's default) and two or more CPUs, servers run on CPU 0 and
+# load generators on CPU 1, so that the two never compete for a core and every
+# server gets the same one.
+if [ "${PIN:-0}" = 1 ] && [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null; then
+    ON_SERVER_CPU=(taskset -c 0)
+    ON_LOAD_CPU=(taskset -c 1)
+else
+    ON_SERVER_CPU=()
+    ON_LOAD_CPU=()
+fi
+
 need() {
     for tool in "$@"; do
         command -v "$tool" >/dev/null || { echo "bench: $tool is needed (apt-get install $tool)" >&2; exit 1; }
@@ -47,7 +58,7 @@ wait_listening() {
 # run_roomgate DIR -> sets RG_PID, RG_PORT (config already in DIR)
 run_roomgate() {
     local dir="$1"
-    "$ROOMGATE" serve --config "$dir/roomgate.toml" --log-level info 2> "$dir/log" &
+    "${ON_SERVER_CPU[@]}" "$ROOMGATE" serve --config "$dir/roomgate.toml" --log-level info 2> "$dir/log" &
     RG_PID=$!
     RG_PORT=$(wait_listening "$dir/log")
 }

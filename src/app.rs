@@ -42,21 +42,18 @@ impl std::fmt::Debug for App {
 }
 
 struct Inner {
-    config: Config,
+    /// What a configuration reload replaces, swapped as one.
+    live: ArcSwap<Live>,
     store: Arc<Store>,
     hasher: Arc<Hasher>,
     creds: Arc<ArcSwap<CredentialIndex>>,
     events: EventBus,
     limiter: RateLimiter,
-    realm: HeaderValue,
-    capabilities: Bytes,
-    ip_address: String,
     changes: Arc<watch::Sender<u64>>,
     shutdown: watch::Sender<bool>,
     stream_slots: Arc<Semaphore>,
     legacy: LegacyCache,
     throttle: Arc<LoginThrottle>,
-    gateway: crate::gateway::Gateway,
     audio_json: Arc<ArcSwap<Bytes>>,
 }
 
@@ -128,46 +125,41 @@ impl App {
                 changes.send_replace(state.generation);
             });
         }
-        let realm = HeaderValue::from_str(&format!("Nureva realm=\"{}\"", config.device.name))
-            .unwrap_or_else(|_| HeaderValue::from_static("Nureva realm=\"roomgate\""));
-        let capabilities = Bytes::from(
-            serde_json::to_vec(&crate::openapi::document(&config.device.name, &config.routes))
-                .map_err(|e| StoreError::Init(e.to_string()))?,
-        );
-        let gateway = crate::gateway::Gateway::new(&config.routes);
-        let ip_address = config
-            .device
-            .ip_address
-            .clone()
-            .unwrap_or_else(|| outbound_ip(config.listen).to_string());
         let stream_slots = Arc::new(Semaphore::new(config.limits.max_event_streams));
         let legacy =
             LegacyCache::new(config.limits.legacy_cache_entries).map_err(|e| StoreError::Init(e.to_string()))?;
+        let live = ArcSwap::from_pointee(Live::build(config)?);
         Ok(App {
             inner: Arc::new(Inner {
-                config,
+                live,
                 store,
                 hasher,
                 creds,
                 events,
                 limiter: RateLimiter::new(),
-                realm,
-                capabilities,
-                ip_address,
                 changes,
                 shutdown: watch::channel(false).0,
                 stream_slots,
                 legacy,
                 throttle,
-                gateway,
                 audio_json,
             }),
         })
     }
 
-    /// The validated configuration.
-    pub fn config(&self) -> &Config {
-        &self.inner.config
+    /// The configuration in force (a SIGHUP may replace it; see [`App::reload_config`]).
+    pub fn config(&self) -> CurrentConfig {
+        CurrentConfig(self.inner.live.load())
+    }
+
+    /// Put a re-read configuration in force. Settings that take effect only at
+    /// start keep their running values; their names are returned so that the caller
+    /// can say a restart is needed. Open connections and streams keep the settings
+    /// they started with.
+    pub fn reload_config(&self, mut next: Config) -> Result<Vec<&'static str>, StoreError> {
+        let pending = next.keep_start_only(&self.config());
+        self.inner.live.store(Arc::new(Live::build(next)?));
+        Ok(pending)
     }
 
     /// The current state snapshot.
@@ -195,9 +187,9 @@ impl App {
         &self.inner.legacy
     }
 
-    /// Routes to the device's own services.
-    pub fn gateway(&self) -> &crate::gateway::Gateway {
-        &self.inner.gateway
+    /// The configured route to the device's own services that serves `path`, if any.
+    pub fn route_for(&self, path: &str) -> Option<Arc<crate::gateway::ProxyRoute>> {
+        self.inner.live.load().gateway.lookup(path).cloned()
     }
 
     /// The audio settings as JSON, rendered once per change (the most polled answer).
@@ -216,18 +208,22 @@ impl App {
     }
 
     /// `Nureva realm="<device name>"`, for `WWW-Authenticate`.
-    pub fn realm(&self) -> &HeaderValue {
-        &self.inner.realm
+    pub fn realm(&self) -> HeaderValue {
+        self.inner.live.load().realm.clone()
     }
 
-    /// The serialised capabilities document.
+    /// The serialised capabilities document, built on first request (and again after
+    /// a reload): code that runs once should not stay resident from start-up on.
     pub fn capabilities(&self) -> Bytes {
-        self.inner.capabilities.clone()
+        let live = self.inner.live.load();
+        live.capabilities
+            .get_or_init(|| render(&crate::openapi::document(&live.config.device.name, &live.config.routes)))
+            .clone()
     }
 
     /// The IP address reported in device information.
-    pub fn ip_address(&self) -> &str {
-        &self.inner.ip_address
+    pub fn ip_address(&self) -> String {
+        self.inner.live.load().ip_address.clone()
     }
 
     /// Apply a change to the state and persist it (with pending last-use times)
@@ -333,6 +329,46 @@ impl App {
         {
             tracing::warn!(code = e.code(), "could not write last-use times");
         }
+    }
+}
+
+/// The configuration and everything derived from it that a reload rebuilds.
+struct Live {
+    config: Config,
+    realm: HeaderValue,
+    capabilities: std::sync::OnceLock<Bytes>,
+    ip_address: String,
+    gateway: crate::gateway::Gateway,
+}
+
+impl Live {
+    fn build(config: Config) -> Result<Live, StoreError> {
+        let realm = HeaderValue::from_str(&format!("Nureva realm=\"{}\"", config.device.name))
+            .unwrap_or_else(|_| HeaderValue::from_static("Nureva realm=\"roomgate\""));
+        let gateway = crate::gateway::Gateway::new(&config.routes);
+        let ip_address = config
+            .device
+            .ip_address
+            .clone()
+            .unwrap_or_else(|| outbound_ip(config.listen).to_string());
+        Ok(Live {
+            config,
+            realm,
+            capabilities: std::sync::OnceLock::new(),
+            ip_address,
+            gateway,
+        })
+    }
+}
+
+/// The configuration in force, borrowed without touching a shared reference count
+/// (it is read on every request).
+pub struct CurrentConfig(arc_swap::Guard<Arc<Live>>);
+
+impl std::ops::Deref for CurrentConfig {
+    type Target = Config;
+    fn deref(&self) -> &Config {
+        &self.0.config
     }
 }
 

@@ -84,6 +84,17 @@ pub struct Config {
     pub log: LogConfig,
     /// Routes to the device's own services, longest prefix first.
     pub routes: Vec<RouteConfig>,
+    /// Where it was read from, so that a reload (SIGHUP) can read it again.
+    pub origin: Option<ConfigOrigin>,
+}
+
+/// The file and command-line overrides a configuration was loaded with.
+#[derive(Debug, Clone)]
+pub struct ConfigOrigin {
+    /// `--config`, or `None` for the default location.
+    pub path: Option<PathBuf>,
+    /// The command-line values that win over the file.
+    pub overrides: Overrides,
 }
 
 /// Where a route's requests go.
@@ -661,7 +672,59 @@ impl Config {
         };
         let mut config = Self::from_toml(&text, &base, &label)?;
         config.apply(overrides);
+        config.origin = Some(ConfigOrigin {
+            path: path.map(Path::to_path_buf),
+            overrides: overrides.clone(),
+        });
         Ok(config)
+    }
+
+    /// Read the file this configuration came from again, with the same overrides.
+    pub fn reread(&self) -> Result<Config, ConfigError> {
+        let origin = self.origin.as_ref().ok_or_else(|| ConfigError {
+            file: self.source.clone(),
+            key: String::new(),
+            reason: "not loaded from a file, so there is nothing to read again".into(),
+        })?;
+        Config::load(origin.path.as_deref(), &origin.overrides)
+    }
+
+    /// For a reload: keep `running`'s values of the settings that take effect only
+    /// at start (the listener, the state folder, what sizes the connection cap,
+    /// the password hasher, the event-stream and legacy-cache slots, the throttle's
+    /// ceiling, the log format), and return the names of those that differ.
+    pub fn keep_start_only(&mut self, running: &Config) -> Vec<&'static str> {
+        let mut pending = Vec::new();
+        let mut keep = |name: &'static str, differs: bool| {
+            if differs {
+                pending.push(name);
+            }
+        };
+        keep("server.listen", self.listen != running.listen);
+        keep("server.state_dir", self.state_dir != running.state_dir);
+        keep("passwords", self.passwords != running.passwords);
+        let (l, r) = (&self.limits, &running.limits);
+        keep("limits.max_connections", l.max_connections != r.max_connections);
+        keep("limits.hash_concurrency", l.hash_concurrency != r.hash_concurrency);
+        keep("limits.hash_queue", l.hash_queue != r.hash_queue);
+        keep("limits.max_event_streams", l.max_event_streams != r.max_event_streams);
+        keep(
+            "limits.legacy_cache_entries",
+            l.legacy_cache_entries != r.legacy_cache_entries,
+        );
+        keep("limits.login_delay_max", l.login_delay_max != r.login_delay_max);
+        keep("log.format", self.log.json != running.log.json);
+        self.listen = running.listen;
+        self.state_dir.clone_from(&running.state_dir);
+        self.passwords = running.passwords;
+        self.limits.max_connections = r.max_connections;
+        self.limits.hash_concurrency = r.hash_concurrency;
+        self.limits.hash_queue = r.hash_queue;
+        self.limits.max_event_streams = r.max_event_streams;
+        self.limits.legacy_cache_entries = r.legacy_cache_entries;
+        self.limits.login_delay_max = r.login_delay_max;
+        self.log.json = running.log.json;
+        pending
     }
 
     /// Parse and validate TOML text. Relative paths resolve against `base`; `label`
@@ -831,6 +894,7 @@ fn validate(raw: RawConfig, c: &Checker<'_>) -> Result<Config, ConfigError> {
         enrollment_code_file,
         log,
         routes,
+        origin: None,
     })
 }
 

@@ -107,7 +107,7 @@ pub struct ProxyRoute {
 /// All configured routes.
 #[derive(Debug, Clone, Default)]
 pub struct Gateway {
-    routes: Vec<ProxyRoute>,
+    routes: Vec<Arc<ProxyRoute>>,
 }
 
 impl Gateway {
@@ -130,17 +130,17 @@ impl Gateway {
                         client: pooled(UnixConnector(Arc::new(path.clone()))),
                     },
                 };
-                ProxyRoute {
+                Arc::new(ProxyRoute {
                     config: config.clone(),
                     client,
-                }
+                })
             })
             .collect();
         Gateway { routes }
     }
 
     /// The route serving `path`: the longest prefix that equals it or is followed by `/`.
-    pub fn lookup(&self, path: &str) -> Option<&ProxyRoute> {
+    pub fn lookup(&self, path: &str) -> Option<&Arc<ProxyRoute>> {
         self.routes.iter().find(|r| {
             path.strip_prefix(r.config.prefix.as_str())
                 .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))

@@ -9,6 +9,7 @@ use clap::Parser as _;
 use roomgate::cli::{Cli, Command};
 use roomgate::{Config, Server};
 use tracing_subscriber::filter::Targets;
+use tracing_subscriber::{Registry, reload};
 
 fn main() -> ExitCode {
     // Usage errors exit with 2 inside `parse`.
@@ -24,9 +25,9 @@ fn main() -> ExitCode {
 
 fn run(cli: &Cli) -> anyhow::Result<()> {
     let config = cli.load_config()?;
-    init_logging(&config, cli.global.log_level.as_deref())?;
+    let log_level = init_logging(&config, cli.global.log_level.as_deref())?;
     match &cli.command {
-        Command::Serve { .. } => serve(config),
+        Command::Serve { .. } => serve(config, log_level),
         other => {
             let stdout = std::io::stdout();
             roomgate::cli::run_local(other, &config, &mut stdout.lock())?;
@@ -35,7 +36,7 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
     }
 }
 
-fn serve(config: Config) -> anyhow::Result<()> {
+fn serve(config: Config, log_level: Option<LevelHandle>) -> anyhow::Result<()> {
     // Blocking work is password hashing (bounded by limits.hash_concurrency) and
     // state writes (serialised by the store lock): a few threads are plenty, and
     // tokio's default of 512 would let a burst of writes spawn hundreds.
@@ -46,23 +47,37 @@ fn serve(config: Config) -> anyhow::Result<()> {
         .build()
         .context("cannot start the async runtime")?;
     runtime.block_on(async {
-        let server = Server::bind(config).await.context("cannot start the service")?;
+        let mut server = Server::bind(config).await.context("cannot start the service")?;
+        if let Some(handle) = log_level {
+            server.on_reload(std::sync::Arc::new(move |config: &Config| {
+                set_log_level(&handle, &config.log.level)
+            }));
+        }
         roomgate::server::run_until_signal(server).await;
         anyhow::Ok(())
     })
 }
 
-fn init_logging(config: &Config, cli_level: Option<&str>) -> anyhow::Result<()> {
+/// Changes the log filter of a running service.
+type LevelHandle = reload::Handle<Targets, Registry>;
+
+/// Set up logging. Returns a handle for changing the level on a reload when the
+/// level comes from the config file (`RUST_LOG` and `--log-level` win, and stay).
+fn init_logging(config: &Config, cli_level: Option<&str>) -> anyhow::Result<Option<LevelHandle>> {
     use tracing_subscriber::layer::SubscriberExt as _;
     use tracing_subscriber::util::SubscriberInitExt as _;
     // `level` or `target=level,…`, as RUST_LOG usually reads; RUST_LOG wins.
-    let filter: Targets = match std::env::var("RUST_LOG") {
-        Ok(f) if !f.trim().is_empty() => f.parse().context("RUST_LOG is not a valid filter")?,
-        _ => cli_level
-            .unwrap_or(&config.log.level)
-            .parse()
-            .context("--log-level is not a valid level or filter")?,
+    let (filter, from_config): (Targets, bool) = match std::env::var("RUST_LOG") {
+        Ok(f) if !f.trim().is_empty() => (f.parse().context("RUST_LOG is not a valid filter")?, false),
+        _ => (
+            cli_level
+                .unwrap_or(&config.log.level)
+                .parse()
+                .context("--log-level is not a valid level or filter")?,
+            cli_level.is_none(),
+        ),
     };
+    let (filter, handle) = reload::Layer::new(filter);
     // Colour only on a terminal: journald and log files get plain text.
     let fmt = tracing_subscriber::fmt::layer()
         .with_ansi(std::io::stderr().is_terminal())
@@ -73,5 +88,14 @@ fn init_logging(config: &Config, cli_level: Option<&str>) -> anyhow::Result<()> 
     } else {
         registry.with(fmt).init();
     }
-    Ok(())
+    Ok(from_config.then_some(handle))
+}
+
+fn set_log_level(handle: &LevelHandle, level: &str) {
+    // The config check already accepted the level, so this parse does not fail.
+    if let Ok(filter) = level.parse::<Targets>()
+        && handle.reload(filter).is_err()
+    {
+        tracing::warn!("cannot change the log level");
+    }
 }

@@ -39,8 +39,9 @@ use tokio_rustls::server::TlsStream;
 use crate::app::App;
 use crate::config::{Config, Limits};
 use crate::http_util::{Body, BodyError};
+use crate::reload::{ReloadHook, ReloadTrigger};
 use crate::store::StoreError;
-use crate::tls::{self, TlsError};
+use crate::tls::{self, SharedServerConfig, TlsError};
 
 /// Why the service could not start.
 #[derive(Debug, thiserror::Error)]
@@ -68,9 +69,11 @@ pub enum StartError {
 pub struct Server {
     listener: TcpListener,
     app: App,
-    tls: Arc<ArcSwap<rustls::ServerConfig>>,
+    tls: SharedServerConfig,
     fingerprint: String,
     local_addr: SocketAddr,
+    reload: ReloadTrigger,
+    reload_hook: Option<ReloadHook>,
 }
 
 impl std::fmt::Debug for Server {
@@ -112,6 +115,8 @@ impl Server {
             tls: Arc::new(ArcSwap::new(tls_config)),
             fingerprint: cert.fingerprint,
             local_addr,
+            reload: ReloadTrigger::default(),
+            reload_hook: None,
         })
     }
 
@@ -130,6 +135,16 @@ impl Server {
         &self.fingerprint
     }
 
+    /// A handle that asks the running service to reload its config and certificate.
+    pub fn reload_trigger(&self) -> ReloadTrigger {
+        self.reload.clone()
+    }
+
+    /// Call `hook` with the new configuration after each successful reload.
+    pub fn on_reload(&mut self, hook: ReloadHook) {
+        self.reload_hook = Some(hook);
+    }
+
     /// Serve until `shutdown` completes, then drain.
     pub async fn run(self, shutdown: impl Future<Output = ()>) {
         let Server {
@@ -137,14 +152,19 @@ impl Server {
             app,
             tls,
             local_addr,
+            reload,
+            reload_hook,
             ..
         } = self;
-        let limits = app.config().limits.clone();
-        let slots = Arc::new(Semaphore::new(limits.max_connections));
-        let builder = Arc::new(http_builder(&limits));
+        let mut limits = app.config().limits.clone();
+        // The cap is sized once; a reload that changes it asks for a restart.
+        let max_connections = limits.max_connections;
+        let slots = Arc::new(Semaphore::new(max_connections));
+        let mut builder = Arc::new(http_builder(&limits));
         app.spawn_background();
-        spawn_certificate_watch(app.clone(), Arc::clone(&tls));
+        crate::reload::spawn(app.clone(), Arc::clone(&tls), reload, reload_hook);
         tracing::info!(version = env!("CARGO_PKG_VERSION"), "listening on https://{local_addr}");
+        crate::notify::ready();
 
         tokio::pin!(shutdown);
         let mut backoff = Duration::from_millis(10);
@@ -172,6 +192,14 @@ impl Server {
                 },
             };
             backoff = Duration::from_millis(10);
+            // A reload applies to the connections accepted after it.
+            {
+                let current = app.config();
+                if current.limits != limits {
+                    limits = current.limits.clone();
+                    builder = Arc::new(http_builder(&limits));
+                }
+            }
             let conn = Connection {
                 app: app.clone(),
                 acceptor: TlsAcceptor::from(tls.load_full()),
@@ -187,61 +215,19 @@ impl Server {
 
         drop(listener);
         tracing::info!("shutting down: no longer accepting connections");
+        crate::notify::stopping();
         app.begin_shutdown();
-        let all = u32::try_from(limits.max_connections).unwrap_or(u32::MAX);
-        match tokio::time::timeout(limits.drain_timeout, slots.acquire_many(all)).await {
+        let all = u32::try_from(max_connections).unwrap_or(u32::MAX);
+        let drain_timeout = app.config().limits.drain_timeout;
+        match tokio::time::timeout(drain_timeout, slots.acquire_many(all)).await {
             Ok(_) => tracing::info!("all connections finished"),
             Err(_) => tracing::warn!(
-                open = limits.max_connections - slots.available_permits(),
+                open = max_connections - slots.available_permits(),
                 "drain timeout reached; closing the remaining connections"
             ),
         }
         app.flush_usage().await;
     }
-}
-
-/// Reload the certificate when its files are replaced (`roomgate cert regenerate`,
-/// or an operator installing a new one). New connections use the new certificate;
-/// open ones keep theirs. A pair that does not load (say, the key replaced before
-/// the certificate) is retried at the next look.
-fn spawn_certificate_watch(app: App, tls: Arc<ArcSwap<rustls::ServerConfig>>) {
-    tokio::spawn(async move {
-        let cfg = app.config().tls.clone();
-        let mut current = tls::material_stamp(&cfg);
-        let mut shutdown = app.shutdown_signal();
-        let mut tick = tokio::time::interval(crate::app::STATE_POLL_INTERVAL);
-        loop {
-            tokio::select! {
-                _ = shutdown.changed() => break,
-                _ = tick.tick() => {}
-            }
-            let stamp = tls::material_stamp(&cfg);
-            if stamp.is_none() || stamp == current {
-                continue;
-            }
-            let cfg2 = cfg.clone();
-            let loaded = tokio::task::spawn_blocking(move || {
-                let cert = tls::load(&cfg2)?;
-                Ok::<_, TlsError>((tls::server_config(&cert)?, cert.fingerprint))
-            })
-            .await;
-            match loaded {
-                Ok(Ok((config, fingerprint))) => {
-                    tls.store(config);
-                    current = stamp;
-                    tracing::info!("certificate reloaded; sha256 fingerprint {fingerprint}");
-                    crate::audit::record(
-                        "certificate_reload",
-                        "success",
-                        &crate::audit::Actor::CONSOLE,
-                        Some(&fingerprint),
-                    );
-                }
-                Ok(Err(e)) => tracing::warn!(error = %e, "the certificate files changed but cannot be used yet"),
-                Err(_) => tracing::warn!("certificate reload task failed"),
-            }
-        }
-    });
 }
 
 /// Each connection takes a descriptor; raise the soft limit (up to the hard one) so
@@ -764,8 +750,23 @@ async fn answer_plain_http(mut tcp: TcpStream) {
     let _ = tcp.shutdown().await;
 }
 
-/// Run the service until SIGINT or SIGTERM.
+/// Run the service until SIGINT or SIGTERM; SIGHUP reloads the config and the
+/// certificate.
 pub async fn run_until_signal(server: Server) {
+    use tokio::signal::unix::{SignalKind, signal};
+    // Installed before readiness is announced: SIGHUP's default action ends the process.
+    match signal(SignalKind::hangup()) {
+        Ok(mut hangups) => {
+            let trigger = server.reload_trigger();
+            tokio::spawn(async move {
+                while hangups.recv().await.is_some() {
+                    tracing::info!("SIGHUP received; reloading the configuration and certificate");
+                    trigger.reload();
+                }
+            });
+        }
+        Err(e) => tracing::warn!(error = %e, "cannot handle SIGHUP; configuration reload is unavailable"),
+    }
     server.run(shutdown_signal()).await;
 }
 

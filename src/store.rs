@@ -13,9 +13,9 @@
 //! Every published state is passed to a listener (set once by the service) while the
 //! process mutex is held, so listeners see states in order.
 
-use std::fs::{self, File, OpenOptions};
-use std::io::{Read, Write};
-use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::fs::{self, File};
+use std::io::Read;
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
@@ -26,7 +26,6 @@ use crate::state::State;
 
 /// Name of the state document in the state directory.
 pub const STATE_FILE: &str = "state.json";
-const TMP_FILE: &str = ".state.json.tmp";
 const LOCK_FILE: &str = "state.lock";
 
 /// A state store failure. Messages name the file and the operation, never contents.
@@ -110,7 +109,7 @@ impl Store {
         create_state_dir(dir)?;
         let path = dir.join(STATE_FILE);
         let lock_path = dir.join(LOCK_FILE);
-        let lock = lock_file(&lock_path)?;
+        let lock = lock_file(dir, &lock_path)?;
         let (state, identity) = match read_state(&path)? {
             Some(found) => found,
             None => {
@@ -166,7 +165,7 @@ impl Store {
     /// When `f` fails nothing is written. Blocking: call from the blocking pool.
     pub fn update<T, E: From<StoreError>>(&self, f: impl FnOnce(&mut State) -> Result<T, E>) -> Result<T, E> {
         let mut guard = self.lock_guard();
-        let _lock = lock_file(&self.lock_path)?;
+        let _lock = lock_file(&self.dir, &self.lock_path)?;
         let mut base = self.current();
         let on_disk = identity_of(&self.path)?;
         if *guard != Some(on_disk) {
@@ -197,7 +196,7 @@ impl Store {
     ) -> Result<State, StoreError> {
         create_state_dir(dir)?;
         let path = dir.join(STATE_FILE);
-        let _lock = lock_file(&dir.join(LOCK_FILE))?;
+        let _lock = lock_file(dir, &dir.join(LOCK_FILE))?;
         let old = read_state(&path).ok().flatten().map(|(s, _)| s);
         let mut next = make(old.as_ref())?;
         next.generation = old.map_or(1, |s| s.generation.wrapping_add(1));
@@ -241,23 +240,12 @@ impl Store {
 
 /// The state folder is private to the service (0700).
 fn create_state_dir(dir: &Path) -> Result<(), StoreError> {
-    fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)
-        .map_err(io_failure("create folder", dir))?;
+    crate::files::create_dir(dir, 0o700)?;
     Ok(())
 }
 
-fn lock_file(path: &Path) -> Result<FileLock, StoreError> {
-    let file = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .mode(0o600)
-        .open(path)
-        .map_err(io_failure("open lock", path))?;
+fn lock_file(dir: &Path, path: &Path) -> Result<FileLock, StoreError> {
+    let file = crate::files::open_private(dir, path)?;
     file.lock().map_err(io_failure("lock", path))?;
     Ok(FileLock(file))
 }
@@ -297,25 +285,8 @@ fn read_state(path: &Path) -> Result<Option<(State, FileIdentity)>, StoreError> 
 
 /// Write the state durably: temp file, fsync, rename, fsync the folder.
 fn write_atomic(dir: &Path, path: &Path, state: &State) -> Result<(), StoreError> {
-    let tmp = dir.join(TMP_FILE);
     let bytes = serde_json::to_vec_pretty(state).map_err(|e| StoreError::Init(e.to_string()))?;
-    let mut f = OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(&tmp)
-        .map_err(io_failure("create", &tmp))?;
-    // A leftover temp file from a crash may carry other permissions.
-    f.set_permissions(fs::Permissions::from_mode(0o600))
-        .map_err(io_failure("chmod", &tmp))?;
-    f.write_all(&bytes).map_err(io_failure("write", &tmp))?;
-    f.sync_all().map_err(io_failure("fsync", &tmp))?;
-    drop(f);
-    fs::rename(&tmp, path).map_err(io_failure("rename", path))?;
-    File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(io_failure("fsync folder", dir))?;
+    crate::files::write_atomic(dir, path, &bytes, 0o600)?;
     Ok(())
 }
 
@@ -324,6 +295,7 @@ mod tests {
     use super::*;
     use crate::config::HashParams;
     use crate::passwords::Hasher;
+    use std::os::unix::fs::PermissionsExt;
 
     fn factory() -> Result<State, StoreError> {
         let hasher = Hasher::new(
@@ -373,7 +345,7 @@ mod tests {
         let reopened = Store::open(dir.path(), factory).unwrap();
         assert_eq!(reopened.current().audio.speaker_volume, 7);
         assert_eq!(reopened.current().generation, 2);
-        assert!(!dir.path().join(TMP_FILE).exists());
+        assert!(!dir.path().join(".state.json.tmp").exists());
     }
 
     #[test]

@@ -7,10 +7,9 @@
 //! they are and never regenerated. The SHA-256 fingerprint of the certificate is what
 //! clients pin. This module and [`crate::server`] are the only ones that use rustls.
 
-use std::fs::{self, OpenOptions};
-use std::io::Write;
+use std::fs;
 use std::net::IpAddr;
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -20,7 +19,7 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
 use crate::config::TlsConfig;
-use crate::error::{IoFailure, io_failure};
+use crate::error::IoFailure;
 
 /// File name of the generated certificate.
 pub const CERT_FILE: &str = "cert.pem";
@@ -175,11 +174,7 @@ pub fn generate(cfg: &TlsConfig, device_name: &str) -> Result<(), TlsError> {
             "the certificate is operator-supplied (tls.cert_file); replace those files instead".into(),
         ));
     }
-    fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o755)
-        .create(&cfg.cert_dir)
-        .map_err(io_failure("create folder", &cfg.cert_dir))?;
+    crate::files::create_dir(&cfg.cert_dir, 0o755)?;
 
     let key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).map_err(|e| TlsError::Generate(e.to_string()))?;
     let params = certificate_params(cfg, device_name)?;
@@ -231,26 +226,7 @@ fn certificate_params(cfg: &TlsConfig, device_name: &str) -> Result<CertificateP
 }
 
 fn write_file(dir: &Path, path: &Path, bytes: &[u8], mode: u32) -> Result<(), TlsError> {
-    let name = path
-        .file_name()
-        .map_or_else(|| "file".into(), |n| n.to_string_lossy().into_owned());
-    let tmp = dir.join(format!(".{name}.tmp"));
-    let mut f = OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(mode)
-        .open(&tmp)
-        .map_err(io_failure("create", &tmp))?;
-    f.set_permissions(fs::Permissions::from_mode(mode))
-        .map_err(io_failure("chmod", &tmp))?;
-    f.write_all(bytes).map_err(io_failure("write", &tmp))?;
-    f.sync_all().map_err(io_failure("fsync", &tmp))?;
-    drop(f);
-    fs::rename(&tmp, path).map_err(io_failure("rename", path))?;
-    if let Ok(d) = fs::File::open(dir) {
-        let _ = d.sync_all();
-    }
+    crate::files::write_atomic(dir, path, bytes, mode)?;
     Ok(())
 }
 
@@ -340,6 +316,9 @@ pub fn describe(cfg: &TlsConfig) -> Result<CertInfo, TlsError> {
         not_after: time(x509.validity().not_after.timestamp()),
     })
 }
+
+/// The TLS settings in force, replaced whole when the certificate is reloaded.
+pub type SharedServerConfig = Arc<arc_swap::ArcSwap<ServerConfig>>;
 
 /// The rustls server configuration: ring provider, TLS 1.3 and 1.2 (forward-secret
 /// AEAD suites only, in the server's order), ALPN `h2` then `http/1.1`, session

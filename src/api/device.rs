@@ -50,7 +50,7 @@ pub fn hardware(ctx: &Ctx) -> Response<Body> {
     let code = (ctx.role() == Some(Role::Admin)).then_some(ctx.state.enrollment_code.as_str());
     json_response(
         StatusCode::OK,
-        &hardware_document(&ctx.app.config().device, ctx.app.ip_address(), code),
+        &hardware_document(&ctx.app.config().device, &ctx.app.ip_address(), code),
     )
 }
 

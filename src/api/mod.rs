@@ -128,7 +128,7 @@ where
             if e.status().is_server_error() {
                 tracing::warn!(%method, path = uri.path(), %remote, code = e.code(), "request failed");
             }
-            e.into_response(app.realm())
+            e.into_response(&app.realm())
         }
     };
     tracing::debug!(
@@ -158,8 +158,8 @@ where
             ApiError::rate_limited("rate_limited", "too many requests from this address; slow down", retry)
         })?;
     let client = client_headers(req.headers())?;
-    if let Some(route) = app.gateway().lookup(path) {
-        return Box::pin(proxy(app, remote, &client, &state, route, req)).await;
+    if let Some(route) = app.route_for(path) {
+        return Box::pin(proxy(app, remote, &client, &state, &route, req)).await;
     }
     let (route, params) = match lookup(req.method(), path) {
         Lookup::Found { route, params } => (route, params),
@@ -402,7 +402,8 @@ where
     B: HttpBody<Data = Bytes> + Send + 'static,
     B::Error: Into<BodyError>,
 {
-    let limits = &app.config().limits;
+    let config = app.config();
+    let limits = &config.limits;
     let collected = tokio::time::timeout(limits.body_timeout, Limited::new(body, limits.max_body_bytes).collect())
         .await
         .map_err(|_| ApiError::request_timeout())?;

@@ -288,6 +288,11 @@ pub fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_roomgate")
 }
 
+/// Send a request and read its answer as JSON.
+pub async fn send_json(b: RequestBuilder) -> Value {
+    b.send().await.unwrap().json().await.unwrap()
+}
+
 /// Run a CLI command with `--config`.
 pub fn cli(config: &Path, args: &[&str]) -> Output {
     Command::new(bin())
