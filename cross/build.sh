@@ -64,6 +64,6 @@ export "CARGO_TARGET_${upper}_LINKER=$GNU_TRIPLE-gcc"
 export "CC_${RUST_TARGET//-/_}=$GNU_TRIPLE-gcc"
 export "AR_${RUST_TARGET//-/_}=$GNU_TRIPLE-ar"
 cargo build --release --locked --target "$RUST_TARGET" --bin roomgate
-BIN="target/$RUST_TARGET/release/roomgate"
+BIN="${CARGO_TARGET_DIR:-target}/$RUST_TARGET/release/roomgate"
 command -v file >/dev/null && file "$BIN"
 echo "built $BIN ($(stat -c %s "$BIN") bytes)"

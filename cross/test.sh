@@ -13,7 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source cross/targets.sh
 select_target "${1:-}"
-BIN="${ROOMGATE_BIN:-target/$RUST_TARGET/release/roomgate}"
+BIN="${ROOMGATE_BIN:-${CARGO_TARGET_DIR:-target}/$RUST_TARGET/release/roomgate}"
 [ -x "$BIN" ] || { echo "cross/test.sh: $BIN is missing; run cross/build.sh $1 first" >&2; exit 1; }
 command -v "$QEMU" >/dev/null || { echo "cross/test.sh: $QEMU is missing (apt-get install qemu-user-static)" >&2; exit 1; }
 for tool in curl python3; do command -v "$tool" >/dev/null || { echo "cross/test.sh: $tool is needed" >&2; exit 1; }; done

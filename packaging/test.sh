@@ -18,7 +18,7 @@ cd "$(dirname "$0")/.."
 DEB="${1:-}"
 if [ -z "$DEB" ]; then
     packaging/build.sh amd64
-    DEB=$(ls -t target/debian/roomgate_*_amd64.deb | head -1)
+    DEB=$(ls -t "${CARGO_TARGET_DIR:-target}"/debian/roomgate_*_amd64.deb | head -1)
 fi
 for tool in curl python3 setpriv systemd-analyze; do
     command -v "$tool" >/dev/null || { echo "packaging/test.sh: $tool is needed" >&2; exit 1; }
