@@ -4,7 +4,7 @@
 
 BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$BENCH_DIR/.." && pwd)"
-ROOMGATE="$ROOT/target/release/roomgate"
+ROOMGATE="${CARGO_TARGET_DIR:-$ROOT/target}/release/roomgate"
 CLIENT_HEADERS=(-H "Nureva-Client-Id: bench" -H "Nureva-Client-Version: 1")
 
 # With PIN=1 (bench/run.sh's default) and two or more CPUs, servers run on CPU 0 and

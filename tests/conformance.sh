@@ -21,7 +21,7 @@ EXAMPLES="${CONFORMANCE_EXAMPLES:-40}"
 python3 -m pip install --quiet --disable-pip-version-check \
     "schemathesis==4.32.5" "openapi-spec-validator==0.9.0" 2>&1 | grep -v "^WARNING: Running pip as" || true
 cargo build --quiet
-BIN="$ROOT/target/debug/roomgate"
+BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug/roomgate"
 WORK="$(mktemp -d)"
 PID=""
 cleanup() { [ -n "$PID" ] && kill "$PID" 2>/dev/null; wait 2>/dev/null || true; rm -rf "$WORK"; }
