@@ -34,7 +34,7 @@ COMPARE="${COMPARE:-1}"
 MEMORY="${MEMORY:-1}"
 build_release
 (cd "$BENCH_DIR/reference" && cargo build --release --quiet)
-REF="$BENCH_DIR/reference/target/release/reference-server"
+REF="${CARGO_TARGET_DIR:-$BENCH_DIR/reference/target}/release/reference-server"
 WORK="$(mktemp -d)"
 PIDS=()
 cleanup() {
