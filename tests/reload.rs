@@ -173,6 +173,26 @@ async fn a_broken_config_is_refused_and_the_running_one_stays() {
     assert!(status.success());
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reload_changes_the_log_level_from_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("roomgate.toml");
+    write(&config, "[log]\nlevel = \"info\"\n");
+    let p = Proc::spawn_with(&config, &[], &[]);
+    let client = client_for(&dir.path().join("certs/cert.pem"), true);
+    let request = || with_client_headers(client.get(p.url("/api/v1/heartbeat?probe"))).send();
+    drop(request().await.unwrap());
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(!p.log_text().contains("DEBUG"), "nothing at debug before the reload");
+    write(&config, "[log]\nlevel = \"roomgate=debug\"\n");
+    hangup_until_logged(&p, "configuration reloaded").await;
+    drop(request().await.unwrap());
+    let seen = eventually(Duration::from_secs(5), async || p.log_text().contains("DEBUG")).await;
+    assert!(seen.is_some(), "debug lines after the reload: {}", p.log_text());
+    let (status, _) = p.terminate();
+    assert!(status.success());
+}
+
 /// Receive one datagram, or fail after a while.
 fn next_message(socket: &UnixDatagram) -> String {
     let mut buf = [0u8; 512];

@@ -312,13 +312,20 @@ pub struct Proc {
 
 impl Proc {
     pub fn spawn(config: &Path, extra_args: &[&str], envs: &[(&str, &str)]) -> Proc {
+        // The harness config logs at warn; the "listening on" line is info.
+        let mut args = vec!["--log-level", "info"];
+        args.extend_from_slice(extra_args);
+        Proc::spawn_with(config, &args, envs)
+    }
+
+    /// `roomgate serve --config CONFIG ARGS…`, logging at the config's own level
+    /// (which must show the info-level "listening on" line).
+    pub fn spawn_with(config: &Path, args: &[&str], envs: &[(&str, &str)]) -> Proc {
         let mut child = Command::new(bin())
             .arg("serve")
             .arg("--config")
             .arg(config)
-            // The harness config logs at warn; the "listening on" line is info.
-            .args(["--log-level", "info"])
-            .args(extra_args)
+            .args(args)
             .envs(envs.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
