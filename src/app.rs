@@ -128,7 +128,7 @@ impl App {
         let stream_slots = Arc::new(Semaphore::new(config.limits.max_event_streams));
         let legacy =
             LegacyCache::new(config.limits.legacy_cache_entries).map_err(|e| StoreError::Init(e.to_string()))?;
-        let live = ArcSwap::from_pointee(Live::build(config)?);
+        let live = ArcSwap::from_pointee(Live::build(config));
         Ok(App {
             inner: Arc::new(Inner {
                 live,
@@ -156,10 +156,10 @@ impl App {
     /// start keep their running values; their names are returned so that the caller
     /// can say a restart is needed. Open connections and streams keep the settings
     /// they started with.
-    pub fn reload_config(&self, mut next: Config) -> Result<Vec<&'static str>, StoreError> {
+    pub fn reload_config(&self, mut next: Config) -> Vec<&'static str> {
         let pending = next.keep_start_only(&self.config());
-        self.inner.live.store(Arc::new(Live::build(next)?));
-        Ok(pending)
+        self.inner.live.store(Arc::new(Live::build(next)));
+        pending
     }
 
     /// The current state snapshot.
@@ -342,7 +342,7 @@ struct Live {
 }
 
 impl Live {
-    fn build(config: Config) -> Result<Live, StoreError> {
+    fn build(config: Config) -> Live {
         let realm = HeaderValue::from_str(&format!("Nureva realm=\"{}\"", config.device.name))
             .unwrap_or_else(|_| HeaderValue::from_static("Nureva realm=\"roomgate\""));
         let gateway = crate::gateway::Gateway::new(&config.routes);
@@ -351,13 +351,13 @@ impl Live {
             .ip_address
             .clone()
             .unwrap_or_else(|| outbound_ip(config.listen).to_string());
-        Ok(Live {
+        Live {
             config,
             realm,
             capabilities: std::sync::OnceLock::new(),
             ip_address,
             gateway,
-        })
+        }
     }
 }
 

@@ -88,27 +88,20 @@ async fn reload_config(app: &App, tls: &SharedServerConfig, hook: Option<&Reload
         }
     };
     let source = next.source.clone();
-    match app.reload_config(next) {
-        Ok(pending) => {
-            tls.store(server_config);
-            for key in pending {
-                tracing::warn!(
-                    key,
-                    "this setting changed in the file; it takes effect at the next restart"
-                );
-            }
-            if let Some(hook) = hook {
-                hook(&app.config());
-            }
-            tracing::info!("configuration reloaded from {source}; certificate sha256 fingerprint {fingerprint}");
-            crate::audit::record("config_reload", "success", &crate::audit::Actor::CONSOLE, Some(&source));
-            true
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "configuration not reloaded; the running configuration stays");
-            false
-        }
+    let pending = app.reload_config(next);
+    tls.store(server_config);
+    for key in pending {
+        tracing::warn!(
+            key,
+            "this setting changed in the file; it takes effect at the next restart"
+        );
     }
+    if let Some(hook) = hook {
+        hook(&app.config());
+    }
+    tracing::info!("configuration reloaded from {source}; certificate sha256 fingerprint {fingerprint}");
+    crate::audit::record("config_reload", "success", &crate::audit::Actor::CONSOLE, Some(&source));
+    true
 }
 
 /// Load the certificate files named by the running configuration.
