@@ -1227,6 +1227,42 @@ mod tests {
     }
 
     #[test]
+    fn a_reload_keeps_start_only_settings_and_names_them() {
+        let running = load("[server]\nlisten = \"127.0.0.1:8443\"\n").unwrap();
+        let mut next = load(
+            "[server]\nlisten = \"0.0.0.0:443\"\n[limits]\nmax_connections = 10\nidle_timeout = \"5s\"\n[log]\nformat = \"json\"\n",
+        )
+        .unwrap();
+        let pending = next.keep_start_only(&running);
+        assert_eq!(pending, ["server.listen", "limits.max_connections", "log.format"]);
+        assert_eq!(next.listen, running.listen);
+        assert_eq!(next.limits.max_connections, running.limits.max_connections);
+        assert!(!next.log.json);
+        assert_eq!(next.limits.idle_timeout, Duration::from_secs(5), "the rest applies");
+        assert!(next.keep_start_only(&running).is_empty(), "nothing left to report");
+    }
+
+    #[test]
+    fn a_config_from_a_file_can_be_read_again_with_its_overrides() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("roomgate.toml");
+        std::fs::write(&file, "[device]\nhardware_id = \"one\"\n").unwrap();
+        let overrides = Overrides {
+            listen: Some("127.0.0.1:9999".parse().unwrap()),
+            ..Overrides::default()
+        };
+        let first = Config::load(Some(&file), &overrides).unwrap();
+        std::fs::write(&file, "[device]\nhardware_id = \"two\"\n").unwrap();
+        let again = first.reread().unwrap();
+        assert_eq!(again.device.hardware_id, "two");
+        assert_eq!(again.listen.port(), 9999, "command-line overrides still win");
+        assert!(
+            load("").unwrap().reread().is_err(),
+            "text without a file cannot be re-read"
+        );
+    }
+
+    #[test]
     fn embedded_default_is_valid_and_documents_the_built_in_defaults() {
         let from_file = load(EMBEDDED_DEFAULT).expect("embedded default must be valid");
         let built_in = load("").expect("empty config must be valid");

@@ -11,7 +11,9 @@
 //! request on the TLS port gets a JSON 400 telling the caller to use https.
 //!
 //! Shutdown is driven by a future: stop accepting, tell open connections and event
-//! streams to finish, wait up to `drain_timeout` for in-flight requests.
+//! streams to finish, wait up to `drain_timeout` for in-flight requests. SIGHUP asks
+//! [`crate::reload`] to apply a re-read config and certificate; connections accepted
+//! after that use them.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -130,7 +132,8 @@ impl Server {
         &self.app
     }
 
-    /// SHA-256 fingerprint of the certificate in use.
+    /// SHA-256 fingerprint of the certificate loaded at start (a reload may replace it;
+    /// the log names the new one).
     pub fn fingerprint(&self) -> &str {
         &self.fingerprint
     }
