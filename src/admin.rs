@@ -195,6 +195,18 @@ pub fn create_key(
     Ok((minted, view))
 }
 
+/// The answer to a key creation, the same from the API and the console: the key's
+/// listing plus the key itself, shown this once.
+pub fn key_created_document(minted: &Minted, view: &KeyView) -> serde_json::Value {
+    serde_json::json!({
+        "id": view.id,
+        "key": minted.token.as_str(),
+        "name": view.name,
+        "account": view.account,
+        "createdAt": view.created_at,
+    })
+}
+
 /// Revoke an API key by id.
 pub fn revoke_key(state: &mut State, id: &str) -> Result<KeyView, ApiError> {
     state

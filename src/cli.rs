@@ -450,10 +450,7 @@ fn keys(cmd: &KeysCommand, config: &Config, out: &mut dyn Write) -> Result<(), C
                 .update(move |s| admin::create_key(s, &name, account, max, now()).map_err(CliError::from))?;
             audit::record("key_create", "success", &Actor::CONSOLE, Some(&view.id));
             if *json {
-                return print_json(
-                    out,
-                    &serde_json::json!({"id": view.id, "key": minted.token.as_str(), "name": view.name, "account": view.account, "createdAt": view.created_at}),
-                );
+                return print_json(out, &admin::key_created_document(&minted, &view));
             }
             note("The key is shown once: store it in the integration now.");
             writeln!(out, "id:      {}", view.id)?;

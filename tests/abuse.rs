@@ -134,10 +134,7 @@ async fn the_console_is_never_throttled() {
             StatusCode::UNAUTHORIZED
         );
     }
-    let code = String::from_utf8(common::cli(&config, &["enrollment", "show"]).stdout)
-        .unwrap()
-        .trim()
-        .to_string();
+    let code = common::enrollment_code(&config);
     assert_eq!(
         common::try_login_at(&client, &url, "admin", &code).await.status(),
         StatusCode::TOO_MANY_REQUESTS

@@ -388,15 +388,11 @@ async fn login_gives_an_opaque_random_session() {
 
     // validate describes it; Bearer and lower-case scheme work too.
     for scheme in ["Nureva", "Bearer", "nureva", "BEARER"] {
-        let v: Value = d
-            .req(Method::GET, "/api/v1/auth/validate")
-            .header("Authorization", format!("{scheme} {token}"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let v = common::send_json(
+            d.req(Method::GET, "/api/v1/auth/validate")
+                .header("Authorization", format!("{scheme} {token}")),
+        )
+        .await;
         assert_eq!(v["account"], "admin", "{scheme}");
         assert_eq!(v["kind"], "session");
         assert_eq!(v["sessionId"].as_str().unwrap().len(), 22);

@@ -88,10 +88,7 @@ async fn sigkill_at_random_moments_never_loses_an_acknowledged_change() {
         dir.path(),
         "[limits]\nrequests_per_minute = 0\nmax_api_keys = 10000\n[policy]\nlogin_failures_before_delay = 100\n",
     );
-    let code = String::from_utf8(cli(&config, &["enrollment", "show"]).stdout)
-        .unwrap()
-        .trim()
-        .to_string();
+    let code = common::enrollment_code(&config);
     assert!(cli(&config, &["account", "enable", "integrator"]).status.success());
     let seed = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos() as u64 | 1;
     println!("seed {seed}");

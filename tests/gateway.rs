@@ -256,14 +256,7 @@ async fn roles_are_enforced_per_route() {
     assert_eq!(resp.headers()["allow"], "GET");
     assert_eq!(resp.status(), StatusCode::METHOD_NOT_ALLOWED);
     // The capabilities document lists the routes with their roles.
-    let doc: Value = d
-        .req(Method::GET, "/api/v1")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let doc = common::send_json(d.req(Method::GET, "/api/v1")).await;
     assert_eq!(
         doc["paths"]["/api/v1/camera"]["get"]["x-nureva"]["minimumRoleRequired"],
         "integrator"
@@ -368,14 +361,7 @@ async fn a_real_device_routes_its_audio_endpoints_to_the_audio_daemon() {
         "camera",
         "served by the upstream, not the reference device"
     );
-    let doc: Value = d
-        .req(Method::GET, "/api/v1")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let doc = common::send_json(d.req(Method::GET, "/api/v1")).await;
     assert!(doc["paths"]["/api/v1/audio"]["get"]["x-roomgate-forwarded-prefix"].is_string());
     // Authentication stays with roomgate.
     assert_eq!(

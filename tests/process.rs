@@ -38,10 +38,7 @@ async fn restart_keeps_credentials_settings_code_and_certificate() {
     let config = write_config(dir.path(), "");
     let first = Proc::spawn(&config, &[], &[]);
     let client = client_for(&dir.path().join("certs/cert.pem"), false);
-    let code = String::from_utf8(cli(&config, &["enrollment", "show"]).stdout)
-        .unwrap()
-        .trim()
-        .to_string();
+    let code = common::enrollment_code(&config);
     let admin = login(&client, &first, "admin", &code).await;
     let general = login(&client, &first, "general", "").await;
     let r = with_client_headers(client.patch(first.url("/api/v1/audio")))
@@ -78,12 +75,7 @@ async fn restart_keeps_credentials_settings_code_and_certificate() {
         .await
         .unwrap();
     assert_eq!(hw["enrollmentCode"], code);
-    assert_eq!(
-        String::from_utf8(cli(&config, &["enrollment", "show"]).stdout)
-            .unwrap()
-            .trim(),
-        code
-    );
+    assert_eq!(common::enrollment_code(&config), code);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -240,10 +232,7 @@ async fn secrets_never_reach_the_log_even_at_trace_level() {
     let p = Proc::spawn(&config, &[], &[("RUST_LOG", "trace")]);
     let client = client_for(&dir.path().join("certs/cert.pem"), false);
     let h1 = client_for(&dir.path().join("certs/cert.pem"), true);
-    let code = String::from_utf8(cli(&config, &["enrollment", "show"]).stdout)
-        .unwrap()
-        .trim()
-        .to_string();
+    let code = common::enrollment_code(&config);
     let admin = login(&client, &p, "admin", &code.to_lowercase()).await;
     let general = login(&client, &p, "general", "").await;
     // Failed logins with secret-looking passwords.

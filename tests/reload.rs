@@ -11,18 +11,11 @@ use std::path::Path;
 use std::time::Duration;
 
 use common::{
-    Proc, cli, client_for, eventually, http1_request, read_http1_response, send_json, tls_connect, with_client_headers,
+    Proc, client_for, eventually, http1_request, read_http1_response, send_json, tls_connect, with_client_headers,
 };
 use reqwest::StatusCode;
 use serde_json::json;
 use tokio::io::AsyncWriteExt;
-
-fn enrollment_code(config: &Path) -> String {
-    String::from_utf8(cli(config, &["enrollment", "show"]).stdout)
-        .unwrap()
-        .trim()
-        .to_string()
-}
 
 fn write(config: &Path, extra: &str) {
     std::fs::write(config, common::config_text(extra)).unwrap();
@@ -55,7 +48,7 @@ async fn sighup_reloads_config_and_certificate_without_dropping_connections() {
     let p = Proc::spawn(&config, &[], &[]);
     let old_cert = dir.path().join("certs/cert.pem");
     let client = client_for(&old_cert, true);
-    let code = enrollment_code(&config);
+    let code = common::enrollment_code(&config);
     let admin = common::login_at(&client, &p.url("/api/v1/auth/login"), "admin", &code).await;
     let auth = format!("Nureva {admin}");
 

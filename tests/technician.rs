@@ -60,7 +60,7 @@ impl Live {
     }
 
     fn code(&self) -> String {
-        stdout(&cli(&self.config, &["enrollment", "show"])).trim().to_string()
+        common::enrollment_code(&self.config)
     }
 
     async fn login(&self, account: &str, password: &str) -> String {
@@ -77,14 +77,22 @@ impl Live {
     }
 
     async fn get_json(&self, path: &str, token: &str) -> Value {
-        with_client_headers(self.client.get(self.proc.url(path)))
-            .header("Authorization", format!("Nureva {token}"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
+        common::send_json(
+            with_client_headers(self.client.get(self.proc.url(path)))
+                .header("Authorization", format!("Nureva {token}")),
+        )
+        .await
+    }
+
+    /// Create an API key through the API as `admin`; returns the key.
+    async fn create_key(&self, admin: &str, name: &str, account: &str) -> String {
+        let created = common::send_json(
+            with_client_headers(self.client.post(self.proc.url("/api/v1/auth/keys")))
+                .header("Authorization", format!("Nureva {admin}"))
+                .json(&json!({"name": name, "account": account})),
+        )
+        .await;
+        created["key"].as_str().unwrap().to_string()
     }
 
     /// Time until `token` gets 401 on `path` (None if not within 1 s).
@@ -102,26 +110,8 @@ async fn enrollment_reset_on_a_running_service() {
     let old_code = live.code();
     let admin = live.login("admin", &old_code).await;
     let general = live.login("general", "").await;
-    let created: Value = with_client_headers(live.client.post(live.proc.url("/api/v1/auth/keys")))
-        .header("Authorization", format!("Nureva {admin}"))
-        .json(&json!({"name": "q-sys", "account": "general"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let key = created["key"].as_str().unwrap().to_string();
-    let admin_key: Value = with_client_headers(live.client.post(live.proc.url("/api/v1/auth/keys")))
-        .header("Authorization", format!("Nureva {admin}"))
-        .json(&json!({"name": "fleet manager", "account": "admin"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let admin_key = admin_key["key"].as_str().unwrap().to_string();
+    let key = live.create_key(&admin, "q-sys", "general").await;
+    let admin_key = live.create_key(&admin, "fleet manager", "admin").await;
 
     let out = cli(&live.config, &["enrollment", "reset"]);
     let new_code = stdout(&out).trim().to_string();
@@ -168,16 +158,7 @@ async fn factory_reset_on_a_running_service() {
     let old_code = live.code();
     let admin = live.login("admin", &old_code).await;
     let general = live.login("general", "").await;
-    let key: Value = with_client_headers(live.client.post(live.proc.url("/api/v1/auth/keys")))
-        .header("Authorization", format!("Nureva {admin}"))
-        .json(&json!({"name": "extron", "account": "integrator"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let key = key["key"].as_str().unwrap().to_string();
+    let key = live.create_key(&admin, "extron", "integrator").await;
     stdout(&cli(&live.config, &["account", "enable", "integrator"]));
     let r = with_client_headers(live.client.patch(live.proc.url("/api/v1/audio")))
         .header("Authorization", format!("Nureva {general}"))

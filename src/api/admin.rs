@@ -210,16 +210,7 @@ pub async fn create_key(ctx: &Ctx, body: Value) -> Result<Response<Body>, ApiErr
         .update(move |s| admin::create_key(s, &name, account, max, now()))
         .await?;
     ctx.audit("key_create", "success", Some(&view.id));
-    let mut resp = json_response(
-        StatusCode::CREATED,
-        &json!({
-            "id": view.id,
-            "key": minted.token.as_str(),
-            "name": view.name,
-            "account": view.account,
-            "createdAt": view.created_at,
-        }),
-    );
+    let mut resp = json_response(StatusCode::CREATED, &admin::key_created_document(&minted, &view));
     if let Ok(location) = http::HeaderValue::from_str(&format!("/api/v1/auth/keys/{}", view.id)) {
         resp.headers_mut().insert(http::header::LOCATION, location);
     }

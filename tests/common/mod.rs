@@ -166,7 +166,7 @@ impl Device {
 
     /// `GET path` with a credential, as JSON.
     pub async fn get_json(&self, path: &str, token: &str) -> Value {
-        self.get(path, token).send().await.unwrap().json().await.unwrap()
+        send_json(self.get(path, token)).await
     }
 
     /// `GET path` with a credential: just the status.
@@ -301,6 +301,17 @@ pub fn cli(config: &Path, args: &[&str]) -> Output {
         .args(args)
         .output()
         .unwrap()
+}
+
+/// The enrollment code as the technician reads it: `roomgate enrollment show`.
+pub fn enrollment_code(config: &Path) -> String {
+    let out = cli(config, &["enrollment", "show"]);
+    assert!(
+        out.status.success(),
+        "enrollment show failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
 }
 
 /// A running `roomgate serve` process; its stderr is collected.
