@@ -40,7 +40,7 @@ fn fixture(rt: &tokio::runtime::Runtime, argon_owasp: bool) -> Fixture {
             .unwrap()
     });
     let key = rt.block_on(app.update(|s| {
-        let (minted, _) = roomgate::admin::create_key(s, "bench", roomgate::accounts::Role::General, 10, 1)?;
+        let (minted, _) = roomgate::auth::ops::create_key(s, "bench", roomgate::auth::accounts::Role::General, 10, 1)?;
         Ok(minted.token.to_string())
     }));
     let key = key.unwrap();
@@ -92,7 +92,7 @@ fn benches(c: &mut Criterion) {
 
     let mut g = c.benchmark_group("verify_credential");
     let state = f.app.snapshot();
-    let now = roomgate::state::now();
+    let now = roomgate::util::now();
     g.bench_function("session", |b| {
         b.iter(|| {
             f.app
@@ -126,7 +126,7 @@ fn benches(c: &mut Criterion) {
     let phc = owasp
         .app
         .snapshot()
-        .account(roomgate::accounts::Role::General)
+        .account(roomgate::auth::accounts::Role::General)
         .unwrap()
         .password_hash
         .clone();
@@ -138,7 +138,7 @@ fn benches(c: &mut Criterion) {
                 owasp
                     .app
                     .hasher()
-                    .verify_blocking(phc.as_deref(), &roomgate::passwords::Password::new(""))
+                    .verify_blocking(phc.as_deref(), &roomgate::auth::passwords::Password::new(""))
             )
         })
     });

@@ -15,14 +15,14 @@ use bytes::Bytes;
 use http::HeaderValue;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 
+use crate::auth::credentials::{CredentialIndex, CredentialKind, LegacyCache, Principal};
+use crate::auth::limits::{LoginThrottle, RateLimiter};
+use crate::auth::passwords::Hasher;
+use crate::auth::state::State;
+use crate::auth::store::{Store, StoreError};
 use crate::config::Config;
-use crate::credentials::{CredentialIndex, CredentialKind, LegacyCache, Principal};
 use crate::error::ApiError;
 use crate::events::EventBus;
-use crate::limits::{LoginThrottle, RateLimiter};
-use crate::passwords::Hasher;
-use crate::state::{self, State};
-use crate::store::{Store, StoreError};
 
 /// How often the service looks for state changes made by another process (the CLI).
 pub const STATE_POLL_INTERVAL: Duration = Duration::from_millis(250);
@@ -77,7 +77,7 @@ pub fn hasher_for(config: &Config) -> Result<Hasher, StoreError> {
 /// Open the state store for `config`, creating the factory state on first start.
 /// Blocking (the first start hashes the enrollment code).
 pub fn open_store(config: &Config, hasher: &Hasher) -> Result<Store, StoreError> {
-    Store::open(&config.state_dir, || crate::admin::factory_state(config, hasher))
+    Store::open(&config.state_dir, || crate::auth::ops::factory_state(config, hasher))
 }
 
 impl App {
@@ -108,11 +108,11 @@ impl App {
                 creds.store(Arc::new(next));
                 let mut last = last.lock().unwrap_or_else(|p| p.into_inner());
                 if external {
-                    crate::audit::record_external_changes(&last, state);
+                    crate::auth::audit::record_external_changes(&last, state);
                 }
                 // A new password (admin API, console, resets) restarts the account's
                 // failed-login window: a technician's reset is never locked out.
-                for role in crate::accounts::Role::ALL {
+                for role in crate::auth::accounts::Role::ALL {
                     if last.account(role).map(|a| &a.password_hash) != state.account(role).map(|a| &a.password_hash) {
                         throttle.clear_account(role);
                     }
@@ -188,7 +188,7 @@ impl App {
     }
 
     /// The configured route to the device's own services that serves `path`, if any.
-    pub fn route_for(&self, path: &str) -> Option<Arc<crate::gateway::ProxyRoute>> {
+    pub fn route_for(&self, path: &str) -> Option<Arc<crate::api::gateway::ProxyRoute>> {
         self.inner.live.load().gateway.lookup(path).cloned()
     }
 
@@ -217,7 +217,12 @@ impl App {
     pub fn capabilities(&self) -> Bytes {
         let live = self.inner.live.load();
         live.capabilities
-            .get_or_init(|| render(&crate::openapi::document(&live.config.device.name, &live.config.routes)))
+            .get_or_init(|| {
+                render(&crate::api::openapi::document(
+                    &live.config.device.name,
+                    &live.config.routes,
+                ))
+            })
             .clone()
     }
 
@@ -261,7 +266,7 @@ impl App {
             }
             kind => {
                 let not_expired = match (kind, state.policy.session_lifetime_secs) {
-                    (CredentialKind::Session, Some(l)) => state::now() < principal.created_at.saturating_add(l),
+                    (CredentialKind::Session, Some(l)) => crate::util::now() < principal.created_at.saturating_add(l),
                     _ => true,
                 };
                 account.enabled && not_expired && self.credentials().contains(&principal.id)
@@ -338,14 +343,14 @@ struct Live {
     realm: HeaderValue,
     capabilities: std::sync::OnceLock<Bytes>,
     ip_address: String,
-    gateway: crate::gateway::Gateway,
+    gateway: crate::api::gateway::Gateway,
 }
 
 impl Live {
     fn build(config: Config) -> Live {
         let realm = HeaderValue::from_str(&format!("Nureva realm=\"{}\"", config.device.name))
             .unwrap_or_else(|_| HeaderValue::from_static("Nureva realm=\"roomgate\""));
-        let gateway = crate::gateway::Gateway::new(&config.routes);
+        let gateway = crate::api::gateway::Gateway::new(&config.routes);
         let ip_address = config
             .device
             .ip_address

@@ -17,16 +17,16 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 use serde::Serialize;
 
-use crate::accounts::{ACCOUNT_NAMES, Role, check_new_password};
-use crate::admin;
-use crate::audit::{self, Actor};
+use crate::auth::accounts::{ACCOUNT_NAMES, Role, check_new_password};
+use crate::auth::audit::{self, Actor};
+use crate::auth::enrollment::EnrollmentError;
+use crate::auth::ops;
+use crate::auth::passwords::{Hasher, Password};
+use crate::auth::store::{Store, StoreError};
 use crate::config::{Config, ConfigError, Overrides};
-use crate::enrollment::EnrollmentError;
 use crate::error::ApiError;
-use crate::passwords::{Hasher, Password};
-use crate::state::now;
-use crate::store::{Store, StoreError};
-use crate::tls::TlsError;
+use crate::transport::tls::TlsError;
+use crate::util::now;
 
 /// roomgate: HTTPS front door and authentication service of a conference-room audio device.
 #[derive(Debug, Parser)]
@@ -300,12 +300,12 @@ pub fn run_local(command: &Command, config: &Config, out: &mut dyn Write) -> Res
 
 fn enrollment_reset(config: &Config, out: &mut dyn Write) -> Result<(), CliError> {
     let local = open(config)?;
-    let code = crate::enrollment::generate()?;
+    let code = crate::auth::enrollment::generate()?;
     // Hash outside the lock; the record is applied as one atomic change.
-    let admin = crate::enrollment::admin_record(&code, &local.hasher, now())?;
+    let admin = crate::auth::enrollment::admin_record(&code, &local.hasher, now())?;
     let new_code = code.clone();
     local.store.update(move |s| {
-        crate::enrollment::apply_enrollment_reset(s, new_code, admin);
+        crate::auth::enrollment::apply_enrollment_reset(s, new_code, admin);
         Ok::<_, CliError>(())
     })?;
     audit::record("enrollment_reset", "success", &Actor::CONSOLE, Some("admin"));
@@ -320,7 +320,7 @@ fn factory_reset(config: &Config, yes: bool, out: &mut dyn Write) -> Result<(), 
     }
     let hasher = crate::app::hasher_for(config)?;
     // Works even when the state file is unreadable: it is replaced, not merged.
-    let state = Store::replace(&config.state_dir, |_| admin::factory_state(config, &hasher))?;
+    let state = Store::replace(&config.state_dir, |_| ops::factory_state(config, &hasher))?;
     audit::record("factory_reset", "success", &Actor::CONSOLE, None);
     note(
         "Factory reset done: every session and API key is revoked; accounts, policy and settings are at their defaults.",
@@ -337,7 +337,7 @@ fn account(cmd: &AccountCommand, config: &Config, out: &mut dyn Write) -> Result
     };
     match cmd {
         AccountCommand::List { json } => {
-            let views = admin::account_views(&local.store.current());
+            let views = ops::account_views(&local.store.current());
             if *json {
                 return print_json(out, &views);
             }
@@ -362,7 +362,7 @@ fn account(cmd: &AccountCommand, config: &Config, out: &mut dyn Write) -> Result
             let account = *account;
             let ended = local
                 .store
-                .update(move |s| admin::set_enabled(s, account, enable, now()).map_err(CliError::from))?;
+                .update(move |s| ops::set_enabled(s, account, enable, now()).map_err(CliError::from))?;
             audit::record(
                 if enable { "account_enable" } else { "account_disable" },
                 "success",
@@ -422,7 +422,7 @@ fn keys(cmd: &KeysCommand, config: &Config, out: &mut dyn Write) -> Result<(), C
     let local = open(config)?;
     match cmd {
         KeysCommand::List { json } => {
-            let views = admin::key_views(&local.store.current());
+            let views = ops::key_views(&local.store.current());
             if *json {
                 return print_json(out, &views);
             }
@@ -447,10 +447,10 @@ fn keys(cmd: &KeysCommand, config: &Config, out: &mut dyn Write) -> Result<(), C
             let max = config.limits.max_api_keys;
             let (minted, view) = local
                 .store
-                .update(move |s| admin::create_key(s, &name, account, max, now()).map_err(CliError::from))?;
+                .update(move |s| ops::create_key(s, &name, account, max, now()).map_err(CliError::from))?;
             audit::record("key_create", "success", &Actor::CONSOLE, Some(&view.id));
             if *json {
-                return print_json(out, &admin::key_created_document(&minted, &view));
+                return print_json(out, &ops::key_created_document(&minted, &view));
             }
             note("The key is shown once: store it in the integration now.");
             writeln!(out, "id:      {}", view.id)?;
@@ -463,7 +463,7 @@ fn keys(cmd: &KeysCommand, config: &Config, out: &mut dyn Write) -> Result<(), C
             let id = id.clone();
             let view = local
                 .store
-                .update(move |s| admin::revoke_key(s, &id).map_err(CliError::from))?;
+                .update(move |s| ops::revoke_key(s, &id).map_err(CliError::from))?;
             audit::record("key_revoke", "success", &Actor::CONSOLE, Some(&view.id));
             writeln!(out, "revoked API key {} ({})", view.id, view.name)?;
             Ok(())
@@ -475,7 +475,7 @@ fn sessions(cmd: &SessionsCommand, config: &Config, out: &mut dyn Write) -> Resu
     let local = open(config)?;
     match cmd {
         SessionsCommand::List { json } => {
-            let views = admin::session_views(&local.store.current());
+            let views = ops::session_views(&local.store.current());
             if *json {
                 return print_json(out, &views);
             }
@@ -500,7 +500,7 @@ fn sessions(cmd: &SessionsCommand, config: &Config, out: &mut dyn Write) -> Resu
             let subject = id.clone();
             let account = local
                 .store
-                .update(move |s| admin::revoke_session(s, &id).map_err(CliError::from))?;
+                .update(move |s| ops::revoke_session(s, &id).map_err(CliError::from))?;
             audit::record(
                 "session_revoke",
                 "success",
@@ -519,7 +519,7 @@ fn sessions(cmd: &SessionsCommand, config: &Config, out: &mut dyn Write) -> Resu
 fn cert(cmd: &CertCommand, config: &Config, out: &mut dyn Write) -> Result<(), CliError> {
     match cmd {
         CertCommand::Show { json } => {
-            let info = crate::tls::describe(&config.tls)?;
+            let info = crate::transport::tls::describe(&config.tls)?;
             if *json {
                 return print_json(out, &info);
             }
@@ -542,8 +542,8 @@ fn cert(cmd: &CertCommand, config: &Config, out: &mut dyn Write) -> Result<(), C
             Ok(())
         }
         CertCommand::Regenerate => {
-            crate::tls::generate(&config.tls, &config.device.name)?;
-            let info = crate::tls::describe(&config.tls)?;
+            crate::transport::tls::generate(&config.tls, &config.device.name)?;
+            let info = crate::transport::tls::describe(&config.tls)?;
             audit::record(
                 "certificate_regenerate",
                 "success",

@@ -21,7 +21,7 @@ use tokio::sync::Notify;
 
 use crate::app::App;
 use crate::config::Config;
-use crate::tls::{self, SharedServerConfig};
+use crate::transport::tls::{self, SharedServerConfig};
 
 /// Called with the new configuration after a reload is applied (the binary uses it
 /// to change the log level).
@@ -48,11 +48,11 @@ pub(crate) fn spawn(app: App, tls: SharedServerConfig, trigger: ReloadTrigger, h
             tokio::select! {
                 _ = shutdown.changed() => break,
                 () = trigger.0.notified() => {
-                    crate::notify::reloading();
+                    crate::transport::notify::reloading();
                     if reload_config(&app, &tls, hook.as_ref()).await {
                         current = tls::material_stamp(&app.config().tls);
                     }
-                    crate::notify::ready();
+                    crate::transport::notify::ready();
                 }
                 _ = tick.tick() => {
                     let stamp = tls::material_stamp(&app.config().tls);
@@ -79,7 +79,7 @@ async fn reload_config(app: &App, tls: &SharedServerConfig, hook: Option<&Reload
         Ok(Ok(parts)) => parts,
         Ok(Err(reason)) => {
             tracing::error!("configuration not reloaded; the running configuration stays: {reason}");
-            crate::audit::record("config_reload", "failure", &crate::audit::Actor::CONSOLE, None);
+            crate::auth::audit::record("config_reload", "failure", &crate::auth::audit::Actor::CONSOLE, None);
             return false;
         }
         Err(_) => {
@@ -100,7 +100,12 @@ async fn reload_config(app: &App, tls: &SharedServerConfig, hook: Option<&Reload
         hook(&app.config());
     }
     tracing::info!("configuration reloaded from {source}; certificate sha256 fingerprint {fingerprint}");
-    crate::audit::record("config_reload", "success", &crate::audit::Actor::CONSOLE, Some(&source));
+    crate::auth::audit::record(
+        "config_reload",
+        "success",
+        &crate::auth::audit::Actor::CONSOLE,
+        Some(&source),
+    );
     true
 }
 
@@ -116,10 +121,10 @@ async fn reload_certificate(app: &App, tls: &SharedServerConfig) -> bool {
         Ok(Ok((config, fingerprint))) => {
             tls.store(config);
             tracing::info!("certificate reloaded; sha256 fingerprint {fingerprint}");
-            crate::audit::record(
+            crate::auth::audit::record(
                 "certificate_reload",
                 "success",
-                &crate::audit::Actor::CONSOLE,
+                &crate::auth::audit::Actor::CONSOLE,
                 Some(&fingerprint),
             );
             true

@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use common::{Device, error_of, with_client_headers};
 use reqwest::{Method, StatusCode};
-use roomgate::accounts::Role;
-use roomgate::routes::ROUTES;
+use roomgate::api::routes::ROUTES;
+use roomgate::auth::accounts::Role;
 use serde_json::{Value, json};
 
 /// Tokens for every account (monitor and integrator enabled with passwords).
@@ -269,7 +269,7 @@ async fn bad_requests_get_the_documented_status_and_code() {
     let audio: Value = d.get_json("/api/v1/audio", &admin).await;
     assert_eq!(
         audio,
-        serde_json::to_value(roomgate::device::AudioSettings::default()).unwrap()
+        serde_json::to_value(roomgate::device::audio::AudioSettings::default()).unwrap()
     );
 }
 
@@ -288,7 +288,7 @@ async fn every_role_boundary_is_enforced_from_the_route_table() {
             .replace("{account}", "general")
             .replace("{id}", "AAAAAAAAAAAAAAAAAAAAAA");
         let mut req = d.req(route.method.clone(), &path);
-        if route.body.is_some() {
+        if route.op.takes_body() {
             req = req.json(&json!({}));
         }
         match below(min) {
@@ -629,7 +629,7 @@ async fn capabilities_describe_every_route_with_the_enforced_role() {
                 .unwrap_or_else(|| panic!("{method} {path} is documented but not routed"));
             assert_eq!(
                 op["x-nureva"]["minimumRoleRequired"],
-                roomgate::accounts::min_role_name(route.min_role)
+                roomgate::auth::accounts::min_role_name(route.min_role)
             );
             ops += 1;
         }

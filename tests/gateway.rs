@@ -16,7 +16,7 @@ use hyper::body::{Frame, Incoming};
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
 use reqwest::{Method, StatusCode};
-use roomgate::accounts::Role;
+use roomgate::auth::accounts::Role;
 use serde_json::{Value, json};
 use tokio::sync::{mpsc, oneshot};
 

@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use roomgate::device::{AUDIO_FIELDS, AudioPatch, AudioSettings, Kind, VolumeOp};
+use roomgate::device::audio::{AUDIO_FIELDS, AudioPatch, AudioSettings, Kind, VolumeOp};
 
 fn in_range(s: &AudioSettings) -> bool {
     let v = serde_json::to_value(s).unwrap();
@@ -17,7 +17,7 @@ fn in_range(s: &AudioSettings) -> bool {
 
 fuzz_target!(|data: &[u8]| {
     let Ok(body) = serde_json::from_slice::<serde_json::Value>(data) else { return };
-    let _ = roomgate::api::auth::LoginRequest::parse(&body);
+    let _ = roomgate::api::login::LoginRequest::parse(&body);
     let _ = roomgate::api::admin::AccountPatch::parse(&body);
     let mut settings = AudioSettings::default();
     if let Ok(patch) = AudioPatch::parse(&body) {
@@ -30,7 +30,7 @@ fuzz_target!(|data: &[u8]| {
         }
         assert!(settings.speaker_volume <= 100);
     }
-    if let Ok(policy) = roomgate::admin::patch_policy(&Default::default(), &body) {
+    if let Ok(policy) = roomgate::auth::ops::patch_policy(&Default::default(), &body) {
         assert!(policy.validate().is_ok(), "an accepted policy PATCH is valid");
     }
 });

@@ -1,23 +1,23 @@
 //! Admin endpoints: accounts, sessions, API keys, security policy.
 //!
-//! The state changes themselves live in [`crate::admin`], shared with the CLI. Every
+//! The state changes themselves live in [`crate::auth::ops`], shared with the CLI. Every
 //! change is one audit event.
 
 use http::{Response, StatusCode};
 use serde_json::{Value, json};
 
-use crate::accounts::{Role, check_new_password};
-use crate::admin;
 use crate::api::Ctx;
-use crate::api::auth::{as_typed, hash_error, object, only_fields, usable_password_hash};
+use crate::api::login::{as_typed, hash_error, object, only_fields, usable_password_hash};
+use crate::auth::accounts::{Role, check_new_password};
+use crate::auth::ops;
+use crate::auth::passwords::Password;
 use crate::error::ApiError;
 use crate::http_util::{Body, json_response, no_content};
-use crate::passwords::Password;
-use crate::state::now;
+use crate::util::now;
 
 /// `GET /api/v1/auth/accounts`
 pub fn list_accounts(ctx: &Ctx) -> Response<Body> {
-    json_response(StatusCode::OK, &json!({"accounts": admin::account_views(&ctx.state)}))
+    json_response(StatusCode::OK, &json!({"accounts": ops::account_views(&ctx.state)}))
 }
 
 /// The fields of an account PATCH.
@@ -111,12 +111,12 @@ pub async fn update_account(ctx: &Ctx, body: Value) -> Result<Response<Body>, Ap
             }
             let mut revoked = 0;
             if let Some(enabled) = patch.enabled {
-                revoked += admin::set_enabled(s, target, enabled, now())?;
+                revoked += ops::set_enabled(s, target, enabled, now())?;
             }
             if let Some((hash, empty)) = new_hash {
                 revoked += s.set_password(target, Some(hash), empty, now());
             }
-            let view = admin::account_view(s, target).ok_or_else(ApiError::internal)?;
+            let view = ops::account_view(s, target).ok_or_else(ApiError::internal)?;
             Ok((view, revoked))
         })
         .await?;
@@ -154,7 +154,7 @@ async fn verify_current_admin_password(ctx: &Ctx, current: Option<Password>) -> 
         ));
     };
     // Guessing the current password is throttled like a login.
-    crate::api::auth::check_throttle(&ctx.app, Role::Admin, ctx.remote.ip(), &ctx.state)?;
+    crate::api::login::check_throttle(&ctx.app, Role::Admin, ctx.remote.ip(), &ctx.state)?;
     let phc = usable_password_hash(&ctx.state, Role::Admin).ok_or_else(ApiError::internal)?;
     let typed = as_typed(&ctx.state, Role::Admin, current);
     let ok = ctx
@@ -163,7 +163,7 @@ async fn verify_current_admin_password(ctx: &Ctx, current: Option<Password>) -> 
         .verify(Some(phc.clone()), typed)
         .await
         .map_err(hash_error)?;
-    crate::api::auth::record_outcome(&ctx.app, Role::Admin, ctx.remote.ip(), &ctx.state, ok);
+    crate::api::login::record_outcome(&ctx.app, Role::Admin, ctx.remote.ip(), &ctx.state, ok);
     if !ok {
         ctx.audit("password_change", "failure", Some("admin"));
         return Err(ApiError::forbidden(
@@ -175,7 +175,7 @@ async fn verify_current_admin_password(ctx: &Ctx, current: Option<Password>) -> 
 }
 
 /// The state with last-use times that are still only in memory.
-fn with_usage(ctx: &Ctx) -> crate::state::State {
+fn with_usage(ctx: &Ctx) -> crate::auth::state::State {
     let mut state = (*ctx.state).clone();
     ctx.app.credentials().overlay_usage(&mut state);
     state
@@ -185,7 +185,7 @@ fn with_usage(ctx: &Ctx) -> crate::state::State {
 pub fn list_sessions(ctx: &Ctx) -> Response<Body> {
     json_response(
         StatusCode::OK,
-        &json!({"sessions": admin::session_views(&with_usage(ctx))}),
+        &json!({"sessions": ops::session_views(&with_usage(ctx))}),
     )
 }
 
@@ -193,7 +193,7 @@ pub fn list_sessions(ctx: &Ctx) -> Response<Body> {
 pub async fn revoke_session(ctx: &Ctx) -> Result<Response<Body>, ApiError> {
     let id = ctx.params.first().cloned().unwrap_or_default();
     let subject = id.clone();
-    ctx.app.update(move |s| admin::revoke_session(s, &id)).await?;
+    ctx.app.update(move |s| ops::revoke_session(s, &id)).await?;
     ctx.audit("session_revoke", "success", Some(&subject));
     Ok(no_content())
 }
@@ -202,15 +202,15 @@ pub async fn revoke_session(ctx: &Ctx) -> Result<Response<Body>, ApiError> {
 pub async fn create_key(ctx: &Ctx, body: Value) -> Result<Response<Body>, ApiError> {
     let obj = object(&body)?;
     only_fields(obj, &["name", "account"])?;
-    let name = crate::api::auth::string_field(obj, "name")?.to_string();
-    let account = Role::from_request(crate::api::auth::string_field(obj, "account")?)?;
+    let name = crate::api::login::string_field(obj, "name")?.to_string();
+    let account = Role::from_request(crate::api::login::string_field(obj, "account")?)?;
     let max = ctx.app.config().limits.max_api_keys;
     let (minted, view) = ctx
         .app
-        .update(move |s| admin::create_key(s, &name, account, max, now()))
+        .update(move |s| ops::create_key(s, &name, account, max, now()))
         .await?;
     ctx.audit("key_create", "success", Some(&view.id));
-    let mut resp = json_response(StatusCode::CREATED, &admin::key_created_document(&minted, &view));
+    let mut resp = json_response(StatusCode::CREATED, &ops::key_created_document(&minted, &view));
     if let Ok(location) = http::HeaderValue::from_str(&format!("/api/v1/auth/keys/{}", view.id)) {
         resp.headers_mut().insert(http::header::LOCATION, location);
     }
@@ -219,14 +219,14 @@ pub async fn create_key(ctx: &Ctx, body: Value) -> Result<Response<Body>, ApiErr
 
 /// `GET /api/v1/auth/keys`
 pub fn list_keys(ctx: &Ctx) -> Response<Body> {
-    json_response(StatusCode::OK, &json!({"keys": admin::key_views(&with_usage(ctx))}))
+    json_response(StatusCode::OK, &json!({"keys": ops::key_views(&with_usage(ctx))}))
 }
 
 /// `DELETE /api/v1/auth/keys/{id}`
 pub async fn revoke_key(ctx: &Ctx) -> Result<Response<Body>, ApiError> {
     let id = ctx.params.first().cloned().unwrap_or_default();
     let subject = id.clone();
-    ctx.app.update(move |s| admin::revoke_key(s, &id)).await?;
+    ctx.app.update(move |s| ops::revoke_key(s, &id)).await?;
     ctx.audit("key_revoke", "success", Some(&subject));
     Ok(no_content())
 }
@@ -241,149 +241,11 @@ pub async fn patch_policy(ctx: &Ctx, body: Value) -> Result<Response<Body>, ApiE
     let policy = ctx
         .app
         .update(move |s| {
-            let next = admin::patch_policy(&s.policy, &body)?;
-            admin::apply_policy(s, next);
+            let next = ops::patch_policy(&s.policy, &body)?;
+            ops::apply_policy(s, next);
             Ok(s.policy.clone())
         })
         .await?;
     ctx.audit("policy_change", "success", Some("security_policy"));
     Ok(json_response(StatusCode::OK, &policy))
-}
-
-const ROLE_ENUM: [&str; 4] = ["monitor", "general", "integrator", "admin"];
-
-fn account_schema() -> Value {
-    json!({
-        "type": "object",
-        "required": ["account", "enabled", "passwordSet", "passwordEmpty", "passwordIsEnrollmentCode", "changedAt"],
-        "properties": {
-            "account": {"type": "string", "enum": ROLE_ENUM},
-            "enabled": {"type": "boolean"},
-            "passwordSet": {"type": "boolean"},
-            "passwordEmpty": {"type": "boolean"},
-            "passwordIsEnrollmentCode": {"type": "boolean"},
-            "changedAt": {"type": "string", "format": "date-time"},
-            "sessionsRevoked": {"type": "integer", "minimum": 0},
-        },
-    })
-}
-
-/// Schema of the account list.
-pub fn accounts_schema() -> Value {
-    json!({"type": "object", "required": ["accounts"], "properties": {"accounts": {"type": "array", "items": account_schema()}}})
-}
-
-/// Schema of one account (PATCH response).
-pub fn account_response_schema() -> Value {
-    account_schema()
-}
-
-/// Schema of an account PATCH.
-pub fn account_patch_schema() -> Value {
-    json!({
-        "type": "object",
-        "additionalProperties": false,
-        "minProperties": 1,
-        "properties": {
-            "enabled": {"type": "boolean", "description": "admin cannot be disabled (409)"},
-            "password": {"type": "string", "maxLength": 1024, "description": "Policy: passwordMinLength–passwordMaxLength characters, not the account name; general may be empty when the policy allows."},
-            "currentPassword": {"type": "string", "description": "Required when changing the admin password."},
-        },
-    })
-}
-
-/// Schema of the session list.
-pub fn sessions_schema() -> Value {
-    let ts = json!({"type": "string", "format": "date-time"});
-    let opt_ts = json!({"type": ["string", "null"], "format": "date-time"});
-    json!({"type": "object", "required": ["sessions"], "properties": {"sessions": {"type": "array", "items": {
-        "type": "object",
-        "required": ["id", "account", "clientId", "clientVersion", "remoteAddress", "createdAt", "lastUsedAt", "expiresAt", "viaEnrollmentCode"],
-        "properties": {
-            "id": {"type": "string"},
-            "account": {"type": "string", "enum": ROLE_ENUM},
-            "clientId": {"type": "string"},
-            "clientVersion": {"type": "string"},
-            "remoteAddress": {"type": "string"},
-            "createdAt": ts,
-            "lastUsedAt": opt_ts,
-            "expiresAt": opt_ts,
-            "viaEnrollmentCode": {"type": "boolean"},
-        },
-    }}}})
-}
-
-/// Schema of a key creation request.
-pub fn key_request_schema() -> Value {
-    json!({
-        "type": "object",
-        "required": ["name", "account"],
-        "additionalProperties": false,
-        "properties": {
-            "name": {"type": "string", "minLength": 1, "maxLength": admin::KEY_NAME_MAX},
-            "account": {"type": "string", "enum": ROLE_ENUM},
-        },
-    })
-}
-
-/// Schema of a created key (the only time the key is shown).
-pub fn key_created_schema() -> Value {
-    json!({
-        "type": "object",
-        "required": ["id", "key", "name", "account", "createdAt"],
-        "properties": {
-            "id": {"type": "string"},
-            "key": {"type": "string", "pattern": "^rgk_", "description": "Shown once; send as `Authorization: Nureva <key>`."},
-            "name": {"type": "string"},
-            "account": {"type": "string", "enum": ROLE_ENUM},
-            "createdAt": {"type": "string", "format": "date-time"},
-        },
-    })
-}
-
-/// Schema of the key list.
-pub fn keys_schema() -> Value {
-    json!({"type": "object", "required": ["keys"], "properties": {"keys": {"type": "array", "items": {
-        "type": "object",
-        "required": ["id", "name", "account", "createdAt", "lastUsedAt", "lastClientId"],
-        "properties": {
-            "id": {"type": "string"},
-            "name": {"type": "string"},
-            "account": {"type": "string", "enum": ROLE_ENUM},
-            "createdAt": {"type": "string", "format": "date-time"},
-            "lastUsedAt": {"type": ["string", "null"], "format": "date-time"},
-            "lastClientId": {"type": ["string", "null"]},
-        },
-    }}}})
-}
-
-fn policy_properties() -> Value {
-    let count = |max: u32| json!({"type": "integer", "minimum": 0, "maximum": max});
-    json!({
-        "sessionLifetimeSecs": {"type": ["integer", "null"], "minimum": 1, "description": "null: sessions do not expire"},
-        "maxSessionsPerAccount": count(crate::policy::MAX_SESSIONS_CAP),
-        "passwordMinLength": count(crate::policy::PASSWORD_LENGTH_CAP),
-        "passwordMaxLength": count(crate::policy::PASSWORD_LENGTH_CAP),
-        "allowEmptyGeneralPassword": {"type": "boolean"},
-        "requireAdminPasswordChange": {"type": "boolean"},
-        "legacyBasicCredentials": {"type": "boolean"},
-        "loginFailuresPerHour": count(crate::policy::LOGIN_FAILURES_CAP),
-        "loginFailuresBeforeDelay": count(crate::policy::LOGIN_FAILURES_CAP),
-        "requestsPerMinute": count(1_000_000),
-    })
-}
-
-/// Schema of the policy document.
-pub fn policy_schema() -> Value {
-    let props = policy_properties();
-    let required: Vec<String> = props
-        .as_object()
-        .map(|o| o.keys().cloned().collect())
-        .unwrap_or_default();
-    json!({"type": "object", "required": required, "properties": props})
-}
-
-/// Schema of a policy PATCH.
-pub fn policy_patch_schema() -> Value {
-    json!({"type": "object", "additionalProperties": false, "properties": policy_properties()})
 }

@@ -5,11 +5,11 @@
 //! listener announces them on `/api/v1/events`, whoever made them.
 
 use http::{Response, StatusCode};
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use crate::accounts::Role;
 use crate::api::Ctx;
-use crate::device::{AudioPatch, AudioSettings, VolumeOp, audio_schema, hardware_document, hardware_schema};
+use crate::auth::accounts::Role;
+use crate::device::audio::{AudioPatch, AudioSettings, VolumeOp, hardware_document};
 use crate::error::ApiError;
 use crate::http_util::{Body, json_response};
 
@@ -70,39 +70,4 @@ pub async fn patch_room_layout(ctx: &Ctx, body: Value) -> Result<Response<Body>,
         })
         .await?;
     Ok(json_response(StatusCode::OK, &layout))
-}
-
-/// Schema of the room layout.
-pub fn room_layout_schema() -> Value {
-    crate::room::schema(false)
-}
-
-/// Schema of a room layout PATCH.
-pub fn room_layout_patch_schema() -> Value {
-    crate::room::schema(true)
-}
-
-/// Schema of the audio settings document.
-pub fn audio_response_schema() -> Value {
-    audio_schema(false)
-}
-
-/// Schema of a PATCH body.
-pub fn audio_patch_schema() -> Value {
-    audio_schema(true)
-}
-
-/// Schema of a volume step request.
-pub fn volume_request_schema() -> Value {
-    json!({
-        "type": "object",
-        "required": ["operation"],
-        "additionalProperties": false,
-        "properties": {"operation": {"type": "string", "enum": ["increment", "decrement"]}},
-    })
-}
-
-/// Schema of the device information document.
-pub fn hardware_response_schema() -> Value {
-    hardware_schema()
 }

@@ -11,9 +11,12 @@
 //! area.
 
 pub mod admin;
-pub mod auth;
 pub mod device;
+pub mod gateway;
+pub mod login;
 pub mod meta;
+pub mod openapi;
+pub mod routes;
 pub mod streams;
 
 use std::net::SocketAddr;
@@ -26,13 +29,13 @@ use http_body_util::{BodyExt, Limited};
 use hyper::body::Body as HttpBody;
 use serde_json::Value;
 
-use crate::accounts::Role;
+use crate::api::routes::{Lookup, Op, lookup};
 use crate::app::App;
-use crate::credentials::{Principal, Refusal};
+use crate::auth::accounts::Role;
+use crate::auth::credentials::{Principal, Refusal};
+use crate::auth::state::State;
 use crate::error::{ApiError, ErrorEntry};
 use crate::http_util::{Body, BodyError};
-use crate::routes::{Lookup, Op, lookup};
-use crate::state::State;
 
 /// Most characters in a client header (the vendor's documented limit).
 pub const CLIENT_HEADER_MAX_CHARS: usize = 500;
@@ -74,12 +77,12 @@ impl Ctx {
     /// Record an audit event for this caller.
     pub fn audit(&self, action: &'static str, outcome: &'static str, subject: Option<&str>) {
         let remote = self.remote.ip().to_string();
-        let actor = crate::audit::Actor {
+        let actor = crate::auth::audit::Actor {
             account: self.role(),
             client_id: &self.client.id,
             remote: &remote,
         };
-        crate::audit::record(action, outcome, &actor, subject);
+        crate::auth::audit::record(action, outcome, &actor, subject);
     }
 
     /// Whether this is an admin credential obtained with the enrollment code while
@@ -167,7 +170,7 @@ where
         Lookup::NotFound => return Err(ApiError::not_found()),
     };
     check_body_framing(
-        route.body.is_some(),
+        route.op.takes_body(),
         req.headers(),
         req.body(),
         app.config().limits.max_body_bytes,
@@ -193,7 +196,7 @@ where
         query,
         state,
     };
-    let body = if route.body.is_some() {
+    let body = if route.op.takes_body() {
         Some(Box::pin(read_json(req.into_body(), app)).await?)
     } else {
         None
@@ -216,7 +219,7 @@ async fn proxy<B>(
     remote: SocketAddr,
     client: &Client,
     state: &State,
-    route: &crate::gateway::ProxyRoute,
+    route: &crate::api::gateway::ProxyRoute,
     req: Request<B>,
 ) -> Result<Response<Body>, ApiError>
 where
@@ -235,7 +238,7 @@ where
     if must_change_password(&principal, state) {
         return Err(password_change_required());
     }
-    let caller = crate::gateway::Caller {
+    let caller = crate::api::gateway::Caller {
         remote: remote.ip(),
         account: principal.account,
         client_id: &client.id,
@@ -252,7 +255,7 @@ async fn dispatch(op: Op, ctx: Ctx, body: Option<Value>) -> Result<Response<Body
     let body = body.unwrap_or(Value::Null);
     match op {
         Op::Capabilities => Ok(meta::capabilities(&ctx)),
-        Op::Validate => auth::validate(&ctx),
+        Op::Validate => login::validate(&ctx),
         Op::Heartbeat => streams::heartbeat(&ctx),
         Op::Events => streams::events(&ctx),
         Op::GetAudio => Ok(device::get_audio(&ctx)),
@@ -263,8 +266,8 @@ async fn dispatch(op: Op, ctx: Ctx, body: Option<Value>) -> Result<Response<Body
         Op::ListSessions => Ok(admin::list_sessions(&ctx)),
         Op::ListKeys => Ok(admin::list_keys(&ctx)),
         Op::GetPolicy => Ok(admin::get_policy(&ctx)),
-        Op::Login => Box::pin(auth::login(ctx, body)).await,
-        Op::Logout => Box::pin(auth::logout(&ctx)).await,
+        Op::Login => Box::pin(login::login(ctx, body)).await,
+        Op::Logout => Box::pin(login::logout(&ctx)).await,
         Op::PatchAudio => Box::pin(device::patch_audio(&ctx, body)).await,
         Op::ChangeVolume => Box::pin(device::change_volume(&ctx, body)).await,
         Op::PatchRoomLayout => Box::pin(device::patch_room_layout(&ctx, body)).await,
@@ -486,7 +489,7 @@ async fn authenticate(
     state: &State,
 ) -> Result<Principal, ApiError> {
     let token = presented_credential(headers)?;
-    match app.credentials().verify(token, state, &client.id, crate::state::now()) {
+    match app.credentials().verify(token, state, &client.id, crate::util::now()) {
         Ok(principal) => Ok(principal),
         Err(Refusal::Invalid) if state.policy.legacy_basic_credentials => {
             Box::pin(legacy_credential(app, token, remote, client, state)).await
@@ -508,25 +511,25 @@ async fn legacy_credential(
     client: &Client,
     state: &State,
 ) -> Result<Principal, ApiError> {
-    let cred = crate::credentials::parse_legacy(token).ok_or_else(invalid_auth_parameters)?;
+    let cred = crate::auth::credentials::parse_legacy(token).ok_or_else(invalid_auth_parameters)?;
     let account = cred.account;
     let record = state.account(account).ok_or_else(invalid_auth_parameters)?;
-    let phc = auth::usable_password_hash(state, account);
-    let typed = auth::as_typed(state, account, cred.password);
+    let phc = login::usable_password_hash(state, account);
+    let typed = login::as_typed(state, account, cred.password);
     let known = phc
         .as_deref()
         .is_some_and(|phc| app.legacy_cache().is_verified(account, typed.expose(), phc));
     if !known {
-        auth::check_throttle(app, account, remote.ip(), state)?;
+        login::check_throttle(app, account, remote.ip(), state)?;
         let cache_key = typed.clone();
         let ok = app
             .hasher()
             .verify(phc.clone(), typed)
             .await
-            .map_err(auth::hash_error)?;
-        auth::record_outcome(app, account, remote.ip(), state, ok && phc.is_some());
+            .map_err(login::hash_error)?;
+        login::record_outcome(app, account, remote.ip(), state, ok && phc.is_some());
         let remote = remote.ip().to_string();
-        let actor = crate::audit::Actor {
+        let actor = crate::auth::audit::Actor {
             account: Some(account),
             client_id: &client.id,
             remote: &remote,
@@ -534,17 +537,17 @@ async fn legacy_credential(
         match phc {
             Some(phc) if ok => {
                 app.legacy_cache().remember(account, cache_key.expose(), &phc);
-                crate::audit::record("legacy_login", "success", &actor, None);
+                crate::auth::audit::record("legacy_login", "success", &actor, None);
             }
             _ => {
-                crate::audit::record("legacy_login", "failure", &actor, None);
+                crate::auth::audit::record("legacy_login", "failure", &actor, None);
                 return Err(invalid_auth_parameters());
             }
         }
     }
     Ok(Principal {
         account,
-        kind: crate::credentials::CredentialKind::Legacy,
+        kind: crate::auth::credentials::CredentialKind::Legacy,
         id: std::sync::Arc::from(format!("legacy-{account}")),
         created_at: record.changed_at,
         expires_at: None,

@@ -27,43 +27,6 @@ fn watch(ctx: &Ctx) -> Result<Watch, ApiError> {
     })
 }
 
-fn event_schema(names: serde_json::Value, data: serde_json::Value) -> serde_json::Value {
-    serde_json::json!({
-        "type": "object",
-        "required": ["event", "data"],
-        "properties": {
-            "event": names,
-            "data": data,
-            "retry": {"type": "integer", "minimum": 0, "description": "Reconnection delay in milliseconds"},
-            "id": {"type": "string"},
-        },
-    })
-}
-
-/// One heartbeat event.
-pub fn heartbeat_event_schema() -> serde_json::Value {
-    event_schema(
-        serde_json::json!({"const": "heartbeat"}),
-        serde_json::json!({"const": "."}),
-    )
-}
-
-/// One change event: the changed resource's path, and the resource as JSON.
-pub fn change_event_schema() -> serde_json::Value {
-    event_schema(
-        serde_json::json!({"type": "string", "enum": ["/api/v1/audio", "/api/v1/room/layout"]}),
-        serde_json::json!({"type": "string", "description": "The changed resource, as JSON"}),
-    )
-}
-
-/// One device data event (or the error event for an unknown name).
-pub fn data_event_schema() -> serde_json::Value {
-    event_schema(
-        serde_json::json!({"type": "string", "enum": ["deviceMetrics", "soundLocation", "error"]}),
-        serde_json::json!({"type": "string", "description": "deviceMetrics: {\"backgroundNoise\": dB}; error: {\"errors\": [...]}"}),
-    )
-}
-
 /// `GET /api/v1/heartbeat`
 pub fn heartbeat(ctx: &Ctx) -> Result<Response<Body>, ApiError> {
     let period = ctx.app.config().events.heartbeat_interval;

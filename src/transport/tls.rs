@@ -5,7 +5,7 @@
 //! `127.0.0.1`) are generated with rcgen into the cert folder: `key.pem` 0600,
 //! `cert.pem` 0644, each written atomically. Operator-supplied PEM files are used as
 //! they are and never regenerated. The SHA-256 fingerprint of the certificate is what
-//! clients pin. This module and [`crate::server`] are the only ones that use rustls.
+//! clients pin. This module and [`crate::transport::server`] are the only ones that use rustls.
 
 use std::fs;
 use std::net::IpAddr;
@@ -20,11 +20,6 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
 use crate::config::TlsConfig;
 use crate::error::IoFailure;
-
-/// File name of the generated certificate.
-pub const CERT_FILE: &str = "cert.pem";
-/// File name of the generated private key.
-pub const KEY_FILE: &str = "key.pem";
 
 /// A certificate problem. Never includes key material.
 #[derive(Debug, thiserror::Error)]
@@ -300,7 +295,7 @@ pub fn describe(cfg: &TlsConfig) -> Result<CertInfo, TlsError> {
             }
         }
     }
-    let time = |t: i64| crate::state::rfc3339(u64::try_from(t).unwrap_or(0));
+    let time = |t: i64| crate::util::rfc3339(u64::try_from(t).unwrap_or(0));
     let spki = ring::digest::digest(&ring::digest::SHA256, x509.public_key().raw);
     Ok(CertInfo {
         path: cfg.cert_file.display().to_string(),
@@ -345,8 +340,8 @@ mod tests {
     fn cfg(dir: &Path) -> TlsConfig {
         TlsConfig {
             cert_dir: dir.to_path_buf(),
-            cert_file: dir.join(CERT_FILE),
-            key_file: dir.join(KEY_FILE),
+            cert_file: dir.join(crate::config::CERT_FILE),
+            key_file: dir.join(crate::config::KEY_FILE),
             operator_supplied: false,
             hostnames: vec!["room-12.example.net".into()],
             ip_addresses: vec!["10.1.2.3".parse().unwrap()],

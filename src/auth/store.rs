@@ -21,8 +21,8 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use arc_swap::ArcSwap;
 
+use crate::auth::state::State;
 use crate::error::{IoFailure, io_failure};
-use crate::state::State;
 
 /// Name of the state document in the state directory.
 pub const STATE_FILE: &str = "state.json";
@@ -279,8 +279,34 @@ fn read_state(path: &Path) -> Result<Option<(State, FileIdentity)>, StoreError> 
             e.column()
         ))
     })?;
-    state.check().map_err(corrupt)?;
+    check(&state).map_err(corrupt)?;
     Ok(Some((state, FileIdentity::of(&meta))))
+}
+
+/// Check the invariants a loaded document must satisfy.
+fn check(state: &State) -> Result<(), String> {
+    if state.version != crate::auth::state::STATE_VERSION {
+        return Err(format!(
+            "layout version {} is not supported (expected {})",
+            state.version,
+            crate::auth::state::STATE_VERSION
+        ));
+    }
+    for role in crate::auth::accounts::Role::ALL {
+        if !state.accounts.contains_key(&role) {
+            return Err(format!("the {role} account is missing"));
+        }
+    }
+    if crate::auth::enrollment::canonical(&state.enrollment_code).as_deref() != Some(state.enrollment_code.as_str()) {
+        return Err("the enrollment code is malformed".into());
+    }
+    if crate::auth::credentials::decode_signing_key(&state.signing_key).is_none() {
+        return Err("the credential signing key is malformed".into());
+    }
+    if let Err(v) = state.policy.validate() {
+        return Err(format!("policy field {} is invalid", v[0].field));
+    }
+    Ok(())
 }
 
 /// Write the state durably: temp file, fsync, rename, fsync the folder.
@@ -293,8 +319,8 @@ fn write_atomic(dir: &Path, path: &Path, state: &State) -> Result<(), StoreError
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::auth::passwords::Hasher;
     use crate::config::HashParams;
-    use crate::passwords::Hasher;
     use std::os::unix::fs::PermissionsExt;
 
     fn factory() -> Result<State, StoreError> {
@@ -308,7 +334,7 @@ mod tests {
             0,
         )
         .unwrap();
-        crate::enrollment::factory_state("ABC-DEF-GHJ", &Default::default(), &hasher, 1)
+        crate::auth::enrollment::factory_state("ABC-DEF-GHJ", &Default::default(), &hasher, 1)
             .map_err(|e| StoreError::Init(e.to_string()))
     }
 
@@ -412,7 +438,7 @@ mod tests {
     fn a_state_missing_an_account_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         let mut s = factory().unwrap();
-        s.accounts.remove(&crate::accounts::Role::Integrator);
+        s.accounts.remove(&crate::auth::accounts::Role::Integrator);
         fs::write(dir.path().join(STATE_FILE), serde_json::to_vec(&s).unwrap()).unwrap();
         let e = Store::open(dir.path(), factory).unwrap_err().to_string();
         assert!(e.contains("integrator"), "{e}");

@@ -192,7 +192,7 @@ impl Hasher {
                 let decoy = self.decoy.get_or_init(|| {
                     let mut random = Zeroizing::new([0u8; 24]);
                     let _ = getrandom::fill(random.as_mut());
-                    let pw = Password::new(hex(random.as_ref()));
+                    let pw = Password::new(crate::util::hex(random.as_ref()));
                     self.hash_blocking(&pw).unwrap_or_default()
                 });
                 let _ = self.matches(decoy, password);
@@ -231,10 +231,6 @@ impl Hasher {
         self.bounded(move |h| h.verify_blocking(phc.as_deref(), &password))
             .await
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

@@ -15,10 +15,15 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::policy::Policy;
+use crate::auth::policy::Policy;
 
 /// The default config, as shipped in `device-config/roomgate.toml`.
-pub const EMBEDDED_DEFAULT: &str = include_str!("../device-config/roomgate.toml");
+pub const EMBEDDED_DEFAULT: &str = include_str!("../../device-config/roomgate.toml");
+
+/// File name of the generated certificate in `cert_dir`.
+pub const CERT_FILE: &str = "cert.pem";
+/// File name of the generated private key in `cert_dir`.
+pub const KEY_FILE: &str = "key.pem";
 
 /// Where `--config` points when not given.
 pub const DEFAULT_CONFIG_PATH: &str = "device-config/roomgate.toml";
@@ -127,7 +132,7 @@ pub struct RouteConfig {
     /// `/api/v1/camera`: the prefix itself and every path under it.
     pub prefix: String,
     /// The minimum role a caller needs.
-    pub min_role: crate::accounts::Role,
+    pub min_role: crate::auth::accounts::Role,
     /// Where requests go.
     pub upstream: Upstream,
     /// The methods forwarded (others get 405).
@@ -746,8 +751,8 @@ impl Config {
         if let Some(dir) = &o.cert_dir {
             self.tls.cert_dir = absolute(dir);
             if !self.tls.operator_supplied {
-                self.tls.cert_file = self.tls.cert_dir.join(crate::tls::CERT_FILE);
-                self.tls.key_file = self.tls.cert_dir.join(crate::tls::KEY_FILE);
+                self.tls.cert_file = self.tls.cert_dir.join(CERT_FILE);
+                self.tls.key_file = self.tls.cert_dir.join(KEY_FILE);
             }
         }
     }
@@ -925,7 +930,7 @@ fn validate_routes(raw: Vec<RawRoute>, c: &Checker<'_>) -> Result<Vec<RouteConfi
         if routes.iter().any(|other| other.prefix == prefix) {
             return Err(c.err(&key("prefix"), format!("`{prefix}` is routed twice")));
         }
-        let min_role = crate::accounts::Role::parse(r.min_role.trim())
+        let min_role = crate::auth::accounts::Role::parse(r.min_role.trim())
             .ok_or_else(|| c.err(&key("min_role"), "must be one of monitor, general, integrator, admin"))?;
         let upstream = parse_upstream(&r.upstream, c, &key("upstream"))?;
         let methods = match r.methods {
@@ -1000,12 +1005,12 @@ fn parse_upstream(text: &str, c: &Checker<'_>, key: &str) -> Result<Upstream, Co
 /// A route may not take over built-in endpoints by accident, and never the ones
 /// that authenticate and administer the device.
 fn check_shadowing(prefix: &str, override_builtin: bool, c: &Checker<'_>, key: &str) -> Result<(), ConfigError> {
-    for builtin in crate::routes::ROUTES {
+    for builtin in crate::api::routes::ROUTES {
         let covered = builtin.path == prefix || builtin.path.starts_with(&format!("{prefix}/"));
         if !covered {
             continue;
         }
-        if !builtin.overridable() {
+        if !builtin.overridable {
             return Err(c.err(
                 key,
                 format!(
@@ -1031,11 +1036,7 @@ fn validate_tls(raw: RawTls, c: &Checker<'_>) -> Result<TlsConfig, ConfigError> 
     let cert_dir = c.path("tls.cert_dir", &raw.cert_dir)?;
     let (cert_file, key_file, operator_supplied) = match (&raw.cert_file, &raw.key_file) {
         (Some(cf), Some(kf)) => (c.path("tls.cert_file", cf)?, c.path("tls.key_file", kf)?, true),
-        (None, None) => (
-            cert_dir.join(crate::tls::CERT_FILE),
-            cert_dir.join(crate::tls::KEY_FILE),
-            false,
-        ),
+        (None, None) => (cert_dir.join(CERT_FILE), cert_dir.join(KEY_FILE), false),
         (Some(_), None) => {
             return Err(c.err("tls.key_file", "must be set when tls.cert_file is set"));
         }

@@ -1,15 +1,19 @@
 //! Builds the capabilities document (`GET /api/v1`, OpenAPI 3.1) from the route table.
 //!
 //! Every operation carries `x-nureva.minimumRoleRequired` taken from the same
-//! [`crate::routes::Route::min_role`] the pipeline enforces, the two client headers
+//! [`crate::api::routes::Route::min_role`] the pipeline enforces, the two client headers
 //! as required parameters, its security requirement, request schema and the error
 //! responses the pipeline can produce for it.
 
+mod operations;
+mod schemas;
+
 use serde_json::{Map, Value, json};
 
-use crate::accounts::min_role_name;
+use crate::api::routes::{Op, ROUTES, Route};
+use crate::auth::accounts::min_role_name;
 use crate::config::RouteConfig;
-use crate::routes::{Op, ROUTES, Route, Success};
+use operations::{Facts, Success, facts};
 
 /// The capabilities document: the built-in routes and the configured ones.
 pub fn document(device_name: &str, forwarded: &[RouteConfig]) -> Value {
@@ -91,10 +95,11 @@ fn forwarded_operation(route: &RouteConfig, method: &http::Method) -> Value {
 }
 
 fn operation(route: &Route) -> Value {
+    let facts = facts(route.op);
     let mut op = Map::new();
-    op.insert("operationId".into(), route.operation_id.into());
-    op.insert("summary".into(), route.summary.into());
-    op.insert("tags".into(), json!([route.tag]));
+    op.insert("operationId".into(), facts.operation_id.into());
+    op.insert("summary".into(), facts.summary.into());
+    op.insert("tags".into(), json!([facts.tag]));
     op.insert(
         "x-nureva".into(),
         json!({"minimumRoleRequired": min_role_name(route.min_role)}),
@@ -104,7 +109,7 @@ fn operation(route: &Route) -> Value {
         json!({"$ref": "#/components/parameters/ClientVersion"}),
     ];
     parameters.extend(path_parameters(route.path));
-    parameters.extend(route.query.iter().map(|(name, description)| {
+    parameters.extend(facts.query.iter().map(|(name, description)| {
         json!({"name": name, "in": "query", "required": false, "description": description, "schema": {"type": "string"}})
     }));
     op.insert("parameters".into(), Value::Array(parameters));
@@ -116,13 +121,13 @@ fn operation(route: &Route) -> Value {
             json!([])
         },
     );
-    if let Some(schema) = route.body {
+    if let Some(schema) = facts.body {
         op.insert(
             "requestBody".into(),
             json!({"required": true, "content": {"application/json": {"schema": schema()}}}),
         );
     }
-    op.insert("responses".into(), Value::Object(responses(route)));
+    op.insert("responses".into(), Value::Object(responses(route, &facts)));
     Value::Object(op)
 }
 
@@ -140,9 +145,9 @@ fn path_parameters(path: &str) -> Vec<Value> {
         .collect()
 }
 
-fn responses(route: &Route) -> Map<String, Value> {
+fn responses(route: &Route, facts: &Facts) -> Map<String, Value> {
     let mut r = Map::new();
-    match route.success {
+    match facts.success {
         Success::Json(status, schema) => {
             r.insert(
                 status.to_string(),
@@ -169,7 +174,10 @@ fn responses(route: &Route) -> Map<String, Value> {
     if route.min_role.is_some() || route.op == Op::Login {
         err(&mut r, "401");
     }
-    if route.min_role.is_some_and(|role| role > crate::accounts::Role::Monitor) {
+    if route
+        .min_role
+        .is_some_and(|role| role > crate::auth::accounts::Role::Monitor)
+    {
         err(&mut r, "403");
     }
     if route.path.contains('{') {
@@ -178,12 +186,12 @@ fn responses(route: &Route) -> Map<String, Value> {
     if matches!(route.op, Op::UpdateAccount | Op::CreateKey | Op::Logout) {
         err(&mut r, "409");
     }
-    if route.body.is_some() {
+    if facts.body.is_some() {
         err(&mut r, "413");
         err(&mut r, "415");
     }
     err(&mut r, "429");
-    if matches!(route.success, Success::EventStream(_)) || matches!(route.op, Op::Login | Op::UpdateAccount) {
+    if matches!(facts.success, Success::EventStream(_)) || matches!(route.op, Op::Login | Op::UpdateAccount) {
         err(&mut r, "503");
     }
     r
@@ -254,7 +262,7 @@ mod tests {
         assert_eq!(doc["openapi"], "3.1.0");
         for route in ROUTES {
             let op = &doc["paths"][route.path][route.method.as_str().to_ascii_lowercase()];
-            assert_eq!(op["operationId"], route.operation_id);
+            assert_eq!(op["operationId"], facts(route.op).operation_id);
             assert_eq!(
                 op["x-nureva"]["minimumRoleRequired"],
                 min_role_name(route.min_role),
@@ -262,6 +270,17 @@ mod tests {
                 route.method,
                 route.path
             );
+        }
+    }
+
+    #[test]
+    fn every_operation_is_documented_once() {
+        for (i, a) in ROUTES.iter().enumerate() {
+            assert!(!facts(a.op).summary.is_empty());
+            assert_eq!(facts(a.op).body.is_some(), a.op.takes_body(), "{:?}", a.op);
+            for b in &ROUTES[i + 1..] {
+                assert_ne!(facts(a.op).operation_id, facts(b.op).operation_id);
+            }
         }
     }
 }

@@ -13,8 +13,8 @@ use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use crate::accounts::Role;
-use crate::policy::Policy;
+use crate::auth::accounts::Role;
+use crate::auth::policy::Policy;
 
 const SHARDS: usize = 16;
 /// Buckets kept per shard before idle ones are dropped.

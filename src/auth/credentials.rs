@@ -23,8 +23,9 @@ use ring::hmac;
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
-use crate::accounts::Role;
-use crate::state::{State, UnixTime};
+use crate::auth::accounts::Role;
+use crate::auth::state::State;
+use crate::util::UnixTime;
 
 /// Prefix of API keys.
 pub const KEY_PREFIX: &str = "rgk_";
@@ -148,7 +149,7 @@ impl Signer {
         Ok(Minted {
             token,
             id: URL_SAFE_NO_PAD.encode(id),
-            verifier: to_hex(&self.verifier(&id, &secret)),
+            verifier: crate::util::hex(&self.verifier(&id, &secret)),
         })
     }
 }
@@ -189,16 +190,6 @@ pub fn decode_id(id: &str) -> Option<[u8; ID_LEN]> {
         id.copy_from_slice(&out[..ID_LEN]);
         id
     })
-}
-
-fn to_hex(bytes: &[u8]) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push(char::from(HEX[usize::from(b >> 4)]));
-        s.push(char::from(HEX[usize::from(b & 15)]));
-    }
-    s
 }
 
 fn from_hex32(s: &str) -> Option<[u8; 32]> {
@@ -445,7 +436,7 @@ pub struct LegacyCredential {
     /// The account named.
     pub account: Role,
     /// The password given (redacted in `Debug`).
-    pub password: crate::passwords::Password,
+    pub password: crate::auth::passwords::Password,
 }
 
 /// Decode `base64(account:password)` (padding optional). `None` unless the account
@@ -457,7 +448,7 @@ pub fn parse_legacy(token: &str) -> Option<LegacyCredential> {
     let (account, password) = text.split_once(':')?;
     Some(LegacyCredential {
         account: Role::parse(account)?,
-        password: crate::passwords::Password::new(password),
+        password: crate::auth::passwords::Password::new(password),
     })
 }
 
@@ -560,7 +551,7 @@ impl LegacyCache {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::state::{AccountRecord, ApiKeyRecord, STATE_VERSION, SessionRecord};
+    use crate::auth::state::{AccountRecord, ApiKeyRecord, STATE_VERSION, SessionRecord};
 
     fn state() -> State {
         let accounts = Role::ALL

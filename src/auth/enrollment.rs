@@ -10,10 +10,11 @@ use std::path::Path;
 
 use zeroize::Zeroizing;
 
-use crate::accounts::Role;
-use crate::passwords::{Hasher, Password};
-use crate::policy::Policy;
-use crate::state::{AccountRecord, STATE_VERSION, State, UnixTime};
+use crate::auth::accounts::Role;
+use crate::auth::passwords::{Hasher, Password};
+use crate::auth::policy::Policy;
+use crate::auth::state::{AccountRecord, STATE_VERSION, State};
+use crate::util::UnixTime;
 
 /// The 32 symbols of a code: digits 2–9 and letters without I and O.
 pub const ALPHABET: &[u8; 32] = b"23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
@@ -154,7 +155,7 @@ pub fn factory_state(code: &str, policy: &Policy, hasher: &Hasher, now: UnixTime
         version: STATE_VERSION,
         generation: 0,
         enrollment_code: code.to_string(),
-        signing_key: crate::credentials::new_signing_key().map_err(|_| EnrollmentError::Random)?,
+        signing_key: crate::auth::credentials::new_signing_key().map_err(|_| EnrollmentError::Random)?,
         accounts,
         sessions: BTreeMap::new(),
         api_keys: BTreeMap::new(),

@@ -8,8 +8,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::auth::policy::Policy;
 use crate::error::ApiError;
-use crate::policy::Policy;
 
 /// An account, which is also its role.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

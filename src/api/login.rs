@@ -4,19 +4,20 @@
 //! when saturated), then mints a session under the state lock, re-checking that the
 //! account and its password did not change while the hash ran. A wrong password, a
 //! disabled account and an account without a password all give the same 401 body,
-//! and take the same time (see [`crate::passwords::Hasher::verify_blocking`]).
+//! and take the same time (see [`crate::auth::passwords::Hasher::verify_blocking`]).
 
 use http::{Response, StatusCode};
 use serde_json::{Value, json};
 
-use crate::accounts::Role;
 use crate::api::Ctx;
-use crate::audit::{self, Actor};
-use crate::credentials::{CredentialKind, Signer};
+use crate::auth::accounts::Role;
+use crate::auth::audit::{self, Actor};
+use crate::auth::credentials::{CredentialKind, Signer};
+use crate::auth::passwords::{HashError, Password};
+use crate::auth::state::{SessionRecord, State};
 use crate::error::ApiError;
 use crate::http_util::{Body, json_response, no_content};
-use crate::passwords::{HashError, Password};
-use crate::state::{SessionRecord, State, UnixTime, now, rfc3339};
+use crate::util::{UnixTime, now, rfc3339};
 
 /// The body of `POST /api/v1/auth/login`.
 #[derive(Debug)]
@@ -88,7 +89,7 @@ pub fn usable_password_hash(state: &State, account: Role) -> Option<String> {
 pub fn as_typed(state: &State, account: Role, password: Password) -> Password {
     let via_code = account == Role::Admin && state.account(account).is_some_and(|a| a.password_is_enrollment_code);
     match via_code
-        .then(|| crate::enrollment::normalize(password.expose()))
+        .then(|| crate::auth::enrollment::normalize(password.expose()))
         .flatten()
     {
         Some(bare) => Password::new(bare.as_str()),
@@ -272,45 +273,4 @@ pub async fn logout(ctx: &Ctx) -> Result<Response<Body>, ApiError> {
         ctx.principal.as_ref().map(|p| &*p.id),
     );
     Ok(no_content())
-}
-
-/// Schema of the login request.
-pub fn login_request_schema() -> Value {
-    json!({
-        "type": "object",
-        "required": ["account", "password"],
-        "additionalProperties": false,
-        "properties": {
-            "account": {"type": "string", "enum": ["monitor", "general", "integrator", "admin"]},
-            "password": {"type": "string", "description": "The password; for admin at first, the enrollment code (XXX-XXX-XXX, any case, dashes optional)."},
-        },
-    })
-}
-
-/// Schema of the login response.
-pub fn login_response_schema() -> Value {
-    json!({
-        "type": "object",
-        "required": ["authParameters", "account", "expiresAt"],
-        "properties": {
-            "authParameters": {"type": "string", "description": "Send as `Authorization: Nureva <authParameters>`."},
-            "account": {"type": "string", "enum": ["monitor", "general", "integrator", "admin"]},
-            "expiresAt": {"type": ["string", "null"], "format": "date-time"},
-        },
-    })
-}
-
-/// Schema of the validate response.
-pub fn validate_response_schema() -> Value {
-    json!({
-        "type": "object",
-        "required": ["account", "kind", "sessionId", "createdAt", "expiresAt"],
-        "properties": {
-            "account": {"type": "string", "enum": ["monitor", "general", "integrator", "admin"]},
-            "kind": {"type": "string", "enum": ["session", "apiKey"]},
-            "sessionId": {"type": "string"},
-            "createdAt": {"type": "string", "format": "date-time"},
-            "expiresAt": {"type": ["string", "null"], "format": "date-time"},
-        },
-    })
 }

@@ -1,7 +1,7 @@
 //! The persisted state document: accounts, enrollment code, credential signing key,
 //! sessions, API keys, policy and device settings.
 //!
-//! This is plain data. [`crate::store`] owns reading and writing it; the state file
+//! This is plain data. [`crate::auth::store`] owns reading and writing it; the state file
 //! is mode 0600 and holds no usable credential: sessions and keys are stored as
 //! HMAC verifiers, passwords as argon2id PHC strings. `Debug` is written by hand so
 //! that the enrollment code, signing key and hashes never reach a log line.
@@ -11,27 +11,13 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::accounts::Role;
-use crate::device::AudioSettings;
-use crate::policy::Policy;
+use crate::auth::accounts::Role;
+use crate::auth::policy::Policy;
+use crate::device::audio::AudioSettings;
+use crate::util::UnixTime;
 
 /// Version of the document layout.
 pub const STATE_VERSION: u32 = 1;
-
-/// Seconds since the Unix epoch.
-pub type UnixTime = u64;
-
-/// The current time as [`UnixTime`].
-pub fn now() -> UnixTime {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
-}
-
-/// RFC 3339 (UTC, seconds) form of a [`UnixTime`], as the API reports times.
-pub fn rfc3339(t: UnixTime) -> String {
-    humantime::format_rfc3339_seconds(std::time::UNIX_EPOCH + std::time::Duration::from_secs(t)).to_string()
-}
 
 /// The whole persisted state.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -61,7 +47,7 @@ pub struct State {
     pub audio: AudioSettings,
     /// Room layout of the reference device.
     #[serde(default)]
-    pub room_layout: crate::room::RoomLayout,
+    pub room_layout: crate::device::room::RoomLayout,
 }
 
 /// One account.
@@ -182,31 +168,6 @@ impl State {
         let before = self.sessions.len();
         self.sessions.retain(|_, s| s.account != account);
         before - self.sessions.len()
-    }
-
-    /// Check the invariants a loaded document must satisfy.
-    pub fn check(&self) -> Result<(), String> {
-        if self.version != STATE_VERSION {
-            return Err(format!(
-                "layout version {} is not supported (expected {STATE_VERSION})",
-                self.version
-            ));
-        }
-        for role in Role::ALL {
-            if !self.accounts.contains_key(&role) {
-                return Err(format!("the {role} account is missing"));
-            }
-        }
-        if crate::enrollment::canonical(&self.enrollment_code).as_deref() != Some(self.enrollment_code.as_str()) {
-            return Err("the enrollment code is malformed".into());
-        }
-        if crate::credentials::decode_signing_key(&self.signing_key).is_none() {
-            return Err("the credential signing key is malformed".into());
-        }
-        if let Err(v) = self.policy.validate() {
-            return Err(format!("policy field {} is invalid", v[0].field));
-        }
-        Ok(())
     }
 }
 

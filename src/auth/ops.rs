@@ -6,14 +6,15 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::accounts::Role;
+use crate::auth::accounts::Role;
+use crate::auth::credentials::{Minted, Signer};
+use crate::auth::passwords::Hasher;
+use crate::auth::policy::Policy;
+use crate::auth::state::{ApiKeyRecord, State};
+use crate::auth::store::StoreError;
 use crate::config::Config;
-use crate::credentials::{Minted, Signer};
 use crate::error::{ApiError, ErrorEntry};
-use crate::passwords::Hasher;
-use crate::policy::Policy;
-use crate::state::{ApiKeyRecord, State, UnixTime, rfc3339};
-use crate::store::StoreError;
+use crate::util::{UnixTime, rfc3339};
 
 /// Longest API key name, in characters.
 pub const KEY_NAME_MAX: usize = 64;
@@ -281,9 +282,9 @@ pub fn apply_policy(state: &mut State, policy: Policy) {
 /// A new factory state for this configuration: factory (or fresh) enrollment code,
 /// new signing key, default accounts, the config's policy, default settings.
 pub fn factory_state(config: &Config, hasher: &Hasher) -> Result<State, StoreError> {
-    let code = crate::enrollment::fresh_code(config.enrollment_code_file.as_deref())
+    let code = crate::auth::enrollment::fresh_code(config.enrollment_code_file.as_deref())
         .map_err(|e| StoreError::Init(e.to_string()))?;
-    crate::enrollment::factory_state(&code, &config.policy, hasher, crate::state::now())
+    crate::auth::enrollment::factory_state(&code, &config.policy, hasher, crate::util::now())
         .map_err(|e| StoreError::Init(e.to_string()))
 }
 
@@ -303,7 +304,7 @@ mod tests {
             0,
         )
         .unwrap();
-        crate::enrollment::factory_state("ABC-DEF-GHJ", &Policy::default(), &hasher, 1).unwrap()
+        crate::auth::enrollment::factory_state("ABC-DEF-GHJ", &Policy::default(), &hasher, 1).unwrap()
     }
 
     #[test]
@@ -400,7 +401,7 @@ mod tests {
         for i in 0..5u64 {
             s.sessions.insert(
                 format!("s{i}"),
-                crate::state::SessionRecord {
+                crate::auth::state::SessionRecord {
                     account: Role::General,
                     verifier: "00".repeat(32),
                     created_at: 100 + i,

@@ -31,7 +31,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use tokio::net::UnixStream;
 
-use crate::accounts::Role;
+use crate::auth::accounts::Role;
 use crate::config::{RouteConfig, Upstream};
 use crate::error::ApiError;
 use crate::http_util::{Body, BodyError};

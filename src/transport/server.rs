@@ -39,11 +39,11 @@ use tokio_rustls::TlsAcceptor;
 use tokio_rustls::server::TlsStream;
 
 use crate::app::App;
+use crate::auth::store::StoreError;
 use crate::config::{Config, Limits};
 use crate::http_util::{Body, BodyError};
 use crate::reload::{ReloadHook, ReloadTrigger};
-use crate::store::StoreError;
-use crate::tls::{self, SharedServerConfig, TlsError};
+use crate::transport::tls::{self, SharedServerConfig, TlsError};
 
 /// Why the service could not start.
 #[derive(Debug, thiserror::Error)]
@@ -167,7 +167,7 @@ impl Server {
         app.spawn_background();
         crate::reload::spawn(app.clone(), Arc::clone(&tls), reload, reload_hook);
         tracing::info!(version = env!("CARGO_PKG_VERSION"), "listening on https://{local_addr}");
-        crate::notify::ready();
+        crate::transport::notify::ready();
 
         tokio::pin!(shutdown);
         let mut backoff = Duration::from_millis(10);
@@ -218,7 +218,7 @@ impl Server {
 
         drop(listener);
         tracing::info!("shutting down: no longer accepting connections");
-        crate::notify::stopping();
+        crate::transport::notify::stopping();
         app.begin_shutdown();
         let all = u32::try_from(max_connections).unwrap_or(u32::MAX);
         let drain_timeout = app.config().limits.drain_timeout;

@@ -1,0 +1,215 @@
+//! What the capabilities document says about each operation beyond the route
+//! table: its id, summary, tag, request body and success response.
+
+use serde_json::Value;
+
+use super::schemas;
+use crate::api::routes::Op;
+
+/// The success response of an operation.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Success {
+    /// A JSON document with this status and schema.
+    Json(u16, fn() -> Value),
+    /// A `text/event-stream`; the schema describes one event (`event`, `data`, …).
+    EventStream(fn() -> Value),
+    /// `204 No Content`.
+    NoContent,
+}
+
+/// The documentation of one operation.
+pub(super) struct Facts {
+    pub(super) operation_id: &'static str,
+    pub(super) summary: &'static str,
+    pub(super) tag: &'static str,
+    /// JSON request body schema, when the operation takes a body.
+    pub(super) body: Option<fn() -> Value>,
+    /// Documented query parameters: name and description.
+    pub(super) query: &'static [(&'static str, &'static str)],
+    pub(super) success: Success,
+}
+
+/// The documentation of `op`.
+pub(super) fn facts(op: Op) -> Facts {
+    match op {
+        Op::Capabilities => Facts {
+            operation_id: "getCapabilities",
+            summary: "The OpenAPI 3.1 description of this API, with each operation's minimum role",
+            tag: "meta",
+            body: None,
+            query: &[],
+            success: Success::Json(200, schemas::capabilities_schema),
+        },
+        Op::Login => Facts {
+            operation_id: "login",
+            summary: "Log in to an account; returns the authParameters for the Authorization header",
+            tag: "auth",
+            body: Some(schemas::login_request_schema),
+            query: &[],
+            success: Success::Json(200, schemas::login_response_schema),
+        },
+        Op::Validate => Facts {
+            operation_id: "validateCredential",
+            summary: "Describe the credential presented: account, session id, expiry",
+            tag: "auth",
+            body: None,
+            query: &[],
+            success: Success::Json(200, schemas::validate_response_schema),
+        },
+        Op::Logout => Facts {
+            operation_id: "logout",
+            summary: "Revoke the credential presented",
+            tag: "auth",
+            body: None,
+            query: &[],
+            success: Success::NoContent,
+        },
+        Op::Heartbeat => Facts {
+            operation_id: "heartbeat",
+            summary: "Event stream with `event: heartbeat` / `data: .` every few seconds",
+            tag: "streams",
+            body: None,
+            query: &[],
+            success: Success::EventStream(schemas::heartbeat_event_schema),
+        },
+        Op::Events => Facts {
+            operation_id: "events",
+            summary: "Event stream of changes; the event name is the changed resource's path",
+            tag: "streams",
+            body: None,
+            query: &[],
+            success: Success::EventStream(schemas::change_event_schema),
+        },
+        Op::GetAudio => Facts {
+            operation_id: "getAudioSettings",
+            summary: "Audio settings",
+            tag: "audio",
+            body: None,
+            query: &[],
+            success: Success::Json(200, schemas::audio_response_schema),
+        },
+        Op::PatchAudio => Facts {
+            operation_id: "setAudioSettings",
+            summary: "Change audio settings; unknown, read-only, mistyped or out-of-range fields are refused",
+            tag: "audio",
+            body: Some(schemas::audio_patch_schema),
+            query: &[],
+            success: Success::Json(200, schemas::audio_response_schema),
+        },
+        Op::ChangeVolume => Facts {
+            operation_id: "changeSpeakerVolume",
+            summary: "Step the speaker volume up or down (0–100, clamped)",
+            tag: "audio",
+            body: Some(schemas::volume_request_schema),
+            query: &[],
+            success: Success::Json(200, schemas::audio_response_schema),
+        },
+        Op::Hardware => Facts {
+            operation_id: "getDeviceInformation",
+            summary: "Device information; enrollmentCode is empty unless the caller is admin",
+            tag: "audio",
+            body: None,
+            query: &[],
+            success: Success::Json(200, schemas::hardware_response_schema),
+        },
+        Op::Data => Facts {
+            operation_id: "deviceDataStream",
+            summary: "Device data stream (deviceMetrics: background noise; simulated on the reference device)",
+            tag: "data",
+            body: None,
+            query: &[(
+                "events",
+                "Comma-separated event names to receive: deviceMetrics, soundLocation (default: all). An unknown name gets one `event: error` and the end of the stream.",
+            )],
+            success: Success::EventStream(schemas::data_event_schema),
+        },
+        Op::GetRoomLayout => Facts {
+            operation_id: "getRoomLayout",
+            summary: "Room layout: dimensions, audio component positions and zones (millimetres)",
+            tag: "room",
+            body: None,
+            query: &[],
+            success: Success::Json(200, schemas::room_layout_schema),
+        },
+        Op::PatchRoomLayout => Facts {
+            operation_id: "setRoomLayout",
+            summary: "Change the room layout; the named top-level fields are replaced, all checked or nothing changes",
+            tag: "room",
+            body: Some(schemas::room_layout_patch_schema),
+            query: &[],
+            success: Success::Json(200, schemas::room_layout_schema),
+        },
+        Op::ListAccounts => Facts {
+            operation_id: "listAccounts",
+            summary: "The four accounts: enabled, password set, admin password still the enrollment code, last change",
+            tag: "admin",
+            body: None,
+            query: &[],
+            success: Success::Json(200, schemas::accounts_schema),
+        },
+        Op::UpdateAccount => Facts {
+            operation_id: "updateAccount",
+            summary: "Enable/disable an account or set its password; revokes the account's sessions on a password change or disable",
+            tag: "admin",
+            body: Some(schemas::account_patch_schema),
+            query: &[],
+            success: Success::Json(200, schemas::account_response_schema),
+        },
+        Op::ListSessions => Facts {
+            operation_id: "listSessions",
+            summary: "Open sessions: account, client, address, created, last used",
+            tag: "admin",
+            body: None,
+            query: &[],
+            success: Success::Json(200, schemas::sessions_schema),
+        },
+        Op::RevokeSession => Facts {
+            operation_id: "revokeSession",
+            summary: "Revoke a session (its open event streams close)",
+            tag: "admin",
+            body: None,
+            query: &[],
+            success: Success::NoContent,
+        },
+        Op::CreateKey => Facts {
+            operation_id: "createApiKey",
+            summary: "Create a per-integration API key; the key is shown once",
+            tag: "admin",
+            body: Some(schemas::key_request_schema),
+            query: &[],
+            success: Success::Json(201, schemas::key_created_schema),
+        },
+        Op::ListKeys => Facts {
+            operation_id: "listApiKeys",
+            summary: "API keys (never the secret): created, last used, last client id",
+            tag: "admin",
+            body: None,
+            query: &[],
+            success: Success::Json(200, schemas::keys_schema),
+        },
+        Op::RevokeKey => Facts {
+            operation_id: "revokeApiKey",
+            summary: "Revoke an API key",
+            tag: "admin",
+            body: None,
+            query: &[],
+            success: Success::NoContent,
+        },
+        Op::GetPolicy => Facts {
+            operation_id: "getSecurityPolicy",
+            summary: "The security policy",
+            tag: "security",
+            body: None,
+            query: &[],
+            success: Success::Json(200, schemas::policy_schema),
+        },
+        Op::PatchPolicy => Facts {
+            operation_id: "setSecurityPolicy",
+            summary: "Change the security policy; applies at once",
+            tag: "security",
+            body: Some(schemas::policy_patch_schema),
+            query: &[],
+            success: Success::Json(200, schemas::policy_schema),
+        },
+    }
+}

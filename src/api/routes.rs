@@ -1,0 +1,363 @@
+//! The route table: method + path pattern → operation, minimum role, and whether a
+//! configured `[[route]]` may take it over.
+//!
+//! This table is the only place roles are assigned. The pipeline enforces
+//! `min_role` from it and the capabilities document publishes the same value as
+//! `x-nureva.minimumRoleRequired`, so what the device says and what it does cannot
+//! disagree. What only the document needs (operation ids, summaries, schemas) lives
+//! with its builder in `api::openapi`. Paths match segment by segment; `{name}`
+//! matches one non-empty segment.
+
+use http::Method;
+
+use crate::auth::accounts::{MinRole, Role};
+
+/// What a route does (dispatched in [`crate::api`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    /// `GET /api/v1`
+    Capabilities,
+    /// `POST /api/v1/auth/login`
+    Login,
+    /// `GET /api/v1/auth/validate`
+    Validate,
+    /// `POST /api/v1/auth/logout`
+    Logout,
+    /// `GET /api/v1/heartbeat`
+    Heartbeat,
+    /// `GET /api/v1/events`
+    Events,
+    /// `GET /api/v1/audio`
+    GetAudio,
+    /// `PATCH /api/v1/audio`
+    PatchAudio,
+    /// `PUT /api/v1/audio/volume/change`
+    ChangeVolume,
+    /// `GET /api/v1/audio/hardware`
+    Hardware,
+    /// `GET /api/v1/data`
+    Data,
+    /// `GET /api/v1/room/layout`
+    GetRoomLayout,
+    /// `PATCH /api/v1/room/layout`
+    PatchRoomLayout,
+    /// `GET /api/v1/auth/accounts`
+    ListAccounts,
+    /// `PATCH /api/v1/auth/accounts/{account}`
+    UpdateAccount,
+    /// `GET /api/v1/auth/sessions`
+    ListSessions,
+    /// `DELETE /api/v1/auth/sessions/{id}`
+    RevokeSession,
+    /// `POST /api/v1/auth/keys`
+    CreateKey,
+    /// `GET /api/v1/auth/keys`
+    ListKeys,
+    /// `DELETE /api/v1/auth/keys/{id}`
+    RevokeKey,
+    /// `GET /api/v1/security/policy`
+    GetPolicy,
+    /// `PATCH /api/v1/security/policy`
+    PatchPolicy,
+}
+
+impl Op {
+    /// Whether the operation reads a JSON request body (the pipeline checks its
+    /// framing before authentication and reads it after the role check).
+    pub fn takes_body(self) -> bool {
+        matches!(
+            self,
+            Op::Login
+                | Op::PatchAudio
+                | Op::ChangeVolume
+                | Op::PatchRoomLayout
+                | Op::UpdateAccount
+                | Op::CreateKey
+                | Op::PatchPolicy
+        )
+    }
+
+    /// Operations an admin credential obtained with the enrollment code may still
+    /// use while the policy requires the admin password to be changed first.
+    pub fn allowed_before_password_change(self) -> bool {
+        matches!(self, Op::Validate | Op::Logout | Op::UpdateAccount)
+    }
+}
+
+/// One route.
+#[derive(Debug)]
+pub struct Route {
+    /// HTTP method.
+    pub method: Method,
+    /// Path pattern.
+    pub path: &'static str,
+    /// The operation.
+    pub op: Op,
+    /// Minimum role; `None` is public.
+    pub min_role: MinRole,
+    /// Whether a configured `[[route]]` may take this endpoint over
+    /// (`override_builtin = true`): the reference device's endpoints may; the ones
+    /// that authenticate and administer the device never.
+    pub overridable: bool,
+}
+
+const fn route(method: Method, path: &'static str, op: Op, min_role: MinRole, overridable: bool) -> Route {
+    Route {
+        method,
+        path,
+        op,
+        min_role,
+        overridable,
+    }
+}
+
+/// Every built-in route.
+pub static ROUTES: &[Route] = &[
+    route(Method::GET, "/api/v1", Op::Capabilities, None, false),
+    route(Method::POST, "/api/v1/auth/login", Op::Login, None, false),
+    route(
+        Method::GET,
+        "/api/v1/auth/validate",
+        Op::Validate,
+        Some(Role::Monitor),
+        false,
+    ),
+    route(
+        Method::POST,
+        "/api/v1/auth/logout",
+        Op::Logout,
+        Some(Role::Monitor),
+        false,
+    ),
+    route(Method::GET, "/api/v1/heartbeat", Op::Heartbeat, None, true),
+    route(Method::GET, "/api/v1/events", Op::Events, Some(Role::General), true),
+    route(Method::GET, "/api/v1/audio", Op::GetAudio, Some(Role::General), true),
+    route(
+        Method::PATCH,
+        "/api/v1/audio",
+        Op::PatchAudio,
+        Some(Role::General),
+        true,
+    ),
+    route(
+        Method::PUT,
+        "/api/v1/audio/volume/change",
+        Op::ChangeVolume,
+        Some(Role::General),
+        true,
+    ),
+    route(
+        Method::GET,
+        "/api/v1/audio/hardware",
+        Op::Hardware,
+        Some(Role::General),
+        true,
+    ),
+    route(Method::GET, "/api/v1/data", Op::Data, Some(Role::Monitor), true),
+    route(
+        Method::GET,
+        "/api/v1/room/layout",
+        Op::GetRoomLayout,
+        Some(Role::General),
+        true,
+    ),
+    route(
+        Method::PATCH,
+        "/api/v1/room/layout",
+        Op::PatchRoomLayout,
+        Some(Role::Integrator),
+        true,
+    ),
+    route(
+        Method::GET,
+        "/api/v1/auth/accounts",
+        Op::ListAccounts,
+        Some(Role::Admin),
+        false,
+    ),
+    route(
+        Method::PATCH,
+        "/api/v1/auth/accounts/{account}",
+        Op::UpdateAccount,
+        Some(Role::Admin),
+        false,
+    ),
+    route(
+        Method::GET,
+        "/api/v1/auth/sessions",
+        Op::ListSessions,
+        Some(Role::Admin),
+        false,
+    ),
+    route(
+        Method::DELETE,
+        "/api/v1/auth/sessions/{id}",
+        Op::RevokeSession,
+        Some(Role::Admin),
+        false,
+    ),
+    route(
+        Method::POST,
+        "/api/v1/auth/keys",
+        Op::CreateKey,
+        Some(Role::Admin),
+        false,
+    ),
+    route(Method::GET, "/api/v1/auth/keys", Op::ListKeys, Some(Role::Admin), false),
+    route(
+        Method::DELETE,
+        "/api/v1/auth/keys/{id}",
+        Op::RevokeKey,
+        Some(Role::Admin),
+        false,
+    ),
+    route(
+        Method::GET,
+        "/api/v1/security/policy",
+        Op::GetPolicy,
+        Some(Role::Admin),
+        false,
+    ),
+    route(
+        Method::PATCH,
+        "/api/v1/security/policy",
+        Op::PatchPolicy,
+        Some(Role::Admin),
+        false,
+    ),
+];
+
+/// The result of looking a request up.
+#[derive(Debug)]
+pub enum Lookup {
+    /// A route serves this method and path; `params` are the `{…}` segments in order.
+    Found {
+        /// The route.
+        route: &'static Route,
+        /// Path parameters.
+        params: Vec<String>,
+    },
+    /// The path exists but not with this method; `allow` lists the methods it has.
+    MethodNotAllowed {
+        /// e.g. `GET, PATCH`
+        allow: String,
+    },
+    /// No route has this path.
+    NotFound,
+}
+
+/// Match `path` against `pattern`; the captured parameters on success.
+fn match_path(pattern: &str, path: &str) -> Option<Vec<String>> {
+    let mut params = Vec::new();
+    let mut pat = pattern.split('/');
+    let mut segs = path.split('/');
+    loop {
+        match (pat.next(), segs.next()) {
+            (None, None) => return Some(params),
+            (Some(p), Some(s)) if p.starts_with('{') && p.ends_with('}') => {
+                if s.is_empty() {
+                    return None;
+                }
+                params.push(s.to_string());
+            }
+            (Some(p), Some(s)) if p == s => {}
+            _ => return None,
+        }
+    }
+}
+
+/// Routes without `{…}` segments, by path: most requests are answered by one hash
+/// lookup instead of matching every pattern.
+static EXACT: std::sync::LazyLock<std::collections::HashMap<&'static str, Vec<&'static Route>>> =
+    std::sync::LazyLock::new(|| {
+        let mut map: std::collections::HashMap<&'static str, Vec<&'static Route>> = std::collections::HashMap::new();
+        for route in ROUTES.iter().filter(|r| !r.path.contains('{')) {
+            map.entry(route.path).or_default().push(route);
+        }
+        map
+    });
+
+/// Look a request up. One trailing slash is ignored (`/api/v1/audio/`).
+pub fn lookup(method: &Method, path: &str) -> Lookup {
+    let path = match path.strip_suffix('/') {
+        Some(p) if !p.is_empty() => p,
+        _ => path,
+    };
+    if let Some(routes) = EXACT.get(path) {
+        if let Some(route) = routes.iter().find(|r| r.method == *method) {
+            return Lookup::Found {
+                route,
+                params: Vec::new(),
+            };
+        }
+        let allow: Vec<&str> = routes.iter().map(|r| r.method.as_str()).collect();
+        return Lookup::MethodNotAllowed {
+            allow: allow.join(", "),
+        };
+    }
+    let mut allow: Vec<&str> = Vec::new();
+    for route in ROUTES.iter().filter(|r| r.path.contains('{')) {
+        if let Some(params) = match_path(route.path, path) {
+            if route.method == *method {
+                return Lookup::Found { route, params };
+            }
+            if !allow.contains(&route.method.as_str()) {
+                allow.push(route.method.as_str());
+            }
+        }
+    }
+    if allow.is_empty() {
+        Lookup::NotFound
+    } else {
+        Lookup::MethodNotAllowed {
+            allow: allow.join(", "),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lookup_finds_routes_methods_and_misses() {
+        match lookup(&Method::GET, "/api/v1/audio") {
+            Lookup::Found { route, .. } => assert_eq!(route.op, Op::GetAudio),
+            other => panic!("{other:?}"),
+        }
+        match lookup(&Method::PATCH, "/api/v1/audio/") {
+            Lookup::Found { route, .. } => assert_eq!(route.op, Op::PatchAudio),
+            other => panic!("{other:?}"),
+        }
+        match lookup(&Method::DELETE, "/api/v1/audio") {
+            Lookup::MethodNotAllowed { allow } => assert_eq!(allow, "GET, PATCH"),
+            other => panic!("{other:?}"),
+        }
+        for p in [
+            "/api/v1/audi",
+            "/api/v1/audio/x",
+            "/api/v1//audio",
+            "/api/v1/../v1/audio",
+            "/api/v2/audio",
+        ] {
+            assert!(matches!(lookup(&Method::GET, p), Lookup::NotFound), "{p}");
+        }
+    }
+
+    #[test]
+    fn patterns_capture_one_segment() {
+        assert_eq!(match_path("/a/{id}", "/a/xyz"), Some(vec!["xyz".to_string()]));
+        assert_eq!(match_path("/a/{id}", "/a/"), None);
+        assert_eq!(match_path("/a/{id}", "/a/x/y"), None);
+    }
+
+    #[test]
+    fn every_route_is_unique_and_documented() {
+        for (i, a) in ROUTES.iter().enumerate() {
+            assert!(a.path.starts_with("/api/v1"));
+            for b in &ROUTES[i + 1..] {
+                assert!(!(a.method == b.method && a.path == b.path), "{} {}", a.method, a.path);
+            }
+        }
+    }
+}
