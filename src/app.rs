@@ -6,7 +6,6 @@
 //! listener, which rebuilds the credential index and bumps the change counter that
 //! open event streams watch, so a revocation takes effect for the very next request.
 
-use std::net::{IpAddr, SocketAddr, UdpSocket};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -21,8 +20,10 @@ use crate::auth::passwords::Hasher;
 use crate::auth::state::State;
 use crate::auth::store::{Store, StoreError};
 use crate::config::Config;
+use crate::device::announce::Announcer;
 use crate::error::ApiError;
 use crate::events::EventBus;
+use crate::http_util::to_json_bytes;
 
 /// How often the service looks for state changes made by another process (the CLI).
 pub const STATE_POLL_INTERVAL: Duration = Duration::from_millis(250);
@@ -54,7 +55,7 @@ struct Inner {
     stream_slots: Arc<Semaphore>,
     legacy: LegacyCache,
     throttle: Arc<LoginThrottle>,
-    audio_json: Arc<ArcSwap<Bytes>>,
+    device: Arc<Announcer>,
 }
 
 impl From<StoreError> for ApiError {
@@ -94,9 +95,9 @@ impl App {
         let changes = Arc::new(watch::channel(initial.generation).0);
         let events = EventBus::new();
         let throttle = Arc::new(LoginThrottle::new(config.limits.login_delay_max));
-        let audio_json = Arc::new(ArcSwap::from_pointee(render(&initial.audio)));
+        let device = Arc::new(Announcer::new(&initial.device));
         {
-            let audio_json = Arc::clone(&audio_json);
+            let device = Arc::clone(&device);
             let throttle = Arc::clone(&throttle);
             let creds = Arc::clone(&creds);
             let changes = Arc::clone(&changes);
@@ -117,10 +118,7 @@ impl App {
                         throttle.clear_account(role);
                     }
                 }
-                if last.audio != state.audio {
-                    audio_json.store(Arc::new(render(&state.audio)));
-                }
-                announce_changes(&events, &last, state);
+                device.changed(&events, &last.device, &state.device);
                 *last = Arc::clone(state);
                 changes.send_replace(state.generation);
             });
@@ -142,7 +140,7 @@ impl App {
                 stream_slots,
                 legacy,
                 throttle,
-                audio_json,
+                device,
             }),
         })
     }
@@ -194,7 +192,7 @@ impl App {
 
     /// The audio settings as JSON, rendered once per change (the most polled answer).
     pub fn audio_json(&self) -> Bytes {
-        Bytes::clone(&self.inner.audio_json.load())
+        self.inner.device.audio_json()
     }
 
     /// Failed-login throttling.
@@ -218,7 +216,7 @@ impl App {
         let live = self.inner.live.load();
         live.capabilities
             .get_or_init(|| {
-                render(&crate::api::openapi::document(
+                to_json_bytes(&crate::api::openapi::document(
                     &live.config.device.name,
                     &live.config.routes,
                 ))
@@ -351,11 +349,7 @@ impl Live {
         let realm = HeaderValue::from_str(&format!("Nureva realm=\"{}\"", config.device.name))
             .unwrap_or_else(|_| HeaderValue::from_static("Nureva realm=\"roomgate\""));
         let gateway = crate::api::gateway::Gateway::new(&config.routes);
-        let ip_address = config
-            .device
-            .ip_address
-            .clone()
-            .unwrap_or_else(|| outbound_ip(config.listen).to_string());
+        let ip_address = crate::device::info::reported_ip(&config.device, config.listen);
         Live {
             config,
             realm,
@@ -374,35 +368,5 @@ impl std::ops::Deref for CurrentConfig {
     type Target = Config;
     fn deref(&self) -> &Config {
         &self.0.config
-    }
-}
-
-/// Serialise a document once, for answers served many times.
-fn render(value: &impl serde::Serialize) -> Bytes {
-    serde_json::to_vec(value).map(Bytes::from).unwrap_or_default()
-}
-
-/// Publish an event for each announced resource that differs between two states.
-fn announce_changes(events: &EventBus, before: &State, after: &State) {
-    if before.audio != after.audio {
-        events.publish("/api/v1/audio", &after.audio);
-    }
-    if before.room_layout != after.room_layout {
-        events.publish("/api/v1/room/layout", &after.room_layout);
-    }
-}
-
-/// The address this device reaches its network from (no packet is sent: a UDP
-/// `connect` only selects a route). Falls back to the listen address, then loopback.
-fn outbound_ip(listen: SocketAddr) -> IpAddr {
-    let probe = || -> std::io::Result<IpAddr> {
-        let s = UdpSocket::bind("0.0.0.0:0")?;
-        s.connect("192.0.2.1:9")?;
-        Ok(s.local_addr()?.ip())
-    };
-    match probe() {
-        Ok(ip) if !ip.is_unspecified() => ip,
-        _ if !listen.ip().is_unspecified() => listen.ip(),
-        _ => IpAddr::from([127, 0, 0, 1]),
     }
 }

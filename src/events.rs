@@ -99,47 +99,24 @@ pub enum Source {
     Heartbeat(Interval),
     /// Changes from the bus.
     Bus(broadcast::Receiver<Arc<Event>>),
-    /// The reference device's `deviceMetrics` at every tick (when asked for).
-    Metrics {
+    /// `next()` at every tick (the first one at once): a device's measurements.
+    Periodic {
         /// The tick.
         tick: Interval,
-        /// The simulated microphone.
-        noise: NoiseSimulator,
-        /// Whether `deviceMetrics` was asked for (else only keep-alives).
-        emit: bool,
+        /// The next event's frame.
+        next: Box<dyn FnMut() -> Bytes + Send + Sync>,
     },
+    /// Nothing but keep-alives (a data stream whose filter leaves no event).
+    Quiet,
     /// One event, then the end of the stream.
     Once(Option<Bytes>),
 }
 
-/// The reference device has no microphone: its background-noise figure (dB SPL) is
-/// a bounded random walk, plausible for a meeting room, and documented as simulated.
-#[derive(Debug, Clone)]
-pub struct NoiseSimulator {
-    level: i32,
-}
-
-impl Default for NoiseSimulator {
-    fn default() -> Self {
-        NoiseSimulator { level: 38 }
-    }
-}
-
-impl NoiseSimulator {
-    /// The next reading: a step of -2 to +2 dB, kept within 25–55 dB.
-    pub fn next_reading(&mut self) -> i32 {
-        let step = i32::try_from(getrandom::u32().unwrap_or(2) % 5).unwrap_or(2) - 2;
-        self.level = (self.level + step).clamp(25, 55);
-        self.level
-    }
-}
-
-/// A stream of `deviceMetrics` every `period` when `emit`; first reading at once.
-pub fn metrics(period: Duration, emit: bool) -> Source {
-    Source::Metrics {
+/// A source calling `next` every `period`, the first time at once.
+pub fn periodic(period: Duration, next: impl FnMut() -> Bytes + Send + Sync + 'static) -> Source {
+    Source::Periodic {
         tick: interval(period),
-        noise: NoiseSimulator::default(),
-        emit,
+        next: Box::new(next),
     }
 }
 
@@ -219,14 +196,11 @@ async fn next_from_source(source: &mut Source) -> Option<Bytes> {
             tick.tick().await;
             Some(frame("heartbeat", b".", Some(RETRY_MS)))
         }
-        Source::Metrics { tick, noise, emit } => {
-            if !*emit {
-                return std::future::pending().await;
-            }
+        Source::Periodic { tick, next } => {
             tick.tick().await;
-            let data = serde_json::json!({"backgroundNoise": noise.next_reading()}).to_string();
-            Some(frame("deviceMetrics", data.as_bytes(), None))
+            Some(next())
         }
+        Source::Quiet => std::future::pending().await,
         Source::Once(event) => event.take(),
         Source::Bus(rx) => loop {
             match rx.recv().await {
@@ -266,15 +240,6 @@ pub fn response(source: Source, watch: Watch) -> Response<Body> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn simulated_noise_stays_plausible() {
-        let mut n = NoiseSimulator::default();
-        for _ in 0..10_000 {
-            let v = n.next_reading();
-            assert!((25..=55).contains(&v));
-        }
-    }
 
     #[test]
     fn frames_are_well_formed() {

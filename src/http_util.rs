@@ -22,6 +22,18 @@ const JSON: HeaderValue = HeaderValue::from_static("application/json");
 const NO_STORE: HeaderValue = HeaderValue::from_static("no-store");
 const NOSNIFF: HeaderValue = HeaderValue::from_static("nosniff");
 
+/// A document serialised once, for answers served many times. Our own plain data
+/// types always serialise; an empty body would be the (logged) fallback.
+pub fn to_json_bytes(value: &impl Serialize) -> Bytes {
+    match serde_json::to_vec(value) {
+        Ok(bytes) => Bytes::from(bytes),
+        Err(e) => {
+            tracing::error!(error = %e, "could not serialise a document");
+            Bytes::new()
+        }
+    }
+}
+
 /// A body of fixed bytes.
 pub fn full(bytes: impl Into<Bytes>) -> Body {
     Full::new(bytes.into())

@@ -713,7 +713,7 @@ async fn the_room_layout_is_checked_persisted_and_announced() {
     let dir = d.stop().await;
     let d = Device::start_in(dir, "").await;
     assert_eq!(
-        d.app.snapshot().room_layout.zones[0].id,
+        d.app.snapshot().device.room_layout.zones[0].id,
         "front",
         "persisted across a restart"
     );

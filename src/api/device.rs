@@ -1,5 +1,6 @@
 //! The reference device's endpoints: audio settings, volume steps, device
-//! information.
+//! information, room layout and the device data stream. The device model itself
+//! is `crate::device`.
 //!
 //! Changes go through the state store (persisted before the reply); the store's
 //! listener announces them on `/api/v1/events`, whoever made them.
@@ -9,8 +10,11 @@ use serde_json::Value;
 
 use crate::api::Ctx;
 use crate::auth::accounts::Role;
-use crate::device::audio::{AudioPatch, AudioSettings, VolumeOp, hardware_document};
+use crate::device::audio::{AudioPatch, AudioSettings, VolumeOp};
+use crate::device::info::hardware_document;
+use crate::device::measurements::{DATA_EVENTS, data_source};
 use crate::error::ApiError;
+use crate::events::{self, Source};
 use crate::http_util::{Body, json_response};
 
 /// `GET /api/v1/audio`: the settings as rendered at their last change.
@@ -26,8 +30,8 @@ async fn update_audio(
     let audio = ctx
         .app
         .update(move |s| {
-            change(&mut s.audio);
-            Ok(s.audio.clone())
+            change(&mut s.device.audio);
+            Ok(s.device.audio.clone())
         })
         .await?;
     Ok(json_response(StatusCode::OK, &audio))
@@ -56,7 +60,7 @@ pub fn hardware(ctx: &Ctx) -> Response<Body> {
 
 /// `GET /api/v1/room/layout`
 pub fn get_room_layout(ctx: &Ctx) -> Response<Body> {
-    json_response(StatusCode::OK, &ctx.state.room_layout)
+    json_response(StatusCode::OK, &ctx.state.device.room_layout)
 }
 
 /// `PATCH /api/v1/room/layout`: replaces the named top-level fields; all valid or
@@ -65,9 +69,52 @@ pub async fn patch_room_layout(ctx: &Ctx, body: Value) -> Result<Response<Body>,
     let layout = ctx
         .app
         .update(move |s| {
-            s.room_layout = s.room_layout.patched(&body)?;
-            Ok(s.room_layout.clone())
+            s.device.room_layout = s.device.room_layout.patched(&body)?;
+            Ok(s.device.room_layout.clone())
         })
         .await?;
     Ok(json_response(StatusCode::OK, &layout))
+}
+
+/// The `?events=` filter: names separated by commas, the parameter repeatable.
+/// `Err` holds the unknown names.
+fn data_filter(query: Option<&str>) -> Result<Vec<String>, Vec<String>> {
+    let mut wanted = Vec::new();
+    let mut unknown = Vec::new();
+    for (key, value) in form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
+        if key != "events" {
+            continue;
+        }
+        for name in value.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+            if DATA_EVENTS.contains(&name) {
+                wanted.push(name.to_string());
+            } else {
+                unknown.push(name.chars().filter(|c| !c.is_control()).take(64).collect());
+            }
+        }
+    }
+    if !unknown.is_empty() {
+        return Err(unknown);
+    }
+    if wanted.is_empty() {
+        wanted = DATA_EVENTS.iter().map(|s| (*s).to_string()).collect();
+    }
+    Ok(wanted)
+}
+
+/// `GET /api/v1/data`: the device data stream, `?events=` filtered. An unknown event
+/// name gets one `event: error` and the end of the stream.
+pub fn data(ctx: &Ctx) -> Result<Response<Body>, ApiError> {
+    let w = super::streams::watch(ctx)?;
+    let source = match data_filter(ctx.query.as_deref()) {
+        Ok(wanted) => data_source(ctx.app.config().events.data_interval, &wanted),
+        Err(unknown) => {
+            let error = serde_json::json!({"errors": [{
+                "code": "unknown_event",
+                "message": format!("unknown event name(s) {}; known: {}", unknown.join(", "), DATA_EVENTS.join(", ")),
+            }]});
+            Source::Once(Some(events::frame("error", error.to_string().as_bytes(), None)))
+        }
+    };
+    Ok(events::response(source, w))
 }

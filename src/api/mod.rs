@@ -260,7 +260,7 @@ async fn dispatch(op: Op, ctx: Ctx, body: Option<Value>) -> Result<Response<Body
         Op::Events => streams::events(&ctx),
         Op::GetAudio => Ok(device::get_audio(&ctx)),
         Op::Hardware => Ok(device::hardware(&ctx)),
-        Op::Data => streams::data(&ctx),
+        Op::Data => device::data(&ctx),
         Op::GetRoomLayout => Ok(device::get_room_layout(&ctx)),
         Op::ListAccounts => Ok(admin::list_accounts(&ctx)),
         Op::ListSessions => Ok(admin::list_sessions(&ctx)),

@@ -578,8 +578,7 @@ mod tests {
             sessions: Default::default(),
             api_keys: Default::default(),
             policy: Default::default(),
-            audio: Default::default(),
-            room_layout: Default::default(),
+            device: Default::default(),
         }
     }
 

@@ -160,8 +160,7 @@ pub fn factory_state(code: &str, policy: &Policy, hasher: &Hasher, now: UnixTime
         sessions: BTreeMap::new(),
         api_keys: BTreeMap::new(),
         policy: policy.clone(),
-        audio: Default::default(),
-        room_layout: Default::default(),
+        device: Default::default(),
     })
 }
 

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::auth::accounts::Role;
 use crate::auth::policy::Policy;
-use crate::device::audio::AudioSettings;
+use crate::device::DeviceSettings;
 use crate::util::UnixTime;
 
 /// Version of the document layout.
@@ -42,12 +42,9 @@ pub struct State {
     /// The live security policy.
     #[serde(default)]
     pub policy: Policy,
-    /// Audio settings of the reference device.
-    #[serde(default)]
-    pub audio: AudioSettings,
-    /// Room layout of the reference device.
-    #[serde(default)]
-    pub room_layout: crate::device::room::RoomLayout,
+    /// The reference device's settings (`audio`, `roomLayout` at the top level).
+    #[serde(flatten)]
+    pub device: DeviceSettings,
 }
 
 /// One account.
@@ -182,8 +179,7 @@ impl fmt::Debug for State {
             .field("sessions", &self.sessions.len())
             .field("api_keys", &self.api_keys.len())
             .field("policy", &self.policy)
-            .field("audio", &self.audio)
-            .field("room_layout", &self.room_layout)
+            .field("device", &self.device)
             .finish()
     }
 }

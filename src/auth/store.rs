@@ -356,20 +356,20 @@ mod tests {
         let store = Store::open(dir.path(), factory).unwrap();
         store
             .update(|s| {
-                s.audio.speaker_volume = 7;
+                s.device.audio.speaker_volume = 7;
                 Ok::<_, StoreError>(())
             })
             .unwrap();
         let before = fs::read(store.path()).unwrap();
         let r: Result<(), StoreError> = store.update(|s| {
-            s.audio.speaker_volume = 9;
+            s.device.audio.speaker_volume = 9;
             Err(StoreError::Init("refused".into()))
         });
         assert!(r.is_err());
         assert_eq!(fs::read(store.path()).unwrap(), before);
-        assert_eq!(store.current().audio.speaker_volume, 7);
+        assert_eq!(store.current().device.audio.speaker_volume, 7);
         let reopened = Store::open(dir.path(), factory).unwrap();
-        assert_eq!(reopened.current().audio.speaker_volume, 7);
+        assert_eq!(reopened.current().device.audio.speaker_volume, 7);
         assert_eq!(reopened.current().generation, 2);
         assert!(!dir.path().join(".state.json.tmp").exists());
     }
@@ -387,32 +387,32 @@ mod tests {
         });
         let cli = Store::open(dir.path(), factory).unwrap();
         cli.update(|s| {
-            s.audio.speaker_bass_level = 11;
+            s.device.audio.speaker_bass_level = 11;
             Ok::<_, StoreError>(())
         })
         .unwrap();
         assert!(service.reload_if_changed().unwrap());
         assert!(!service.reload_if_changed().unwrap());
-        assert_eq!(service.current().audio.speaker_bass_level, 11);
+        assert_eq!(service.current().device.audio.speaker_bass_level, 11);
         assert_eq!(seen.load(std::sync::atomic::Ordering::SeqCst), 2);
         // A write by the service now builds on the CLI's change.
         cli.update(|s| {
-            s.audio.speaker_treble_level = 12;
+            s.device.audio.speaker_treble_level = 12;
             Ok::<_, StoreError>(())
         })
         .unwrap();
         service
             .update(|s| {
-                s.audio.microphone_mute = true;
+                s.device.audio.microphone_mute = true;
                 Ok::<_, StoreError>(())
             })
             .unwrap();
         let merged = Store::open(dir.path(), factory).unwrap().current();
         assert_eq!(
             (
-                merged.audio.speaker_bass_level,
-                merged.audio.speaker_treble_level,
-                merged.audio.microphone_mute
+                merged.device.audio.speaker_bass_level,
+                merged.device.audio.speaker_treble_level,
+                merged.device.audio.microphone_mute
             ),
             (11, 12, true)
         );

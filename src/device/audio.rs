@@ -1,5 +1,5 @@
-//! The reference device: audio settings with typed, range-checked fields, volume
-//! steps, and the device information document.
+//! The reference device's audio settings: typed, range-checked fields and volume
+//! steps.
 //!
 //! One field table ([`AUDIO_FIELDS`]) drives PATCH validation, the settings schema in
 //! the capabilities document, and (through a unit test) agrees with the persisted
@@ -9,7 +9,6 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
-use crate::config::DeviceInfo;
 use crate::error::{ApiError, ErrorEntry};
 
 /// Volume points one `increment`/`decrement` moves (the vendor documents 4–6).
@@ -373,49 +372,6 @@ pub fn audio_schema(for_patch: bool) -> Value {
         o.insert("required".into(), json!(names));
     }
     schema
-}
-
-/// The device information document (`GET /api/v1/audio/hardware`), with the
-/// vendor's field names. The enrollment code is only filled in for an admin.
-pub fn hardware_document(info: &DeviceInfo, ip_address: &str, enrollment_code: Option<&str>) -> Value {
-    json!({
-        "hardwareId": info.hardware_id,
-        "model": info.model,
-        "firmwareVersion": info.firmware_version,
-        "deviceVersion": info.device_version,
-        "deviceStatus": info.device_status,
-        "hardwareComponents": info.hardware_components,
-        "ipAddress": ip_address,
-        "mac_address": info.mac_address,
-        "enrollmentStatus": info.enrollment_status,
-        "enrollmentCode": enrollment_code.unwrap_or(""),
-    })
-}
-
-/// The schema of the device information document.
-pub fn hardware_schema() -> Value {
-    let s = json!({"type": "string"});
-    json!({
-        "type": "object",
-        "required": ["hardwareId", "model", "firmwareVersion", "deviceVersion", "deviceStatus",
-                     "hardwareComponents", "ipAddress", "mac_address", "enrollmentStatus", "enrollmentCode"],
-        "properties": {
-            "hardwareId": s,
-            "model": {"type": "string", "enum": ["hdl310", "hdl410"]},
-            "firmwareVersion": s,
-            "deviceVersion": s,
-            "deviceStatus": {"type": "string", "enum": ["Ok", "CableUnplugged", "Disconnected"]},
-            "hardwareComponents": {"type": "array", "items": {
-                "type": "object",
-                "required": ["type", "hardwareId", "firmwareVersion"],
-                "properties": {"type": s, "hardwareId": s, "firmwareVersion": s}
-            }},
-            "ipAddress": s,
-            "mac_address": s,
-            "enrollmentStatus": {"type": "string", "enum": ["enrolled", "unEnrolled"]},
-            "enrollmentCode": {"type": "string", "description": "The enrollment code; empty unless the caller is admin."},
-        }
-    })
 }
 
 #[cfg(test)]

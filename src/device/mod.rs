@@ -1,7 +1,27 @@
 //! The reference device: what a real HDL310/HDL410 would route to its own daemons
 //! (SPEC §10). Audio settings, room layout, device information, simulated
-//! measurements and the change announcements the device makes. Replacing this
-//! folder with `[[route]]` entries to the device's services is one move.
+//! measurements and the change announcements the device makes; its HTTP handlers
+//! are `api::device`. Replacing this folder with `[[route]]` entries to the
+//! device's services is one move: the auth core does not depend on anything here
+//! but [`DeviceSettings`], the part of the state document the device owns.
 
+pub mod announce;
 pub mod audio;
+pub mod info;
+pub mod measurements;
 pub mod room;
+
+use serde::{Deserialize, Serialize};
+
+/// The device's persisted settings. Flattened into the state document, whose
+/// top level keeps `audio` and `roomLayout` as before.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeviceSettings {
+    /// Audio settings.
+    #[serde(default)]
+    pub audio: audio::AudioSettings,
+    /// Room layout.
+    #[serde(default)]
+    pub room_layout: room::RoomLayout,
+}

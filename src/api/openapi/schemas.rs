@@ -4,7 +4,8 @@
 
 use serde_json::{Value, json};
 
-use crate::device::audio::{audio_schema, hardware_schema};
+use crate::device::audio::audio_schema;
+use crate::device::info::hardware_schema;
 
 /// Schema of the capabilities response (an OpenAPI document).
 pub(super) fn capabilities_schema() -> Value {

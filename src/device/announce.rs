@@ -1,0 +1,43 @@
+//! The change announcements the reference device makes: an `/api/v1/events` event
+//! for each of its resources that changed (named after the resource's path, with
+//! the whole new resource as data, as the vendor's stream does), and the audio
+//! settings rendered once per change, since they are the most polled answer.
+
+use arc_swap::ArcSwap;
+use bytes::Bytes;
+
+use super::DeviceSettings;
+use crate::events::EventBus;
+use crate::http_util::to_json_bytes;
+
+/// What the device publishes about its settings.
+#[derive(Debug)]
+pub struct Announcer {
+    audio_json: ArcSwap<Bytes>,
+}
+
+impl Announcer {
+    /// Start from the settings in force.
+    pub fn new(initial: &DeviceSettings) -> Announcer {
+        Announcer {
+            audio_json: ArcSwap::from_pointee(to_json_bytes(&initial.audio)),
+        }
+    }
+
+    /// The audio settings as JSON, as of their last change.
+    pub fn audio_json(&self) -> Bytes {
+        Bytes::clone(&self.audio_json.load())
+    }
+
+    /// The settings went from `before` to `after` (whoever changed them): refresh
+    /// what is rendered and announce each changed resource on `bus`.
+    pub fn changed(&self, bus: &EventBus, before: &DeviceSettings, after: &DeviceSettings) {
+        if before.audio != after.audio {
+            self.audio_json.store(std::sync::Arc::new(to_json_bytes(&after.audio)));
+            bus.publish("/api/v1/audio", &after.audio);
+        }
+        if before.room_layout != after.room_layout {
+            bus.publish("/api/v1/room/layout", &after.room_layout);
+        }
+    }
+}

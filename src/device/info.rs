@@ -1,0 +1,73 @@
+//! The reference device's information document (`GET /api/v1/audio/hardware`), with
+//! the vendor's field names, from the `[device]` section of the config.
+
+use std::net::{IpAddr, SocketAddr, UdpSocket};
+
+use serde_json::{Value, json};
+
+use crate::config::DeviceInfo;
+
+/// The device information document (`GET /api/v1/audio/hardware`), with the
+/// vendor's field names. The enrollment code is only filled in for an admin.
+pub fn hardware_document(info: &DeviceInfo, ip_address: &str, enrollment_code: Option<&str>) -> Value {
+    json!({
+        "hardwareId": info.hardware_id,
+        "model": info.model,
+        "firmwareVersion": info.firmware_version,
+        "deviceVersion": info.device_version,
+        "deviceStatus": info.device_status,
+        "hardwareComponents": info.hardware_components,
+        "ipAddress": ip_address,
+        "mac_address": info.mac_address,
+        "enrollmentStatus": info.enrollment_status,
+        "enrollmentCode": enrollment_code.unwrap_or(""),
+    })
+}
+
+/// The schema of the device information document.
+pub fn hardware_schema() -> Value {
+    let s = json!({"type": "string"});
+    json!({
+        "type": "object",
+        "required": ["hardwareId", "model", "firmwareVersion", "deviceVersion", "deviceStatus",
+                     "hardwareComponents", "ipAddress", "mac_address", "enrollmentStatus", "enrollmentCode"],
+        "properties": {
+            "hardwareId": s,
+            "model": {"type": "string", "enum": ["hdl310", "hdl410"]},
+            "firmwareVersion": s,
+            "deviceVersion": s,
+            "deviceStatus": {"type": "string", "enum": ["Ok", "CableUnplugged", "Disconnected"]},
+            "hardwareComponents": {"type": "array", "items": {
+                "type": "object",
+                "required": ["type", "hardwareId", "firmwareVersion"],
+                "properties": {"type": s, "hardwareId": s, "firmwareVersion": s}
+            }},
+            "ipAddress": s,
+            "mac_address": s,
+            "enrollmentStatus": {"type": "string", "enum": ["enrolled", "unEnrolled"]},
+            "enrollmentCode": {"type": "string", "description": "The enrollment code; empty unless the caller is admin."},
+        }
+    })
+}
+
+/// The address reported as `ipAddress` when the config says `"auto"`.
+pub fn reported_ip(info: &DeviceInfo, listen: SocketAddr) -> String {
+    info.ip_address
+        .clone()
+        .unwrap_or_else(|| outbound_ip(listen).to_string())
+}
+
+/// The address this device reaches its network from (no packet is sent: a UDP
+/// `connect` only selects a route). Falls back to the listen address, then loopback.
+fn outbound_ip(listen: SocketAddr) -> IpAddr {
+    let probe = || -> std::io::Result<IpAddr> {
+        let s = UdpSocket::bind("0.0.0.0:0")?;
+        s.connect("192.0.2.1:9")?;
+        Ok(s.local_addr()?.ip())
+    };
+    match probe() {
+        Ok(ip) if !ip.is_unspecified() => ip,
+        _ if !listen.ip().is_unspecified() => listen.ip(),
+        _ => IpAddr::from([127, 0, 0, 1]),
+    }
+}
