@@ -14,7 +14,8 @@ use bytes::Bytes;
 use http::HeaderValue;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 
-use crate::auth::credentials::{CredentialIndex, CredentialKind, LegacyCache, Principal};
+use crate::auth::credentials::{CredentialIndex, CredentialKind, Principal};
+use crate::auth::legacy::LegacyCache;
 use crate::auth::limits::{LoginThrottle, RateLimiter};
 use crate::auth::passwords::Hasher;
 use crate::auth::state::State;
@@ -257,14 +258,13 @@ impl App {
             return false;
         };
         match principal.kind {
-            // Verified against the account as it was; any change of password or
-            // enabled state (or the policy turning legacy mode off) ends it.
-            CredentialKind::Legacy => {
-                account.enabled && account.changed_at == principal.created_at && state.policy.legacy_basic_credentials
-            }
+            CredentialKind::Legacy => crate::auth::legacy::still_valid(&state, principal),
             kind => {
-                let not_expired = match (kind, state.policy.session_lifetime_secs) {
-                    (CredentialKind::Session, Some(l)) => crate::util::now() < principal.created_at.saturating_add(l),
+                let not_expired = match kind {
+                    CredentialKind::Session => state
+                        .policy
+                        .session_expiry(principal.created_at)
+                        .is_none_or(|t| crate::util::now() < t),
                     _ => true,
                 };
                 account.enabled && not_expired && self.credentials().contains(&principal.id)

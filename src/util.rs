@@ -1,5 +1,5 @@
-//! Small helpers every layer uses: the clock in the API's units, RFC 3339 times and
-//! hex encoding. A leaf: it imports nothing from the crate.
+//! Small helpers every layer uses: the clock in the API's units, RFC 3339 times,
+//! hex encoding and path prefixes. A leaf: it imports nothing from the crate.
 
 /// Seconds since the Unix epoch.
 pub type UnixTime = u64;
@@ -25,4 +25,29 @@ pub fn hex(bytes: &[u8]) -> String {
         s.push(char::from(HEX[usize::from(b & 15)]));
     }
     s
+}
+
+/// Whether `path` is `prefix` or lies below it, segment-wise (`/a/b` is under `/a`;
+/// `/ab` is not).
+pub fn path_is_under(path: &str, prefix: &str) -> bool {
+    path.strip_prefix(prefix)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefixes_match_whole_segments() {
+        assert!(path_is_under("/api/v1/svc", "/api/v1/svc"));
+        assert!(path_is_under("/api/v1/svc/x", "/api/v1/svc"));
+        assert!(!path_is_under("/api/v1/svcx", "/api/v1/svc"));
+        assert!(!path_is_under("/api/v1", "/api/v1/svc"));
+    }
+
+    #[test]
+    fn hex_is_lower_case_pairs() {
+        assert_eq!(hex(&[0x00, 0x0f, 0xa5, 0xff]), "000fa5ff");
+    }
 }

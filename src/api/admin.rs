@@ -7,9 +7,11 @@ use http::{Response, StatusCode};
 use serde_json::{Value, json};
 
 use crate::api::Ctx;
-use crate::api::login::{as_typed, hash_error, object, only_fields, usable_password_hash};
+use crate::api::authn::password_change_required;
+use crate::api::body::{object, only_fields, optional_password, string_field};
 use crate::auth::accounts::{Role, check_new_password};
 use crate::auth::ops;
+use crate::auth::ops::{as_typed, usable_password_hash};
 use crate::auth::passwords::Password;
 use crate::error::ApiError;
 use crate::http_util::{Body, json_response, no_content};
@@ -31,17 +33,6 @@ pub struct AccountPatch {
     pub current_password: Option<Password>,
 }
 
-fn optional_string(obj: &serde_json::Map<String, Value>, name: &'static str) -> Result<Option<Password>, ApiError> {
-    match obj.get(name) {
-        None => Ok(None),
-        Some(Value::String(s)) => Ok(Some(Password::new(s.as_str()))),
-        Some(_) => Err(ApiError::bad_request(
-            "invalid_type",
-            format!("`{name}` must be a string"),
-        )),
-    }
-}
-
 impl AccountPatch {
     /// Parse and check an account PATCH body.
     pub fn parse(body: &Value) -> Result<AccountPatch, ApiError> {
@@ -54,8 +45,8 @@ impl AccountPatch {
         };
         let patch = AccountPatch {
             enabled,
-            password: optional_string(obj, "password")?,
-            current_password: optional_string(obj, "currentPassword")?,
+            password: optional_password(obj, "password")?,
+            current_password: optional_password(obj, "currentPassword")?,
         };
         if patch.enabled.is_none() && patch.password.is_none() {
             return Err(ApiError::bad_request(
@@ -71,11 +62,8 @@ impl AccountPatch {
 pub async fn update_account(ctx: &Ctx, body: Value) -> Result<Response<Body>, ApiError> {
     let target = Role::from_request(ctx.params.first().map_or("", String::as_str))?;
     let patch = AccountPatch::parse(&body)?;
-    if patch.enabled == Some(false) && !target.can_be_disabled() {
-        return Err(ApiError::conflict(
-            "admin_cannot_be_disabled",
-            "the admin account cannot be disabled",
-        ));
+    if let Some(enabled) = patch.enabled {
+        ops::check_enabled_change(target, enabled)?;
     }
     if ctx.must_change_password() && (target != Role::Admin || patch.password.is_none() || patch.enabled.is_some()) {
         return Err(password_change_required());
@@ -91,10 +79,7 @@ pub async fn update_account(ctx: &Ctx, body: Value) -> Result<Response<Body>, Ap
                 verified_admin_hash = Some(verify_current_admin_password(ctx, patch.current_password.clone()).await?);
             }
             let empty = password.expose().is_empty();
-            Some((
-                ctx.app.hasher().hash(password.clone()).await.map_err(hash_error)?,
-                empty,
-            ))
+            Some((ctx.app.hasher().hash(password.clone()).await?, empty))
         }
     };
 
@@ -137,14 +122,6 @@ pub async fn update_account(ctx: &Ctx, body: Value) -> Result<Response<Body>, Ap
     Ok(json_response(StatusCode::OK, &out))
 }
 
-fn password_change_required() -> ApiError {
-    ApiError::forbidden(
-        "password_change_required",
-        "this admin credential was obtained with the enrollment code; change the admin password first \
-         (PATCH /api/v1/auth/accounts/admin with password and currentPassword)",
-    )
-}
-
 /// Changing the admin password needs the current one; returns the hash it matched.
 async fn verify_current_admin_password(ctx: &Ctx, current: Option<Password>) -> Result<String, ApiError> {
     let Some(current) = current else {
@@ -154,16 +131,15 @@ async fn verify_current_admin_password(ctx: &Ctx, current: Option<Password>) -> 
         ));
     };
     // Guessing the current password is throttled like a login.
-    crate::api::login::check_throttle(&ctx.app, Role::Admin, ctx.remote.ip(), &ctx.state)?;
+    ctx.app
+        .login_throttle()
+        .admit(Role::Admin, ctx.remote.ip(), &ctx.state.policy)?;
     let phc = usable_password_hash(&ctx.state, Role::Admin).ok_or_else(ApiError::internal)?;
     let typed = as_typed(&ctx.state, Role::Admin, current);
-    let ok = ctx
-        .app
-        .hasher()
-        .verify(Some(phc.clone()), typed)
-        .await
-        .map_err(hash_error)?;
-    crate::api::login::record_outcome(&ctx.app, Role::Admin, ctx.remote.ip(), &ctx.state, ok);
+    let ok = ctx.app.hasher().verify(Some(phc.clone()), typed).await?;
+    ctx.app
+        .login_throttle()
+        .record(Role::Admin, ctx.remote.ip(), &ctx.state.policy, ok);
     if !ok {
         ctx.audit("password_change", "failure", Some("admin"));
         return Err(ApiError::forbidden(
@@ -202,8 +178,8 @@ pub async fn revoke_session(ctx: &Ctx) -> Result<Response<Body>, ApiError> {
 pub async fn create_key(ctx: &Ctx, body: Value) -> Result<Response<Body>, ApiError> {
     let obj = object(&body)?;
     only_fields(obj, &["name", "account"])?;
-    let name = crate::api::login::string_field(obj, "name")?.to_string();
-    let account = Role::from_request(crate::api::login::string_field(obj, "account")?)?;
+    let name = string_field(obj, "name")?.to_string();
+    let account = Role::from_request(string_field(obj, "account")?)?;
     let max = ctx.app.config().limits.max_api_keys;
     let (minted, view) = ctx
         .app

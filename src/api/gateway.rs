@@ -141,10 +141,9 @@ impl Gateway {
 
     /// The route serving `path`: the longest prefix that equals it or is followed by `/`.
     pub fn lookup(&self, path: &str) -> Option<&Arc<ProxyRoute>> {
-        self.routes.iter().find(|r| {
-            path.strip_prefix(r.config.prefix.as_str())
-                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
-        })
+        self.routes
+            .iter()
+            .find(|r| crate::util::path_is_under(path, &r.config.prefix))
     }
 
     /// The configured routes.

@@ -10,14 +10,16 @@ use http::{Response, StatusCode};
 use serde_json::{Value, json};
 
 use crate::api::Ctx;
+use crate::api::body::{object, only_fields, string_field};
 use crate::auth::accounts::Role;
 use crate::auth::audit::{self, Actor};
 use crate::auth::credentials::{CredentialKind, Signer};
-use crate::auth::passwords::{HashError, Password};
-use crate::auth::state::{SessionRecord, State};
+use crate::auth::ops::{as_typed, usable_password_hash};
+use crate::auth::passwords::Password;
+use crate::auth::state::SessionRecord;
 use crate::error::ApiError;
 use crate::http_util::{Body, json_response, no_content};
-use crate::util::{UnixTime, now, rfc3339};
+use crate::util::{now, rfc3339};
 
 /// The body of `POST /api/v1/auth/login`.
 #[derive(Debug)]
@@ -26,39 +28,6 @@ pub struct LoginRequest {
     pub account: Role,
     /// The password (or enrollment code).
     pub password: Password,
-}
-
-/// Pull a required string field out of a JSON object.
-pub fn string_field<'a>(obj: &'a serde_json::Map<String, Value>, name: &'static str) -> Result<&'a str, ApiError> {
-    match obj.get(name) {
-        None => Err(ApiError::bad_request("missing_field", format!("`{name}` is required"))),
-        Some(Value::String(s)) => Ok(s),
-        Some(_) => Err(ApiError::bad_request(
-            "invalid_type",
-            format!("`{name}` must be a string"),
-        )),
-    }
-}
-
-/// Refuse fields other than `allowed` (the name shown is truncated).
-pub fn only_fields(obj: &serde_json::Map<String, Value>, allowed: &[&str]) -> Result<(), ApiError> {
-    match obj.keys().find(|k| !allowed.contains(&k.as_str())) {
-        None => Ok(()),
-        Some(k) => Err(ApiError::bad_request(
-            "unknown_field",
-            format!(
-                "`{}` is not a field of this request (allowed: {})",
-                k.chars().filter(|c| !c.is_control()).take(64).collect::<String>(),
-                allowed.join(", ")
-            ),
-        )),
-    }
-}
-
-/// The body as a JSON object, or 400.
-pub fn object(body: &Value) -> Result<&serde_json::Map<String, Value>, ApiError> {
-    body.as_object()
-        .ok_or_else(|| ApiError::bad_request("invalid_body", "request body must be a JSON object"))
 }
 
 impl LoginRequest {
@@ -72,79 +41,8 @@ impl LoginRequest {
     }
 }
 
-/// The hash a login for `account` is checked against: none when the account is
-/// disabled, has no password, or has an empty password the policy no longer allows.
-pub fn usable_password_hash(state: &State, account: Role) -> Option<String> {
-    let record = state.account(account)?;
-    let empty_refused =
-        record.password_is_empty && !(account == Role::General && state.policy.allow_empty_general_password);
-    record
-        .password_hash
-        .clone()
-        .filter(|_| record.enabled && !empty_refused)
-}
-
-/// What the user typed, as it is hashed: the enrollment code is normalised (case,
-/// dashes) while the admin password is still the code.
-pub fn as_typed(state: &State, account: Role, password: Password) -> Password {
-    let via_code = account == Role::Admin && state.account(account).is_some_and(|a| a.password_is_enrollment_code);
-    match via_code
-        .then(|| crate::auth::enrollment::normalize(password.expose()))
-        .flatten()
-    {
-        Some(bare) => Password::new(bare.as_str()),
-        None => password,
-    }
-}
-
 fn invalid_credentials() -> ApiError {
     ApiError::unauthorized("invalid_credentials", "the account or password is not correct")
-}
-
-/// Map a hashing failure to the API.
-pub fn hash_error(e: HashError) -> ApiError {
-    match e {
-        HashError::Busy => ApiError::busy(
-            "server_busy",
-            "the device is busy checking other passwords; try again shortly",
-            1,
-        ),
-        HashError::Failed => ApiError::internal(),
-    }
-}
-
-/// Expiry of a session created at `created_at` under the state's policy.
-pub fn session_expiry(state: &State, created_at: UnixTime) -> Option<UnixTime> {
-    state.policy.session_lifetime_secs.map(|l| created_at.saturating_add(l))
-}
-
-/// Refuse a password check that the login throttle does not allow now. Checked
-/// before hashing, so throttled attempts cost nothing.
-pub fn check_throttle(
-    app: &crate::app::App,
-    account: Role,
-    ip: std::net::IpAddr,
-    state: &State,
-) -> Result<(), ApiError> {
-    app.login_throttle()
-        .check(account, ip, &state.policy, std::time::Instant::now())
-        .map_err(|retry| {
-            ApiError::rate_limited(
-                "login_rate_limited",
-                format!("too many failed logins; this is a rate limit, try again in {retry} seconds"),
-                retry,
-            )
-        })
-}
-
-/// Count the outcome of a password check in the login throttle.
-pub fn record_outcome(app: &crate::app::App, account: Role, ip: std::net::IpAddr, state: &State, ok: bool) {
-    let throttle = app.login_throttle();
-    if ok {
-        throttle.record_success(ip);
-    } else {
-        throttle.record_failure(account, ip, &state.policy, std::time::Instant::now());
-    }
 }
 
 /// `POST /api/v1/auth/login`
@@ -157,7 +55,7 @@ pub async fn login(ctx: Ctx, body: Value) -> Result<Response<Body>, ApiError> {
         remote: &remote,
     };
     let state = ctx.app.snapshot();
-    if let Err(e) = check_throttle(&ctx.app, account, ctx.remote.ip(), &state) {
+    if let Err(e) = ctx.app.login_throttle().admit(account, ctx.remote.ip(), &state.policy) {
         audit::record("login", "throttled", &actor, None);
         return Err(e);
     }
@@ -165,9 +63,11 @@ pub async fn login(ctx: Ctx, body: Value) -> Result<Response<Body>, ApiError> {
     let phc = usable_password_hash(&state, account);
     let via_code = account == Role::Admin && record.password_is_enrollment_code;
     let typed = as_typed(&state, account, password);
-    let verified = ctx.app.hasher().verify(phc.clone(), typed).await.map_err(hash_error)?;
+    let verified = ctx.app.hasher().verify(phc.clone(), typed).await?;
     let ok = verified && phc.is_some();
-    record_outcome(&ctx.app, account, ctx.remote.ip(), &state, ok);
+    ctx.app
+        .login_throttle()
+        .record(account, ctx.remote.ip(), &state.policy, ok);
     if !ok {
         audit::record("login", "failure", &actor, None);
         return Err(invalid_credentials());
@@ -201,7 +101,7 @@ pub async fn login(ctx: Ctx, body: Value) -> Result<Response<Body>, ApiError> {
                     via_enrollment_code: via_code,
                 },
             );
-            Ok((minted, session_expiry(s, created_at)))
+            Ok((minted, s.policy.session_expiry(created_at)))
         })
         .await;
     let (minted, expires_at) = match issued {

@@ -11,6 +11,9 @@
 //! area.
 
 pub mod admin;
+pub mod authn;
+pub mod body;
+pub mod client;
 pub mod device;
 pub mod gateway;
 pub mod login;
@@ -24,30 +27,20 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::Bytes;
-use http::{HeaderMap, HeaderName, Request, Response, StatusCode, header};
-use http_body_util::{BodyExt, Limited};
+use http::{Request, Response};
 use hyper::body::Body as HttpBody;
 use serde_json::Value;
 
+use crate::api::authn::{authenticate, authorize, must_change_password, password_change_required};
+use crate::api::body::{check_body_framing, read_json};
+use crate::api::client::{Client, client_headers};
 use crate::api::routes::{Lookup, Op, lookup};
 use crate::app::App;
 use crate::auth::accounts::Role;
-use crate::auth::credentials::{Principal, Refusal};
+use crate::auth::credentials::Principal;
 use crate::auth::state::State;
-use crate::error::{ApiError, ErrorEntry};
+use crate::error::ApiError;
 use crate::http_util::{Body, BodyError};
-
-/// Most characters in a client header (the vendor's documented limit).
-pub const CLIENT_HEADER_MAX_CHARS: usize = 500;
-
-/// The calling integration, from `Nureva-Client-Id` / `Nureva-Client-Version`.
-#[derive(Debug, Clone)]
-pub struct Client {
-    /// `Nureva-Client-Id`
-    pub id: String,
-    /// `Nureva-Client-Version`
-    pub version: String,
-}
 
 /// Everything a handler may need about the request.
 #[derive(Debug)]
@@ -92,15 +85,6 @@ impl Ctx {
             .as_ref()
             .is_some_and(|p| must_change_password(p, &self.state))
     }
-}
-
-fn must_change_password(principal: &Principal, state: &State) -> bool {
-    principal.account == Role::Admin
-        && principal.via_enrollment_code
-        && state.policy.require_admin_password_change
-        && state
-            .account(Role::Admin)
-            .is_some_and(|a| a.password_is_enrollment_code)
 }
 
 /// Serve one request. Never fails: every problem becomes a JSON error response.
@@ -204,14 +188,6 @@ where
     dispatch(route.op, ctx, body).await
 }
 
-fn password_change_required() -> ApiError {
-    ApiError::forbidden(
-        "password_change_required",
-        "this admin credential was obtained with the enrollment code; change the admin password first \
-         (PATCH /api/v1/auth/accounts/admin with password and currentPassword)",
-    )
-}
-
 /// A request under a configured `[[route]]`: the same checks as a built-in endpoint,
 /// then forwarded to the device service.
 async fn proxy<B>(
@@ -279,299 +255,14 @@ async fn dispatch(op: Op, ctx: Ctx, body: Option<Value>) -> Result<Response<Body
     }
 }
 
-/// The rules for one client header, and its error codes.
-struct ClientHeaderRule {
-    name: HeaderName,
-    label: &'static str,
-    missing: &'static str,
-    empty: &'static str,
-    too_long: &'static str,
-    invalid: &'static str,
-}
-
-fn client_header_rules() -> [ClientHeaderRule; 2] {
-    [
-        ClientHeaderRule {
-            name: HeaderName::from_static("nureva-client-id"),
-            label: "Nureva-Client-Id",
-            missing: "missing_client_id",
-            empty: "empty_client_id",
-            too_long: "client_id_too_long",
-            invalid: "invalid_client_id",
-        },
-        ClientHeaderRule {
-            name: HeaderName::from_static("nureva-client-version"),
-            label: "Nureva-Client-Version",
-            missing: "missing_client_version",
-            empty: "empty_client_version",
-            too_long: "client_version_too_long",
-            invalid: "invalid_client_version",
-        },
-    ]
-}
-
-fn check_client_header(headers: &HeaderMap, rule: &ClientHeaderRule) -> Result<String, ErrorEntry> {
-    let entry = |code, message: String| ErrorEntry { code, message };
-    let mut values = headers.get_all(&rule.name).iter();
-    let Some(value) = values.next() else {
-        return Err(entry(rule.missing, format!("{} header is missing", rule.label)));
-    };
-    if values.next().is_some() {
-        return Err(entry(rule.invalid, format!("{} header must be sent once", rule.label)));
-    }
-    let Ok(text) = std::str::from_utf8(value.as_bytes()) else {
-        return Err(entry(rule.invalid, format!("{} header must be UTF-8 text", rule.label)));
-    };
-    let chars = text.chars().count();
-    if chars == 0 || text.trim().is_empty() {
-        return Err(entry(rule.empty, format!("{} header is empty", rule.label)));
-    }
-    if chars > CLIENT_HEADER_MAX_CHARS {
-        return Err(entry(
-            rule.too_long,
-            format!(
-                "{} header is longer than {CLIENT_HEADER_MAX_CHARS} characters",
-                rule.label
-            ),
-        ));
-    }
-    if text.chars().any(char::is_control) {
-        return Err(entry(
-            rule.invalid,
-            format!("{} header must not contain control characters", rule.label),
-        ));
-    }
-    Ok(text.to_string())
-}
-
-/// Check both client headers; one error entry per bad header.
-pub fn client_headers(headers: &HeaderMap) -> Result<Client, ApiError> {
-    let [id_rule, version_rule] = client_header_rules();
-    match (
-        check_client_header(headers, &id_rule),
-        check_client_header(headers, &version_rule),
-    ) {
-        (Ok(id), Ok(version)) => Ok(Client { id, version }),
-        (id, version) => {
-            let errors = [id.err(), version.err()].into_iter().flatten().collect();
-            Err(ApiError::many(StatusCode::BAD_REQUEST, errors))
-        }
-    }
-}
-
-fn is_json(headers: &HeaderMap) -> bool {
-    headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .is_some_and(|media| media.trim().eq_ignore_ascii_case("application/json"))
-}
-
-/// 413 for a declared length past the limit; 415 for a body (or a route that takes
-/// one) not declared as JSON. Checked before authentication so nothing large is read
-/// from anyone.
-fn check_body_framing<B: HttpBody>(
-    expects_json: bool,
-    headers: &HeaderMap,
-    body: &B,
-    limit: usize,
-) -> Result<(), ApiError> {
-    if let Some(declared) = headers.get(header::CONTENT_LENGTH) {
-        let length = declared.to_str().ok().and_then(|v| v.trim().parse::<u64>().ok());
-        match length {
-            Some(n) if n > limit as u64 => return Err(ApiError::payload_too_large(limit)),
-            Some(_) => {}
-            None => {
-                return Err(ApiError::bad_request(
-                    "invalid_content_length",
-                    "Content-Length is not a number",
-                ));
-            }
-        }
-    }
-    if body.size_hint().lower() > limit as u64 {
-        return Err(ApiError::payload_too_large(limit));
-    }
-    let has_body = !body.is_end_stream() && body.size_hint().exact() != Some(0);
-    if (expects_json || has_body) && !is_json(headers) {
-        return Err(ApiError::unsupported_media_type());
-    }
-    Ok(())
-}
-
-/// Read a JSON body within the size limit and the body timeout.
-async fn read_json<B>(body: B, app: &App) -> Result<Value, ApiError>
-where
-    B: HttpBody<Data = Bytes> + Send + 'static,
-    B::Error: Into<BodyError>,
-{
-    let config = app.config();
-    let limits = &config.limits;
-    let collected = tokio::time::timeout(limits.body_timeout, Limited::new(body, limits.max_body_bytes).collect())
-        .await
-        .map_err(|_| ApiError::request_timeout())?;
-    let bytes = match collected {
-        Ok(c) => c.to_bytes(),
-        Err(e) if e.is::<http_body_util::LengthLimitError>() => {
-            return Err(ApiError::payload_too_large(limits.max_body_bytes));
-        }
-        Err(_) => {
-            return Err(ApiError::bad_request(
-                "body_read_error",
-                "the request body could not be read",
-            ));
-        }
-    };
-    if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(ApiError::bad_request(
-            "missing_body",
-            "this endpoint needs a JSON request body",
-        ));
-    }
-    serde_json::from_slice(&bytes).map_err(|e| {
-        // Position only: the message must not echo the body, which may hold a password.
-        ApiError::bad_request(
-            "invalid_json",
-            format!(
-                "request body is not valid JSON (line {}, column {})",
-                e.line(),
-                e.column()
-            ),
-        )
-    })
-}
-
-/// The credential text from `Authorization: Nureva <token>` (or `Bearer`).
-pub fn presented_credential(headers: &HeaderMap) -> Result<&str, ApiError> {
-    let mut values = headers.get_all(header::AUTHORIZATION).iter();
-    let Some(value) = values.next() else {
-        return Err(ApiError::unauthorized(
-            "missing_authorization",
-            "Authorization header is missing; log in with POST /api/v1/auth/login and send `Authorization: Nureva <authParameters>`",
-        ));
-    };
-    let malformed = || {
-        ApiError::unauthorized(
-            "invalid_authorization",
-            "Authorization header must be `Nureva <authParameters>` (or `Bearer <authParameters>`)",
-        )
-    };
-    if values.next().is_some() {
-        return Err(malformed());
-    }
-    let text = value.to_str().map_err(|_| malformed())?;
-    let (scheme, rest) = text.trim().split_once(' ').ok_or_else(malformed)?;
-    if !(scheme.eq_ignore_ascii_case("nureva") || scheme.eq_ignore_ascii_case("bearer")) {
-        return Err(ApiError::unauthorized(
-            "unsupported_auth_scheme",
-            "Authorization scheme must be Nureva (or Bearer)",
-        ));
-    }
-    let token = rest.trim();
-    if token.is_empty() {
-        return Err(malformed());
-    }
-    Ok(token)
-}
-
-fn invalid_auth_parameters() -> ApiError {
-    ApiError::unauthorized(
-        "invalid_auth_parameters",
-        "the credential is not valid, or has been revoked; log in again",
-    )
-}
-
-async fn authenticate(
-    app: &App,
-    headers: &HeaderMap,
-    remote: SocketAddr,
-    client: &Client,
-    state: &State,
-) -> Result<Principal, ApiError> {
-    let token = presented_credential(headers)?;
-    match app.credentials().verify(token, state, &client.id, crate::util::now()) {
-        Ok(principal) => Ok(principal),
-        Err(Refusal::Invalid) if state.policy.legacy_basic_credentials => {
-            Box::pin(legacy_credential(app, token, remote, client, state)).await
-        }
-        Err(Refusal::Invalid) => Err(invalid_auth_parameters()),
-        Err(Refusal::Expired) => Err(ApiError::unauthorized(
-            "credential_expired",
-            "the session has expired; log in again",
-        )),
-    }
-}
-
-/// Legacy mode: `Nureva base64(account:password)`. A verified pair is remembered
-/// (bounded) so that each request does not pay a password hash.
-async fn legacy_credential(
-    app: &App,
-    token: &str,
-    remote: SocketAddr,
-    client: &Client,
-    state: &State,
-) -> Result<Principal, ApiError> {
-    let cred = crate::auth::credentials::parse_legacy(token).ok_or_else(invalid_auth_parameters)?;
-    let account = cred.account;
-    let record = state.account(account).ok_or_else(invalid_auth_parameters)?;
-    let phc = login::usable_password_hash(state, account);
-    let typed = login::as_typed(state, account, cred.password);
-    let known = phc
-        .as_deref()
-        .is_some_and(|phc| app.legacy_cache().is_verified(account, typed.expose(), phc));
-    if !known {
-        login::check_throttle(app, account, remote.ip(), state)?;
-        let cache_key = typed.clone();
-        let ok = app
-            .hasher()
-            .verify(phc.clone(), typed)
-            .await
-            .map_err(login::hash_error)?;
-        login::record_outcome(app, account, remote.ip(), state, ok && phc.is_some());
-        let remote = remote.ip().to_string();
-        let actor = crate::auth::audit::Actor {
-            account: Some(account),
-            client_id: &client.id,
-            remote: &remote,
-        };
-        match phc {
-            Some(phc) if ok => {
-                app.legacy_cache().remember(account, cache_key.expose(), &phc);
-                crate::auth::audit::record("legacy_login", "success", &actor, None);
-            }
-            _ => {
-                crate::auth::audit::record("legacy_login", "failure", &actor, None);
-                return Err(invalid_auth_parameters());
-            }
-        }
-    }
-    Ok(Principal {
-        account,
-        kind: crate::auth::credentials::CredentialKind::Legacy,
-        id: std::sync::Arc::from(format!("legacy-{account}")),
-        created_at: record.changed_at,
-        expires_at: None,
-        via_enrollment_code: record.password_is_enrollment_code,
-    })
-}
-
-fn authorize(principal: &Principal, required: Role, method: &http::Method, path: &str) -> Result<(), ApiError> {
-    if principal.account < required {
-        return Err(ApiError::forbidden(
-            "insufficient_role",
-            format!(
-                "{method} {path} requires the {required} role or higher; this credential is {}",
-                principal.account
-            ),
-        ));
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
-    use super::*;
-    use http::HeaderValue;
+    use http::{HeaderMap, HeaderName, HeaderValue};
+
+    use super::authn::presented_credential;
+    use super::body::is_json;
+    use super::client::client_headers;
+    use crate::error::ApiError;
 
     fn headers(pairs: &[(&str, &[u8])]) -> HeaderMap {
         let mut h = HeaderMap::new();

@@ -3,7 +3,7 @@
 //! Every security-relevant action (login success and failure, logout, password
 //! change, enable/disable, key create/revoke, session revoke, policy change,
 //! enrollment and factory reset, certificate regeneration) is one structured tracing
-//! event with target `roomgate::auth::audit`, naming the action, its outcome, the account,
+//! event with target `roomgate::audit` (a stable name operators filter on), naming the action, its outcome, the account,
 //! the client id and the remote address. Callers pass identifiers only; there is no
 //! field a secret could be put in.
 
@@ -37,13 +37,13 @@ pub fn record(action: &'static str, outcome: &'static str, actor: &Actor<'_>, su
     let subject = subject.unwrap_or("-");
     if outcome == "success" {
         tracing::info!(
-            target: "roomgate::auth::audit",
+            target: "roomgate::audit",
             action, outcome, account, client_id = actor.client_id, remote = actor.remote, subject,
             "audit"
         );
     } else {
         tracing::warn!(
-            target: "roomgate::auth::audit",
+            target: "roomgate::audit",
             action, outcome, account, client_id = actor.client_id, remote = actor.remote, subject,
             "audit"
         );

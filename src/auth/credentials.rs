@@ -347,8 +347,8 @@ impl CredentialIndex {
         if !state.account(entry.account).is_some_and(|a| a.enabled) {
             return Err(Refusal::Invalid);
         }
-        let expires_at = match (entry.kind, state.policy.session_lifetime_secs) {
-            (CredentialKind::Session, Some(lifetime)) => Some(entry.created_at.saturating_add(lifetime)),
+        let expires_at = match entry.kind {
+            CredentialKind::Session => state.policy.session_expiry(entry.created_at),
             _ => None,
         };
         if expires_at.is_some_and(|t| now >= t) {
@@ -427,124 +427,6 @@ impl CredentialIndex {
                 CredentialKind::Legacy => {}
             }
         }
-    }
-}
-
-/// A presented `base64(account:password)` credential (legacy mode).
-#[derive(Debug)]
-pub struct LegacyCredential {
-    /// The account named.
-    pub account: Role,
-    /// The password given (redacted in `Debug`).
-    pub password: crate::auth::passwords::Password,
-}
-
-/// Decode `base64(account:password)` (padding optional). `None` unless the account
-/// part is one of the four exact names.
-pub fn parse_legacy(token: &str) -> Option<LegacyCredential> {
-    use base64::engine::general_purpose::STANDARD_NO_PAD;
-    let bytes = Zeroizing::new(STANDARD.decode(token).or_else(|_| STANDARD_NO_PAD.decode(token)).ok()?);
-    let text = std::str::from_utf8(&bytes).ok()?;
-    let (account, password) = text.split_once(':')?;
-    Some(LegacyCredential {
-        account: Role::parse(account)?,
-        password: crate::auth::passwords::Password::new(password),
-    })
-}
-
-struct LegacyEntry {
-    account: Role,
-    phc: String,
-    last_use: u64,
-}
-
-/// Remembers verified legacy credentials so that each request does not pay an
-/// argon2 hash. Keyed by an HMAC (with a per-process random key) of account and
-/// password, so the cache holds no password; an entry is good only while the
-/// account's stored hash is the one it was verified against, so a password change
-/// invalidates it at once. Bounded: the least recently used entry makes room.
-pub struct LegacyCache {
-    key: hmac::Key,
-    entries: Mutex<(u64, HashMap<[u8; 32], LegacyEntry>)>,
-    capacity: usize,
-}
-
-impl fmt::Debug for LegacyCache {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("LegacyCache")
-            .field("capacity", &self.capacity)
-            .finish_non_exhaustive()
-    }
-}
-
-impl LegacyCache {
-    /// An empty cache holding at most `capacity` entries.
-    pub fn new(capacity: usize) -> Result<Self, RandomError> {
-        let mut key = Zeroizing::new([0u8; 32]);
-        getrandom::fill(key.as_mut()).map_err(|_| RandomError)?;
-        Ok(LegacyCache {
-            key: hmac::Key::new(hmac::HMAC_SHA256, key.as_ref()),
-            entries: Mutex::new((0, HashMap::new())),
-            capacity: capacity.max(1),
-        })
-    }
-
-    fn slot(&self, account: Role, password: &str) -> [u8; 32] {
-        let mut ctx = hmac::Context::with_key(&self.key);
-        ctx.update(account.as_str().as_bytes());
-        ctx.update(&[0]);
-        ctx.update(password.as_bytes());
-        let mut out = [0u8; 32];
-        out.copy_from_slice(ctx.sign().as_ref());
-        out
-    }
-
-    /// Whether this account/password was verified against `phc` (the account's
-    /// current hash).
-    pub fn is_verified(&self, account: Role, password: &str, phc: &str) -> bool {
-        let slot = self.slot(account, password);
-        let mut guard = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        let (clock, map) = &mut *guard;
-        *clock += 1;
-        match map.get_mut(&slot) {
-            Some(e) if e.account == account && e.phc == phc => {
-                e.last_use = *clock;
-                true
-            }
-            _ => false,
-        }
-    }
-
-    /// Remember a successful verification against `phc`.
-    pub fn remember(&self, account: Role, password: &str, phc: &str) {
-        let slot = self.slot(account, password);
-        let mut guard = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        let (clock, map) = &mut *guard;
-        *clock += 1;
-        if map.len() >= self.capacity
-            && !map.contains_key(&slot)
-            && let Some(oldest) = map.iter().min_by_key(|(_, e)| e.last_use).map(|(k, _)| *k)
-        {
-            map.remove(&oldest);
-        }
-        map.insert(
-            slot,
-            LegacyEntry {
-                account,
-                phc: phc.to_string(),
-                last_use: *clock,
-            },
-        );
-    }
-
-    /// Entries held.
-    pub fn len(&self) -> usize {
-        self.entries.lock().unwrap_or_else(|p| p.into_inner()).1.len()
-    }
-
-    /// Whether the cache is empty.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 }
 
@@ -710,41 +592,6 @@ mod tests {
         assert_eq!(s.sessions[&m.id].last_used_at, Some(5000));
         assert_eq!(s.api_keys[&k.id].last_used_at, Some(6000));
         assert_eq!(s.api_keys[&k.id].last_client_id.as_deref(), Some("Q-SYS Core"));
-    }
-
-    #[test]
-    fn legacy_credentials_parse_only_known_accounts() {
-        let c = parse_legacy("Z2VuZXJhbDo=").unwrap(); // general:
-        assert_eq!(c.account, Role::General);
-        assert_eq!(c.password.expose(), "");
-        let c = parse_legacy("YWRtaW46QUJDLURFRi1HSEo").unwrap(); // admin:ABC-DEF-GHJ, no padding
-        assert_eq!((c.account, c.password.expose()), (Role::Admin, "ABC-DEF-GHJ"));
-        assert!(parse_legacy("QWRtaW46eA==").is_none()); // Admin:x
-        assert!(parse_legacy("cm9vdDp4").is_none()); // root:x
-        assert!(parse_legacy("bm9jb2xvbg==").is_none()); // nocolon
-        assert!(parse_legacy("!!!").is_none());
-    }
-
-    #[test]
-    fn legacy_cache_follows_the_stored_hash_and_stays_bounded() {
-        let cache = LegacyCache::new(2).unwrap();
-        cache.remember(Role::General, "pw", "$hash1");
-        assert!(cache.is_verified(Role::General, "pw", "$hash1"));
-        assert!(
-            !cache.is_verified(Role::General, "pw", "$hash2"),
-            "a password change invalidates"
-        );
-        assert!(!cache.is_verified(Role::General, "other", "$hash1"));
-        assert!(!cache.is_verified(Role::Admin, "pw", "$hash1"));
-        cache.remember(Role::Admin, "a", "$h");
-        cache.is_verified(Role::General, "pw", "$hash1"); // general is now the most recent
-        cache.remember(Role::Integrator, "i", "$h");
-        assert_eq!(cache.len(), 2);
-        assert!(
-            cache.is_verified(Role::General, "pw", "$hash1"),
-            "least recently used went first"
-        );
-        assert!(!cache.is_verified(Role::Admin, "a", "$h"));
     }
 
     #[test]

@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 
 use crate::auth::accounts::Role;
 use crate::auth::policy::Policy;
+use crate::error::ApiError;
 
 const SHARDS: usize = 16;
 /// Buckets kept per shard before idle ones are dropped.
@@ -205,6 +206,27 @@ impl LoginThrottle {
         }
         rec.count = rec.count.saturating_add(1);
         rec.last = now;
+    }
+
+    /// [`LoginThrottle::check`] as the API answers it: 429 with `Retry-After`.
+    /// Checked before hashing, so throttled attempts cost nothing.
+    pub fn admit(&self, account: Role, ip: IpAddr, policy: &Policy) -> Result<(), ApiError> {
+        self.check(account, ip, policy, Instant::now()).map_err(|retry| {
+            ApiError::rate_limited(
+                "login_rate_limited",
+                format!("too many failed logins; this is a rate limit, try again in {retry} seconds"),
+                retry,
+            )
+        })
+    }
+
+    /// Count the outcome of a password check.
+    pub fn record(&self, account: Role, ip: IpAddr, policy: &Policy, ok: bool) {
+        if ok {
+            self.record_success(ip);
+        } else {
+            self.record_failure(account, ip, policy, Instant::now());
+        }
     }
 
     /// A successful login clears the address's record.

@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod audit;
 pub mod credentials;
 pub mod enrollment;
+pub mod legacy;
 pub mod limits;
 pub mod ops;
 pub mod passwords;

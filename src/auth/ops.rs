@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use crate::auth::accounts::Role;
 use crate::auth::credentials::{Minted, Signer};
-use crate::auth::passwords::Hasher;
+use crate::auth::passwords::{Hasher, Password};
 use crate::auth::policy::Policy;
 use crate::auth::state::{ApiKeyRecord, State};
 use crate::auth::store::StoreError;
@@ -109,10 +109,7 @@ pub fn session_views(state: &State) -> Vec<SessionView> {
             remote_address: s.remote_addr.clone(),
             created_at: rfc3339(s.created_at),
             last_used_at: s.last_used_at.map(rfc3339),
-            expires_at: state
-                .policy
-                .session_lifetime_secs
-                .map(|l| rfc3339(s.created_at.saturating_add(l))),
+            expires_at: state.policy.session_expiry(s.created_at).map(rfc3339),
             via_enrollment_code: s.via_enrollment_code,
         })
         .collect();
@@ -138,16 +135,48 @@ pub fn key_views(state: &State) -> Vec<KeyView> {
     v
 }
 
+/// The hash a login for `account` is checked against: none when the account is
+/// disabled, has no password, or has an empty password the policy no longer allows.
+pub fn usable_password_hash(state: &State, account: Role) -> Option<String> {
+    let record = state.account(account)?;
+    let empty_refused =
+        record.password_is_empty && !(account == Role::General && state.policy.allow_empty_general_password);
+    record
+        .password_hash
+        .clone()
+        .filter(|_| record.enabled && !empty_refused)
+}
+
+/// What the user typed, as it is hashed: the enrollment code is normalised (case,
+/// dashes) while the admin password is still the code.
+pub fn as_typed(state: &State, account: Role, password: Password) -> Password {
+    let via_code = account == Role::Admin && state.account(account).is_some_and(|a| a.password_is_enrollment_code);
+    match via_code
+        .then(|| crate::auth::enrollment::normalize(password.expose()))
+        .flatten()
+    {
+        Some(bare) => Password::new(bare.as_str()),
+        None => password,
+    }
+}
+
 /// Enable or disable an account (admin cannot be disabled). Disabling ends every
 /// session of the account at once; its API keys are refused while it is disabled.
 pub fn set_enabled(state: &mut State, account: Role, enabled: bool, now: UnixTime) -> Result<usize, ApiError> {
+    check_enabled_change(account, enabled)?;
+    Ok(state.set_enabled(account, enabled, now))
+}
+
+/// The rule [`set_enabled`] enforces, for callers that refuse before doing
+/// anything costly: admin cannot be disabled.
+pub fn check_enabled_change(account: Role, enabled: bool) -> Result<(), ApiError> {
     if !enabled && !account.can_be_disabled() {
         return Err(ApiError::conflict(
             "admin_cannot_be_disabled",
             "the admin account cannot be disabled",
         ));
     }
-    Ok(state.set_enabled(account, enabled, now))
+    Ok(())
 }
 
 /// Check an API key name: 1–64 characters, no control characters, not in use.

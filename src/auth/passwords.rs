@@ -27,6 +27,7 @@ use tokio::sync::Semaphore;
 use zeroize::Zeroizing;
 
 use crate::config::HashParams;
+use crate::error::ApiError;
 
 /// A password (or enrollment code) in memory: zeroed on drop, redacted in `Debug`.
 #[derive(Clone, Default)]
@@ -59,6 +60,19 @@ pub enum HashError {
     /// The hashing task failed (logged where it happened).
     #[error("password hashing failed")]
     Failed,
+}
+
+impl From<HashError> for ApiError {
+    fn from(e: HashError) -> Self {
+        match e {
+            HashError::Busy => ApiError::busy(
+                "server_busy",
+                "the device is busy checking other passwords; try again shortly",
+                1,
+            ),
+            HashError::Failed => ApiError::internal(),
+        }
+    }
 }
 
 /// Bounded argon2id hashing and verification.

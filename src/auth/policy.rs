@@ -68,6 +68,13 @@ pub struct PolicyViolation {
 }
 
 impl Policy {
+    /// When a session created at `created_at` expires under this policy (`None`:
+    /// never). Evaluated against the live policy wherever a session is checked or
+    /// shown, so a lifetime change applies to existing sessions at once.
+    pub fn session_expiry(&self, created_at: crate::util::UnixTime) -> Option<crate::util::UnixTime> {
+        self.session_lifetime_secs.map(|l| created_at.saturating_add(l))
+    }
+
     /// Check every field; returns all violations, not just the first.
     pub fn validate(&self) -> Result<(), Vec<PolicyViolation>> {
         let mut v = Vec::new();

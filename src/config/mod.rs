@@ -1006,7 +1006,7 @@ fn parse_upstream(text: &str, c: &Checker<'_>, key: &str) -> Result<Upstream, Co
 /// that authenticate and administer the device.
 fn check_shadowing(prefix: &str, override_builtin: bool, c: &Checker<'_>, key: &str) -> Result<(), ConfigError> {
     for builtin in crate::api::routes::ROUTES {
-        let covered = builtin.path == prefix || builtin.path.starts_with(&format!("{prefix}/"));
+        let covered = crate::util::path_is_under(builtin.path, prefix);
         if !covered {
             continue;
         }

@@ -19,11 +19,7 @@ use operations::{Facts, Success, facts};
 pub fn document(device_name: &str, forwarded: &[RouteConfig]) -> Value {
     let mut paths = Map::new();
     // A route that takes built-in endpoints over is documented instead of them.
-    let taken_over = |path: &str| {
-        forwarded
-            .iter()
-            .any(|r| path == r.prefix || path.starts_with(&format!("{}/", r.prefix)))
-    };
+    let taken_over = |path: &str| forwarded.iter().any(|r| crate::util::path_is_under(path, &r.prefix));
     for route in ROUTES.iter().filter(|r| !taken_over(r.path)) {
         let entry = paths
             .entry(route.path.to_string())

@@ -1,0 +1,142 @@
+//! Request bodies: framing checked from the headers before authentication (413,
+//! 415), the JSON body read within its size limit and timeout, and the helpers
+//! handlers use to pick fields out of it with the documented error codes.
+
+use bytes::Bytes;
+use http::{HeaderMap, header};
+use http_body_util::{BodyExt, Limited};
+use hyper::body::Body as HttpBody;
+use serde_json::{Map, Value};
+
+use crate::app::App;
+use crate::auth::passwords::Password;
+use crate::error::ApiError;
+use crate::http_util::BodyError;
+
+/// Whether the request says `Content-Type: application/json` (parameters allowed).
+pub(super) fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|media| media.trim().eq_ignore_ascii_case("application/json"))
+}
+
+/// 413 for a declared length past the limit; 415 for a body (or a route that takes
+/// one) not declared as JSON. Checked before authentication so nothing large is read
+/// from anyone.
+pub(super) fn check_body_framing<B: HttpBody>(
+    expects_json: bool,
+    headers: &HeaderMap,
+    body: &B,
+    limit: usize,
+) -> Result<(), ApiError> {
+    if let Some(declared) = headers.get(header::CONTENT_LENGTH) {
+        let length = declared.to_str().ok().and_then(|v| v.trim().parse::<u64>().ok());
+        match length {
+            Some(n) if n > limit as u64 => return Err(ApiError::payload_too_large(limit)),
+            Some(_) => {}
+            None => {
+                return Err(ApiError::bad_request(
+                    "invalid_content_length",
+                    "Content-Length is not a number",
+                ));
+            }
+        }
+    }
+    if body.size_hint().lower() > limit as u64 {
+        return Err(ApiError::payload_too_large(limit));
+    }
+    let has_body = !body.is_end_stream() && body.size_hint().exact() != Some(0);
+    if (expects_json || has_body) && !is_json(headers) {
+        return Err(ApiError::unsupported_media_type());
+    }
+    Ok(())
+}
+
+/// Read a JSON body within the size limit and the body timeout.
+pub(super) async fn read_json<B>(body: B, app: &App) -> Result<Value, ApiError>
+where
+    B: HttpBody<Data = Bytes> + Send + 'static,
+    B::Error: Into<BodyError>,
+{
+    let config = app.config();
+    let limits = &config.limits;
+    let collected = tokio::time::timeout(limits.body_timeout, Limited::new(body, limits.max_body_bytes).collect())
+        .await
+        .map_err(|_| ApiError::request_timeout())?;
+    let bytes = match collected {
+        Ok(c) => c.to_bytes(),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => {
+            return Err(ApiError::payload_too_large(limits.max_body_bytes));
+        }
+        Err(_) => {
+            return Err(ApiError::bad_request(
+                "body_read_error",
+                "the request body could not be read",
+            ));
+        }
+    };
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::bad_request(
+            "missing_body",
+            "this endpoint needs a JSON request body",
+        ));
+    }
+    serde_json::from_slice(&bytes).map_err(|e| {
+        // Position only: the message must not echo the body, which may hold a password.
+        ApiError::bad_request(
+            "invalid_json",
+            format!(
+                "request body is not valid JSON (line {}, column {})",
+                e.line(),
+                e.column()
+            ),
+        )
+    })
+}
+
+/// Pull a required string field out of a JSON object.
+pub fn string_field<'a>(obj: &'a Map<String, Value>, name: &'static str) -> Result<&'a str, ApiError> {
+    match obj.get(name) {
+        None => Err(ApiError::bad_request("missing_field", format!("`{name}` is required"))),
+        Some(Value::String(s)) => Ok(s),
+        Some(_) => Err(ApiError::bad_request(
+            "invalid_type",
+            format!("`{name}` must be a string"),
+        )),
+    }
+}
+
+/// Refuse fields other than `allowed` (the name shown is truncated).
+pub fn only_fields(obj: &Map<String, Value>, allowed: &[&str]) -> Result<(), ApiError> {
+    match obj.keys().find(|k| !allowed.contains(&k.as_str())) {
+        None => Ok(()),
+        Some(k) => Err(ApiError::bad_request(
+            "unknown_field",
+            format!(
+                "`{}` is not a field of this request (allowed: {})",
+                k.chars().filter(|c| !c.is_control()).take(64).collect::<String>(),
+                allowed.join(", ")
+            ),
+        )),
+    }
+}
+
+/// The body as a JSON object, or 400.
+pub fn object(body: &Value) -> Result<&Map<String, Value>, ApiError> {
+    body.as_object()
+        .ok_or_else(|| ApiError::bad_request("invalid_body", "request body must be a JSON object"))
+}
+
+/// An optional string field, as a [`Password`] (the fields that use it hold secrets).
+pub fn optional_password(obj: &Map<String, Value>, name: &'static str) -> Result<Option<Password>, ApiError> {
+    match obj.get(name) {
+        None => Ok(None),
+        Some(Value::String(s)) => Ok(Some(Password::new(s.as_str()))),
+        Some(_) => Err(ApiError::bad_request(
+            "invalid_type",
+            format!("`{name}` must be a string"),
+        )),
+    }
+}
