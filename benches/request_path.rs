@@ -40,7 +40,8 @@ fn fixture(rt: &tokio::runtime::Runtime, argon_owasp: bool) -> Fixture {
             .unwrap()
     });
     let key = rt.block_on(app.update(|s| {
-        let (minted, _) = roomgate::auth::ops::create_key(s, "bench", roomgate::auth::accounts::Role::General, 10, 1)?;
+        let (minted, _) =
+            roomgate::auth::ops::create_key(s, "bench", roomgate::auth::accounts::Role::General, 10, 1)?.value;
         Ok(minted.token.to_string())
     }));
     let key = key.unwrap();

@@ -304,11 +304,10 @@ fn enrollment_reset(config: &Config, out: &mut dyn Write) -> Result<(), CliError
     // Hash outside the lock; the record is applied as one atomic change.
     let admin = crate::auth::enrollment::admin_record(&code, &local.hasher, now())?;
     let new_code = code.clone();
-    local.store.update(move |s| {
-        crate::auth::enrollment::apply_enrollment_reset(s, new_code, admin);
-        Ok::<_, CliError>(())
-    })?;
-    audit::record("enrollment_reset", "success", &Actor::CONSOLE, Some("admin"));
+    let event = local
+        .store
+        .update(move |s| Ok::<_, CliError>(ops::reset_enrollment(s, new_code, admin)))?;
+    event.record(&Actor::CONSOLE);
     note("Enrollment code reset: the admin password is now the new code and admin sessions have ended.");
     writeln!(out, "{code}")?;
     Ok(())
@@ -360,15 +359,11 @@ fn account(cmd: &AccountCommand, config: &Config, out: &mut dyn Write) -> Result
         AccountCommand::Enable { account } | AccountCommand::Disable { account } => {
             let enable = matches!(cmd, AccountCommand::Enable { .. });
             let account = *account;
-            let ended = local
+            let done = local
                 .store
                 .update(move |s| ops::set_enabled(s, account, enable, now()).map_err(CliError::from))?;
-            audit::record(
-                if enable { "account_enable" } else { "account_disable" },
-                "success",
-                &console(account),
-                Some(account.as_str()),
-            );
+            done.event.record(&console(account));
+            let ended = done.value;
             writeln!(
                 out,
                 "{account} {}{}",
@@ -390,11 +385,11 @@ fn account(cmd: &AccountCommand, config: &Config, out: &mut dyn Write) -> Result
                 .hash_blocking(&password)
                 .map_err(|_| CliError::Refused("hashing the password failed".into()))?;
             let empty = password.expose().is_empty();
-            let ended = local
+            let done = local
                 .store
-                .update(move |s| Ok::<_, CliError>(s.set_password(account, Some(hash), empty, now())))?;
-            audit::record("password_change", "success", &console(account), Some(account.as_str()));
-            writeln!(out, "password of {account} set; {ended} session(s) ended")?;
+                .update(move |s| Ok::<_, CliError>(ops::set_password(s, account, hash, empty, now())))?;
+            done.event.record(&console(account));
+            writeln!(out, "password of {account} set; {} session(s) ended", done.value)?;
             Ok(())
         }
     }
@@ -445,10 +440,11 @@ fn keys(cmd: &KeysCommand, config: &Config, out: &mut dyn Write) -> Result<(), C
         KeysCommand::Create { name, account, json } => {
             let (name, account) = (name.clone(), *account);
             let max = config.limits.max_api_keys;
-            let (minted, view) = local
+            let done = local
                 .store
                 .update(move |s| ops::create_key(s, &name, account, max, now()).map_err(CliError::from))?;
-            audit::record("key_create", "success", &Actor::CONSOLE, Some(&view.id));
+            done.event.record(&Actor::CONSOLE);
+            let (minted, view) = done.value;
             if *json {
                 return print_json(out, &ops::key_created_document(&minted, &view));
             }
@@ -461,10 +457,11 @@ fn keys(cmd: &KeysCommand, config: &Config, out: &mut dyn Write) -> Result<(), C
         }
         KeysCommand::Revoke { id } => {
             let id = id.clone();
-            let view = local
+            let done = local
                 .store
                 .update(move |s| ops::revoke_key(s, &id).map_err(CliError::from))?;
-            audit::record("key_revoke", "success", &Actor::CONSOLE, Some(&view.id));
+            done.event.record(&Actor::CONSOLE);
+            let view = done.value;
             writeln!(out, "revoked API key {} ({})", view.id, view.name)?;
             Ok(())
         }
@@ -498,18 +495,14 @@ fn sessions(cmd: &SessionsCommand, config: &Config, out: &mut dyn Write) -> Resu
         SessionsCommand::Revoke { id } => {
             let id = id.clone();
             let subject = id.clone();
-            let account = local
+            let done = local
                 .store
                 .update(move |s| ops::revoke_session(s, &id).map_err(CliError::from))?;
-            audit::record(
-                "session_revoke",
-                "success",
-                &Actor {
-                    account: Some(account),
-                    ..Actor::CONSOLE
-                },
-                Some(&subject),
-            );
+            let account = done.value;
+            done.event.record(&Actor {
+                account: Some(account),
+                ..Actor::CONSOLE
+            });
             writeln!(out, "revoked session {subject} ({account})")?;
             Ok(())
         }

@@ -41,7 +41,7 @@ static FIXTURE: LazyLock<Fixture> = LazyLock::new(|| {
         },
     );
     tokens.push(session.token.to_string());
-    let (key, _) = roomgate::auth::ops::create_key(&mut state, "fuzz", roomgate::auth::accounts::Role::General, 10, 1).unwrap();
+    let (key, _) = roomgate::auth::ops::create_key(&mut state, "fuzz", roomgate::auth::accounts::Role::General, 10, 1).unwrap().value;
     tokens.push(key.token.to_string());
     let index = CredentialIndex::build(&state, &CredentialIndex::empty());
     Fixture { state, index, tokens }

@@ -83,7 +83,7 @@ pub async fn update_account(ctx: &Ctx, body: Value) -> Result<Response<Body>, Ap
         }
     };
 
-    let (view, revoked) = ctx
+    let (view, revoked, events) = ctx
         .app
         .update(move |s| {
             if let Some(verified) = verified_admin_hash
@@ -95,25 +95,23 @@ pub async fn update_account(ctx: &Ctx, body: Value) -> Result<Response<Body>, Ap
                 ));
             }
             let mut revoked = 0;
+            let mut events = Vec::new();
             if let Some(enabled) = patch.enabled {
-                revoked += ops::set_enabled(s, target, enabled, now())?;
+                let done = ops::set_enabled(s, target, enabled, now())?;
+                revoked += done.value;
+                events.push(done.event);
             }
             if let Some((hash, empty)) = new_hash {
-                revoked += s.set_password(target, Some(hash), empty, now());
+                let done = ops::set_password(s, target, hash, empty, now());
+                revoked += done.value;
+                events.push(done.event);
             }
             let view = ops::account_view(s, target).ok_or_else(ApiError::internal)?;
-            Ok((view, revoked))
+            Ok((view, revoked, events))
         })
         .await?;
-    if let Some(enabled) = patch.enabled {
-        ctx.audit(
-            if enabled { "account_enable" } else { "account_disable" },
-            "success",
-            Some(target.as_str()),
-        );
-    }
-    if patch.password.is_some() {
-        ctx.audit("password_change", "success", Some(target.as_str()));
+    for event in &events {
+        ctx.record(event);
     }
     let mut out = serde_json::to_value(view).map_err(|_| ApiError::internal())?;
     if let Some(o) = out.as_object_mut() {
@@ -168,9 +166,8 @@ pub fn list_sessions(ctx: &Ctx) -> Response<Body> {
 /// `DELETE /api/v1/auth/sessions/{id}`
 pub async fn revoke_session(ctx: &Ctx) -> Result<Response<Body>, ApiError> {
     let id = ctx.params.first().cloned().unwrap_or_default();
-    let subject = id.clone();
-    ctx.app.update(move |s| ops::revoke_session(s, &id)).await?;
-    ctx.audit("session_revoke", "success", Some(&subject));
+    let done = ctx.app.update(move |s| ops::revoke_session(s, &id)).await?;
+    ctx.record(&done.event);
     Ok(no_content())
 }
 
@@ -181,11 +178,12 @@ pub async fn create_key(ctx: &Ctx, body: Value) -> Result<Response<Body>, ApiErr
     let name = string_field(obj, "name")?.to_string();
     let account = Role::from_request(string_field(obj, "account")?)?;
     let max = ctx.app.config().limits.max_api_keys;
-    let (minted, view) = ctx
+    let done = ctx
         .app
         .update(move |s| ops::create_key(s, &name, account, max, now()))
         .await?;
-    ctx.audit("key_create", "success", Some(&view.id));
+    ctx.record(&done.event);
+    let (minted, view) = done.value;
     let mut resp = json_response(StatusCode::CREATED, &ops::key_created_document(&minted, &view));
     if let Ok(location) = http::HeaderValue::from_str(&format!("/api/v1/auth/keys/{}", view.id)) {
         resp.headers_mut().insert(http::header::LOCATION, location);
@@ -201,9 +199,8 @@ pub fn list_keys(ctx: &Ctx) -> Response<Body> {
 /// `DELETE /api/v1/auth/keys/{id}`
 pub async fn revoke_key(ctx: &Ctx) -> Result<Response<Body>, ApiError> {
     let id = ctx.params.first().cloned().unwrap_or_default();
-    let subject = id.clone();
-    ctx.app.update(move |s| ops::revoke_key(s, &id)).await?;
-    ctx.audit("key_revoke", "success", Some(&subject));
+    let done = ctx.app.update(move |s| ops::revoke_key(s, &id)).await?;
+    ctx.record(&done.event);
     Ok(no_content())
 }
 
@@ -214,14 +211,7 @@ pub fn get_policy(ctx: &Ctx) -> Response<Body> {
 
 /// `PATCH /api/v1/security/policy`: applies at once.
 pub async fn patch_policy(ctx: &Ctx, body: Value) -> Result<Response<Body>, ApiError> {
-    let policy = ctx
-        .app
-        .update(move |s| {
-            let next = ops::patch_policy(&s.policy, &body)?;
-            ops::apply_policy(s, next);
-            Ok(s.policy.clone())
-        })
-        .await?;
-    ctx.audit("policy_change", "success", Some("security_policy"));
-    Ok(json_response(StatusCode::OK, &policy))
+    let done = ctx.app.update(move |s| ops::change_policy(s, &body)).await?;
+    ctx.record(&done.event);
+    Ok(json_response(StatusCode::OK, &done.value))
 }

@@ -78,6 +78,11 @@ impl Ctx {
         crate::auth::audit::record(action, outcome, &actor, subject);
     }
 
+    /// Record what an operation did, as done by this caller.
+    pub fn record(&self, event: &crate::auth::audit::Event) {
+        self.audit(event.action, "success", event.subject.as_deref());
+    }
+
     /// Whether this is an admin credential obtained with the enrollment code while
     /// the policy requires the admin password to be changed first.
     pub fn must_change_password(&self) -> bool {

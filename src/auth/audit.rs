@@ -30,6 +30,41 @@ impl Actor<'static> {
     };
 }
 
+/// What a state change did, for the audit trail. The operations layer
+/// (`crate::auth::ops`) says what happened; the API or the console, which know who
+/// asked, record it with [`Event::record`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event {
+    /// The action, e.g. `key_revoke`.
+    pub action: &'static str,
+    /// What was acted on (an account, a session or key id), never a secret.
+    pub subject: Option<String>,
+}
+
+impl Event {
+    /// A successful `action` on `subject`.
+    pub fn new(action: &'static str, subject: Option<&str>) -> Event {
+        Event {
+            action,
+            subject: subject.map(str::to_string),
+        }
+    }
+
+    /// Record it as done by `actor`.
+    pub fn record(&self, actor: &Actor<'_>) {
+        record(self.action, "success", actor, self.subject.as_deref());
+    }
+}
+
+/// A state change's result and its audit event.
+#[derive(Debug)]
+pub struct Audited<T> {
+    /// What the change returns to its caller.
+    pub value: T,
+    /// What it did.
+    pub event: Event,
+}
+
 /// Record one audit event. `subject` names what was acted on (an account, a session
 /// or key id, a policy), never a secret.
 pub fn record(action: &'static str, outcome: &'static str, actor: &Actor<'_>, subject: Option<&str>) {

@@ -1,16 +1,20 @@
-//! Administration shared by the admin API and the technician's CLI: views of
-//! accounts, sessions and keys (never a secret or a hash), and the state changes
-//! both can make. Written once against `&mut State`, so the API and the console
-//! cannot behave differently.
+//! The operations layer, shared by the admin API and the technician's console:
+//! views of accounts, sessions and keys (never a secret or a hash), the rules of
+//! every state change (admin cannot be disabled, key names and the key cap, policy
+//! validation, which password hash a login is checked against), and the changes
+//! themselves, each returning its audit event. Written once against `&mut State`,
+//! so the API and the console only parse input and render output and cannot
+//! behave differently.
 
 use serde::Serialize;
 use serde_json::Value;
 
 use crate::auth::accounts::Role;
+use crate::auth::audit::{Audited, Event};
 use crate::auth::credentials::{Minted, Signer};
 use crate::auth::passwords::{Hasher, Password};
 use crate::auth::policy::Policy;
-use crate::auth::state::{ApiKeyRecord, State};
+use crate::auth::state::{AccountRecord, ApiKeyRecord, State};
 use crate::auth::store::StoreError;
 use crate::config::Config;
 use crate::error::{ApiError, ErrorEntry};
@@ -162,9 +166,24 @@ pub fn as_typed(state: &State, account: Role, password: Password) -> Password {
 
 /// Enable or disable an account (admin cannot be disabled). Disabling ends every
 /// session of the account at once; its API keys are refused while it is disabled.
-pub fn set_enabled(state: &mut State, account: Role, enabled: bool, now: UnixTime) -> Result<usize, ApiError> {
+pub fn set_enabled(state: &mut State, account: Role, enabled: bool, now: UnixTime) -> Result<Audited<usize>, ApiError> {
     check_enabled_change(account, enabled)?;
-    Ok(state.set_enabled(account, enabled, now))
+    Ok(Audited {
+        value: state.set_enabled(account, enabled, now),
+        event: Event::new(
+            if enabled { "account_enable" } else { "account_disable" },
+            Some(account.as_str()),
+        ),
+    })
+}
+
+/// Set an account's password (already checked and hashed; `empty` when it is the
+/// empty string). Every session of the account ends; API keys stay (SPEC §7).
+pub fn set_password(state: &mut State, account: Role, hash: String, empty: bool, now: UnixTime) -> Audited<usize> {
+    Audited {
+        value: state.set_password(account, Some(hash), empty, now),
+        event: Event::new("password_change", Some(account.as_str())),
+    }
 }
 
 /// The rule [`set_enabled`] enforces, for callers that refuse before doing
@@ -202,7 +221,7 @@ pub fn create_key(
     account: Role,
     max_keys: usize,
     now: UnixTime,
-) -> Result<(Minted, KeyView), ApiError> {
+) -> Result<Audited<(Minted, KeyView)>, ApiError> {
     let name = check_key_name(state, name)?;
     if state.api_keys.len() >= max_keys {
         return Err(ApiError::conflict(
@@ -222,7 +241,11 @@ pub fn create_key(
     };
     let view = key_view(&minted.id, &record);
     state.api_keys.insert(minted.id.clone(), record);
-    Ok((minted, view))
+    let event = Event::new("key_create", Some(&view.id));
+    Ok(Audited {
+        value: (minted, view),
+        event,
+    })
 }
 
 /// The answer to a key creation, the same from the API and the console: the key's
@@ -238,21 +261,27 @@ pub fn key_created_document(minted: &Minted, view: &KeyView) -> serde_json::Valu
 }
 
 /// Revoke an API key by id.
-pub fn revoke_key(state: &mut State, id: &str) -> Result<KeyView, ApiError> {
-    state
+pub fn revoke_key(state: &mut State, id: &str) -> Result<Audited<KeyView>, ApiError> {
+    let key = state
         .api_keys
         .remove(id)
-        .map(|k| key_view(id, &k))
-        .ok_or_else(|| ApiError::no_such("key_not_found", "no API key has this id"))
+        .ok_or_else(|| ApiError::no_such("key_not_found", "no API key has this id"))?;
+    Ok(Audited {
+        value: key_view(id, &key),
+        event: Event::new("key_revoke", Some(id)),
+    })
 }
 
-/// Revoke a session by id.
-pub fn revoke_session(state: &mut State, id: &str) -> Result<Role, ApiError> {
-    state
+/// Revoke a session by id; the value is the session's account.
+pub fn revoke_session(state: &mut State, id: &str) -> Result<Audited<Role>, ApiError> {
+    let session = state
         .sessions
         .remove(id)
-        .map(|s| s.account)
-        .ok_or_else(|| ApiError::no_such("session_not_found", "no session has this id"))
+        .ok_or_else(|| ApiError::no_such("session_not_found", "no session has this id"))?;
+    Ok(Audited {
+        value: session.account,
+        event: Event::new("session_revoke", Some(id)),
+    })
 }
 
 /// Apply a PATCH of the policy: only known fields, each of the right type; the
@@ -298,14 +327,27 @@ pub fn patch_policy(current: &Policy, body: &Value) -> Result<Policy, ApiError> 
     Ok(policy)
 }
 
-/// Put a validated policy in force. A lowered session cap ends the oldest sessions
-/// at once.
-pub fn apply_policy(state: &mut State, policy: Policy) {
+/// Apply a policy PATCH ([`patch_policy`]) and put the result in force. A lowered
+/// session cap ends the oldest sessions at once.
+pub fn change_policy(state: &mut State, body: &Value) -> Result<Audited<Policy>, ApiError> {
+    let policy = patch_policy(&state.policy, body)?;
     let cap = policy.max_sessions_per_account as usize;
     state.policy = policy;
     for role in Role::ALL {
         state.trim_sessions_of(role, cap);
     }
+    Ok(Audited {
+        value: state.policy.clone(),
+        event: Event::new("policy_change", Some("security_policy")),
+    })
+}
+
+/// Enrollment reset (technician): the new code, the admin password set to it
+/// (`admin`, hashed outside the lock), every admin session revoked. Other accounts,
+/// API keys and settings are untouched.
+pub fn reset_enrollment(state: &mut State, code: String, admin: AccountRecord) -> Event {
+    crate::auth::enrollment::apply_enrollment_reset(state, code, admin);
+    Event::new("enrollment_reset", Some("admin"))
 }
 
 /// A new factory state for this configuration: factory (or fresh) enrollment code,
@@ -339,7 +381,9 @@ mod tests {
     #[test]
     fn views_never_carry_secrets() {
         let mut s = state();
-        let (minted, _) = create_key(&mut s, "Crestron room 4", Role::General, 10, 5).unwrap();
+        let (minted, _) = create_key(&mut s, "Crestron room 4", Role::General, 10, 5)
+            .unwrap()
+            .value;
         let text = serde_json::to_string(&(account_views(&s), key_views(&s), session_views(&s))).unwrap();
         assert!(!text.contains("argon2"));
         assert!(!text.contains(minted.token.as_str()));
@@ -354,7 +398,7 @@ mod tests {
     #[test]
     fn keys_are_named_unique_capped_and_revocable() {
         let mut s = state();
-        let (m, v) = create_key(&mut s, " Q-SYS ", Role::Integrator, 2, 5).unwrap();
+        let (m, v) = create_key(&mut s, " Q-SYS ", Role::Integrator, 2, 5).unwrap().value;
         assert_eq!(v.name, "Q-SYS");
         assert_eq!(
             create_key(&mut s, "q-sys", Role::General, 2, 5).unwrap_err().code(),
@@ -373,7 +417,7 @@ mod tests {
             create_key(&mut s, "third", Role::General, 2, 5).unwrap_err().code(),
             "too_many_keys"
         );
-        assert_eq!(revoke_key(&mut s, &m.id).unwrap().name, "Q-SYS");
+        assert_eq!(revoke_key(&mut s, &m.id).unwrap().value.name, "Q-SYS");
         assert_eq!(revoke_key(&mut s, &m.id).unwrap_err().code(), "key_not_found");
     }
 
@@ -442,11 +486,7 @@ mod tests {
                 },
             );
         }
-        let p = Policy {
-            max_sessions_per_account: 2,
-            ..Policy::default()
-        };
-        apply_policy(&mut s, p);
+        change_policy(&mut s, &json!({"maxSessionsPerAccount": 2})).unwrap();
         let left: Vec<_> = s.sessions.keys().cloned().collect();
         assert_eq!(left, ["s3", "s4"]);
     }
