@@ -1,6 +1,16 @@
 //! Transport: the TCP listener, TLS (rustls), hyper connections, the connection
 //! watchdog, signals and sd_notify. The only place that touches sockets.
+//!
+//! - `server`: bind, the accept loop and connection cap, the TLS handshake, hyper connections, graceful drain.
+//! - `watchdog`: each connection's head and idle timeouts, fed by socket reads and requests in flight.
+//! - `parse_errors`: the HTTP/1 write adapter that turns hyper's own 400/431/414 into JSON.
+//! - `signals`: SIGINT/SIGTERM stop the service, SIGHUP asks for a reload.
+//! - `tls`: the device certificate (load or generate) and the rustls server config.
+//! - `notify`: sd_notify readiness, reload and stopping messages.
 
 pub mod notify;
+mod parse_errors;
 pub mod server;
+pub mod signals;
 pub mod tls;
+mod watchdog;

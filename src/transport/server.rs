@@ -1,49 +1,45 @@
 //! The listener: accept → connection cap → TLS handshake under a timeout →
 //! hyper-util `auto` (HTTP/1.1 or HTTP/2) → graceful shutdown.
 //!
-//! This is the only module that touches sockets and hyper's connection types.
-//! Each connection has a small watchdog fed by its socket reads and by the requests
-//! it serves: an HTTP/1 request head must be complete within `head_timeout` of the
-//! handshake (for the first request) or of its first byte (for later ones), and a
-//! connection with no request in flight is closed after `idle_timeout` (hyper's own
-//! header timer also runs while a keep-alive connection is idle, which would tie the
-//! two together). A plain-HTTP
-//! request on the TLS port gets a JSON 400 telling the caller to use https.
+//! This module owns the listening socket and each connection's hyper connection:
+//! it takes a connection slot before accepting, runs the handshake, and acts on the
+//! verdicts of the connection's watchdog (module `watchdog`). On HTTP/1, hyper's own
+//! error answers go through `parse_errors`. A plain-HTTP request on the TLS port
+//! gets a JSON 400 telling the caller to use https.
 //!
 //! Shutdown is driven by a future: stop accepting, tell open connections and event
-//! streams to finish, wait up to `drain_timeout` for in-flight requests. SIGHUP asks
-//! [`crate::reload`] to apply a re-read config and certificate; connections accepted
-//! after that use them.
+//! streams to finish, wait up to `drain_timeout` for in-flight requests (by getting
+//! every connection slot back). A reload ([`crate::reload`], asked for by SIGHUP, see
+//! [`crate::transport::signals`]) applies a re-read config and certificate;
+//! connections accepted after that use them.
 
 use std::convert::Infallible;
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::task::{Context, Poll};
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
-use bytes::Bytes;
 use http::Request;
-use hyper::body::{Body as HttpBody, Frame, Incoming, SizeHint};
+use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{Notify, Semaphore};
+use tokio::sync::Semaphore;
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::server::TlsStream;
 
 use crate::app::App;
 use crate::auth::store::StoreError;
 use crate::config::{Config, Limits};
-use crate::http_util::{Body, BodyError};
 use crate::reload::{ReloadHook, ReloadTrigger};
+use crate::transport::parse_errors::{JsonParseErrors, canned_response};
 use crate::transport::tls::{self, SharedServerConfig, TlsError};
+use crate::transport::watchdog::{Activity, Tracked, Verdict, Watched};
 
 /// Why the service could not start.
 #[derive(Debug, thiserror::Error)]
@@ -271,7 +267,7 @@ fn http_builder(limits: &Limits) -> auto::Builder<TokioExecutor> {
         .keep_alive(true)
         .max_buf_size(limits.max_header_bytes)
         .max_headers(limits.max_headers)
-        // The head timeout is enforced by the connection watchdog (see module docs).
+        // The head timeout is enforced by the connection watchdog (see `watchdog`).
         .header_read_timeout(None);
     b.http2()
         .timer(TokioTimer::new())
@@ -293,235 +289,6 @@ struct Connection {
     remote: SocketAddr,
 }
 
-const NONE: u64 = u64::MAX;
-
-/// What the watchdog knows about one connection.
-struct Activity {
-    origin: Instant,
-    in_flight: AtomicUsize,
-    /// Responses the service has handed to hyper on this connection.
-    responses: AtomicU64,
-    idle_since_ms: AtomicU64,
-    head_started_ms: AtomicU64,
-    /// When the watchdog next looks (ms since `origin`).
-    planned_ms: AtomicU64,
-    head_timeout_ms: u64,
-    idle_timeout_ms: u64,
-    wake: Notify,
-}
-
-enum Verdict {
-    Wait(Instant),
-    Idle,
-    HeadTimeout,
-}
-
-impl Activity {
-    fn new(head_timeout: Duration, idle_timeout: Duration) -> Self {
-        Activity {
-            origin: Instant::now(),
-            in_flight: AtomicUsize::new(0),
-            responses: AtomicU64::new(0),
-            idle_since_ms: AtomicU64::new(0),
-            head_started_ms: AtomicU64::new(NONE),
-            planned_ms: AtomicU64::new(0),
-            head_timeout_ms: millis(head_timeout),
-            idle_timeout_ms: millis(idle_timeout),
-            wake: Notify::new(),
-        }
-    }
-
-    fn now_ms(&self) -> u64 {
-        u64::try_from(self.origin.elapsed().as_millis()).unwrap_or(NONE - 1)
-    }
-
-    fn at(&self, ms: u64) -> Instant {
-        self.origin + Duration::from_millis(ms)
-    }
-
-    /// Bytes arrived. With no request in flight, they start a request head. The
-    /// watchdog is woken only if that head would be due before it next looks anyway:
-    /// under steady keep-alive traffic, reads do not wake it at all.
-    fn on_read(&self) {
-        if self.in_flight.load(Ordering::Acquire) != 0 {
-            return;
-        }
-        let now = self.now_ms();
-        if self
-            .head_started_ms
-            .compare_exchange(NONE, now, Ordering::AcqRel, Ordering::Acquire)
-            .is_ok()
-            && self.planned_ms.load(Ordering::Acquire) > now.saturating_add(self.head_timeout_ms)
-        {
-            self.wake.notify_one();
-        }
-    }
-
-    /// Record when the watchdog next looks.
-    fn plan(&self, at: Instant) {
-        let ms = u64::try_from(at.saturating_duration_since(self.origin).as_millis()).unwrap_or(NONE - 1);
-        self.planned_ms.store(ms, Ordering::Release);
-    }
-
-    fn request_started(self: &Arc<Self>) -> InFlight {
-        self.in_flight.fetch_add(1, Ordering::AcqRel);
-        self.head_started_ms.store(NONE, Ordering::Release);
-        InFlight(Arc::clone(self))
-    }
-
-    fn verdict(&self, limits: &Limits, watch_heads: bool) -> Verdict {
-        let now = self.now_ms();
-        if self.in_flight.load(Ordering::Acquire) > 0 {
-            // Handlers bound their own time (body timeout); event streams are meant
-            // to stay open. Look again later.
-            return Verdict::Wait(self.at(now) + limits.idle_timeout);
-        }
-        let head = self.head_started_ms.load(Ordering::Acquire);
-        if watch_heads && head != NONE {
-            let deadline = head.saturating_add(millis(limits.head_timeout));
-            return if now >= deadline {
-                Verdict::HeadTimeout
-            } else {
-                Verdict::Wait(self.at(deadline))
-            };
-        }
-        let deadline = self
-            .idle_since_ms
-            .load(Ordering::Acquire)
-            .saturating_add(millis(limits.idle_timeout));
-        if now >= deadline {
-            Verdict::Idle
-        } else {
-            Verdict::Wait(self.at(deadline))
-        }
-    }
-}
-
-fn millis(d: Duration) -> u64 {
-    u64::try_from(d.as_millis()).unwrap_or(NONE - 1)
-}
-
-/// One request in flight; dropped when its response body is finished (or dropped).
-struct InFlight(Arc<Activity>);
-
-impl Drop for InFlight {
-    fn drop(&mut self) {
-        let a = &self.0;
-        let now = a.now_ms();
-        a.idle_since_ms.store(now, Ordering::Release);
-        // The last request in flight ended: wake the watchdog only if the idle
-        // deadline comes before it next looks anyway.
-        if a.in_flight.fetch_sub(1, Ordering::AcqRel) == 1
-            && a.planned_ms.load(Ordering::Acquire) > now.saturating_add(a.idle_timeout_ms)
-        {
-            a.wake.notify_one();
-        }
-    }
-}
-
-/// A response body that keeps its request counted as in flight until it ends.
-struct Tracked {
-    body: Body,
-    _in_flight: InFlight,
-}
-
-impl HttpBody for Tracked {
-    type Data = Bytes;
-    type Error = BodyError;
-
-    fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, BodyError>>> {
-        Pin::new(&mut self.body).poll_frame(cx)
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.body.is_end_stream()
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        self.body.size_hint()
-    }
-}
-
-/// The TCP stream, reporting reads to the watchdog.
-struct Watched {
-    tcp: TcpStream,
-    activity: Arc<Activity>,
-}
-
-impl AsyncRead for Watched {
-    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
-        let before = buf.filled().len();
-        let poll = Pin::new(&mut self.tcp).poll_read(cx, buf);
-        if matches!(poll, Poll::Ready(Ok(()))) && buf.filled().len() > before {
-            self.activity.on_read();
-        }
-        poll
-    }
-}
-
-impl AsyncWrite for Watched {
-    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.tcp).poll_write(cx, buf)
-    }
-
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.tcp).poll_flush(cx)
-    }
-
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.tcp).poll_shutdown(cx)
-    }
-
-    fn poll_write_vectored(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[io::IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.tcp).poll_write_vectored(cx, bufs)
-    }
-
-    fn is_write_vectored(&self) -> bool {
-        self.tcp.is_write_vectored()
-    }
-}
-
-/// A complete `connection: close` HTTP/1.1 response with a one-entry JSON error.
-fn canned_response(status: &str, code: &str, message: &str) -> Vec<u8> {
-    let body = serde_json::json!({"errors": [{"code": code, "message": message}]}).to_string();
-    format!(
-        "HTTP/1.1 {status}\r\ncontent-type: application/json\r\nconnection: close\r\ncontent-length: {}\r\n\r\n{body}",
-        body.len()
-    )
-    .into_bytes()
-}
-
-/// hyper's automatic answers to requests it cannot parse (by status-line prefix),
-/// and their JSON versions.
-static PARSE_ERRORS: std::sync::LazyLock<[(&[u8], Vec<u8>); 3]> = std::sync::LazyLock::new(|| {
-    [
-        (
-            b"HTTP/1.1 400 ",
-            canned_response(
-                "400 Bad Request",
-                "malformed_request",
-                "the request is not valid HTTP/1.1",
-            ),
-        ),
-        (
-            b"HTTP/1.1 431 ",
-            canned_response(
-                "431 Request Header Fields Too Large",
-                "headers_too_large",
-                "the request head is too large or has too many headers",
-            ),
-        ),
-        (
-            b"HTTP/1.1 414 ",
-            canned_response("414 URI Too Long", "uri_too_long", "the request URI is too long"),
-        ),
-    ]
-});
-
 /// The answer to a plain-HTTP request on the TLS port.
 static HTTPS_REQUIRED: std::sync::LazyLock<Vec<u8>> = std::sync::LazyLock::new(|| {
     canned_response(
@@ -530,90 +297,6 @@ static HTTPS_REQUIRED: std::sync::LazyLock<Vec<u8>> = std::sync::LazyLock::new(|
         "this port speaks HTTPS only; use https:// to call it",
     )
 });
-
-/// HTTP/1: hyper answers a request it cannot parse (bad request line or header
-/// syntax, an oversized head, a long URI) by itself, with a bare status line and no
-/// way to customise it. The service counts every response it hands to hyper; a final
-/// response head beyond that count can only be hyper's automatic one, so it is
-/// replaced by the same status as a JSON error: every error the device gives is JSON.
-struct JsonParseErrors<S> {
-    inner: S,
-    activity: Arc<Activity>,
-    /// Final (non-1xx) response heads seen at the start of a write.
-    heads: u64,
-    /// The buffer being written was already counted (hyper retries after Pending).
-    counted: bool,
-    /// A replacement being written: the bytes, how many are out, and how many of
-    /// hyper's bytes it stands for.
-    replacing: Option<(&'static [u8], usize, usize)>,
-}
-
-impl<S> JsonParseErrors<S> {
-    fn new(inner: S, activity: Arc<Activity>) -> Self {
-        JsonParseErrors {
-            inner,
-            activity,
-            heads: 0,
-            counted: false,
-            replacing: None,
-        }
-    }
-}
-
-/// Whether `buf` starts with a final (non-informational) HTTP/1.1 response head.
-fn starts_final_head(buf: &[u8]) -> bool {
-    buf.starts_with(b"HTTP/1.1 ") && buf.get(9).is_some_and(|c| *c != b'1')
-}
-
-impl<S: AsyncRead + Unpin> AsyncRead for JsonParseErrors<S> {
-    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_read(cx, buf)
-    }
-}
-
-impl<S: AsyncWrite + Unpin> AsyncWrite for JsonParseErrors<S> {
-    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        if self.replacing.is_none() && !self.counted && starts_final_head(buf) {
-            self.heads += 1;
-            self.counted = true;
-            if self.heads > self.activity.responses.load(Ordering::Acquire) {
-                self.replacing = PARSE_ERRORS
-                    .iter()
-                    .find(|(prefix, _)| buf.starts_with(prefix))
-                    .map(|(_, json)| (json.as_slice(), 0, buf.len()));
-            }
-        }
-        let Some((bytes, mut written, stands_for)) = self.replacing else {
-            let poll = Pin::new(&mut self.inner).poll_write(cx, buf);
-            if poll.is_ready() {
-                self.counted = false;
-            }
-            return poll;
-        };
-        while written < bytes.len() {
-            match Pin::new(&mut self.inner).poll_write(cx, &bytes[written..]) {
-                Poll::Ready(Ok(0)) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
-                Poll::Ready(Ok(n)) => {
-                    written += n;
-                    self.replacing = Some((bytes, written, stands_for));
-                }
-                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
-                Poll::Pending => return Poll::Pending,
-            }
-        }
-        self.replacing = None;
-        self.counted = false;
-        Poll::Ready(Ok(stands_for))
-    }
-
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_flush(cx)
-    }
-
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_shutdown(cx)
-    }
-}
 
 /// The first byte of a TLS handshake record.
 const TLS_HANDSHAKE: u8 = 0x16;
@@ -753,48 +436,10 @@ async fn answer_plain_http(mut tcp: TcpStream) {
     let _ = tcp.shutdown().await;
 }
 
-/// Run the service until SIGINT or SIGTERM; SIGHUP reloads the config and the
-/// certificate.
-pub async fn run_until_signal(server: Server) {
-    use tokio::signal::unix::{SignalKind, signal};
-    // Installed before readiness is announced: SIGHUP's default action ends the process.
-    match signal(SignalKind::hangup()) {
-        Ok(mut hangups) => {
-            let trigger = server.reload_trigger();
-            tokio::spawn(async move {
-                while hangups.recv().await.is_some() {
-                    tracing::info!("SIGHUP received; reloading the configuration and certificate");
-                    trigger.reload();
-                }
-            });
-        }
-        Err(e) => tracing::warn!(error = %e, "cannot handle SIGHUP; configuration reload is unavailable"),
-    }
-    server.run(shutdown_signal()).await;
-}
-
-/// Completes on SIGINT or SIGTERM.
-pub async fn shutdown_signal() {
-    use tokio::signal::unix::{SignalKind, signal};
-    let term = signal(SignalKind::terminate());
-    let int = signal(SignalKind::interrupt());
-    match (term, int) {
-        (Ok(mut term), Ok(mut int)) => {
-            tokio::select! {
-                _ = term.recv() => tracing::info!("SIGTERM received"),
-                _ = int.recv() => tracing::info!("SIGINT received"),
-            }
-        }
-        _ => {
-            tracing::error!("cannot install signal handlers; stop the service with SIGKILL");
-            std::future::pending::<()>().await;
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::transport::parse_errors::PARSE_ERRORS;
 
     fn check_canned(response: &[u8], code: &str) {
         let text = std::str::from_utf8(response).unwrap();
