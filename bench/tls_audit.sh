@@ -11,7 +11,7 @@
 # CRITICAL severity fails the audit. testssl's WARN means it could not complete a
 # check; those are printed, not counted. (Its ticket-resumption probe races TLS 1.3
 # tickets, which arrive after the handshake, with an s_client that exits at once;
-# tests/transport.rs checks TLS 1.2 and 1.3 resumption deterministically.)
+# tests/it/transport.rs checks TLS 1.2 and 1.3 resumption deterministically.)
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 need testssl curl python3

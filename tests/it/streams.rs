@@ -1,14 +1,12 @@
 //! Server-sent event streams: heartbeat, change events, revocation closing a stream,
 //! and the cap on open streams.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a panic is a failure
-
-mod common;
 
 use std::time::Duration;
 
-use common::{Device, error_of};
 use reqwest::{Method, Response, StatusCode};
 use serde_json::json;
+
+use crate::common::{self, Device, error_of};
 
 /// Read from a stream until `needle` has arrived (or the stream ends / times out).
 async fn read_until(resp: &mut Response, seen: &mut String, needle: &str, limit: Duration) -> bool {

@@ -7,8 +7,6 @@
 //! default is OWASP's 19 MiB / t=2 — and a client that trusts exactly the generated
 //! certificate. [`Proc`] runs the built `roomgate` binary for CLI, restart and
 //! signal tests.
-#![allow(dead_code)] // each test binary uses a part of the harness
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a panic is a failure
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
@@ -70,9 +68,11 @@ pub fn write_config(dir: &Path, extra: &str) -> PathBuf {
 /// A device served in-process on loopback.
 pub struct Device {
     pub dir: TempDir,
+    #[allow(dead_code)] // no test reads it yet
     pub config_path: PathBuf,
     pub addr: SocketAddr,
     pub app: roomgate::App,
+    #[allow(dead_code)] // no test reads it yet
     pub fingerprint: String,
     client: reqwest::Client,
     shutdown: Option<oneshot::Sender<()>>,

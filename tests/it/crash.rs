@@ -1,17 +1,15 @@
 //! Crash safety: the real binary, concurrent writes, SIGKILL at random moments, over
 //! and over. Every restart must load the state, and every change acknowledged with
 //! a 2xx before the kill must be there afterwards.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a panic is a failure
-
-mod common;
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use common::{Proc, cli, client_for, login_at, try_login_at, with_client_headers, write_config};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+
+use crate::common::{self, Proc, cli, client_for, login_at, try_login_at, with_client_headers, write_config};
 
 const ROUNDS: usize = 32;
 

@@ -1,14 +1,12 @@
 //! The admin API through the real listener: accounts, sessions, API keys, security
 //! policy, the password-change requirement and legacy credentials.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a panic is a failure
-
-mod common;
 
 use std::time::Duration;
 
-use common::{Device, error_of};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
+
+use crate::common::{self, Device, error_of};
 
 impl Device {
     fn admin_req(&self, method: Method, path: &str, token: &str) -> reqwest::RequestBuilder {

@@ -1,15 +1,13 @@
 //! Transport: HTTP/2 and HTTP/1.1 by ALPN, TLS versions and resumption, plain HTTP
 //! on the TLS port, and the connection watchdog's idle and head timeouts.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a panic is a failure
-
-mod common;
 
 use std::process::Command;
 use std::time::Duration;
 
-use common::{Device, closed_within, http1_request, read_http1_response, tls_connect};
 use reqwest::{Method, StatusCode, Version};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::common::{self, Device, closed_within, http1_request, read_http1_response, tls_connect};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn http2_and_http1_both_work() {

@@ -1,11 +1,9 @@
 //! Hostile requests, byte for byte over TLS: each gets its documented status and a
 //! JSON error, the device keeps serving, and the stored state does not change.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a panic is a failure
 
-mod common;
-
-use common::{CLIENT_ID, CLIENT_VERSION, Device, raw_exchange};
 use reqwest::{Method, StatusCode};
+
+use crate::common::{CLIENT_ID, CLIENT_VERSION, Device, raw_exchange};
 
 /// A request head with both client headers and `extra` lines, then `body`.
 fn req(method: &str, path: &str, extra: &str, body: &[u8]) -> Vec<u8> {

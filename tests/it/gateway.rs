@@ -2,15 +2,11 @@
 //! Unix socket): headers stripped and added, query strings kept, bodies streamed both
 //! ways, an upstream event stream arriving event by event, 502 and 504, roles per
 //! route, a built-in endpoint taken over, and the capabilities document.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a panic is a failure
-
-mod common;
 
 use std::convert::Infallible;
 use std::time::Duration;
 
 use bytes::Bytes;
-use common::{Device, error_of};
 use http_body_util::{BodyExt, Full, StreamBody};
 use hyper::body::{Frame, Incoming};
 use hyper::{Request, Response};
@@ -19,6 +15,8 @@ use reqwest::{Method, StatusCode};
 use roomgate::auth::accounts::Role;
 use serde_json::{Value, json};
 use tokio::sync::{mpsc, oneshot};
+
+use crate::common::{self, Device, error_of};
 
 type UpBody = http_body_util::combinators::BoxBody<Bytes, Infallible>;
 

@@ -1,18 +1,18 @@
 //! The technician's CLI, run as a separate process against the state of a running
 //! service (and with no service): changes are enforced within a second, concurrent
 //! CLI and API writes never lose each other, and no secret reaches a log.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a panic is a failure
-
-mod common;
 
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
-use common::{Proc, cli, client_for, eventually, login_at, try_login_at, with_client_headers, write_config};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+
+use crate::common::{
+    self, Proc, cli, client_for, eventually, login_at, try_login_at, with_client_headers, write_config,
+};
 
 fn stdout(o: &Output) -> String {
     assert!(

@@ -4,12 +4,10 @@
 //! with bash, after substituting the test device's port for 8443, its enrollment code
 //! for the sample `ABC-ABC-ABC`, and the `authParameters` from the login step for the
 //! `<authParameters>` placeholder — nothing else.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a panic is a failure
 
-mod common;
-
-use common::{Proc, cli, write_config};
 use serde_json::Value;
+
+use crate::common::{Proc, cli, write_config};
 
 fn walkthrough_blocks() -> Vec<String> {
     let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();

@@ -1,17 +1,15 @@
 //! The API through the real TLS listener: refusals (status + JSON error code),
 //! roles, login, sessions, the reference device and the capabilities document.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a panic is a failure
-
-mod common;
 
 use std::collections::HashMap;
 use std::time::Duration;
 
-use common::{Device, error_of, with_client_headers};
 use reqwest::{Method, StatusCode};
 use roomgate::api::routes::ROUTES;
 use roomgate::auth::accounts::Role;
 use serde_json::{Value, json};
+
+use crate::common::{self, Device, error_of, with_client_headers};
 
 /// Tokens for every account (monitor and integrator enabled with passwords).
 async fn tokens(d: &Device) -> HashMap<Role, String> {

@@ -2,20 +2,18 @@
 //! the certificate without dropping open connections or streams, a broken config is
 //! refused while the service keeps running, and readiness, reload and stop reach
 //! the sd_notify socket.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a panic is a failure
-
-mod common;
 
 use std::os::unix::net::UnixDatagram;
 use std::path::Path;
 use std::time::Duration;
 
-use common::{
-    Proc, client_for, eventually, http1_request, read_http1_response, send_json, tls_connect, with_client_headers,
-};
 use reqwest::StatusCode;
 use serde_json::json;
 use tokio::io::AsyncWriteExt;
+
+use crate::common::{
+    self, Proc, client_for, eventually, http1_request, read_http1_response, send_json, tls_connect, with_client_headers,
+};
 
 fn write(config: &Path, extra: &str) {
     std::fs::write(config, common::config_text(extra)).unwrap();

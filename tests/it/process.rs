@@ -1,14 +1,12 @@
 //! The real binary: restart keeps everything, SIGTERM drains and exits 0, the CLI,
 //! the default config location, and no secret in a trace-level log.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a panic is a failure
-
-mod common;
 
 use std::time::Duration;
 
-use common::{Proc, cli, client_for, wait_timeout, with_client_headers, write_config};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+
+use crate::common::{self, Proc, cli, client_for, wait_timeout, with_client_headers, write_config};
 
 async fn login(client: &reqwest::Client, p: &Proc, account: &str, password: &str) -> String {
     common::login_at(client, &p.url("/api/v1/auth/login"), account, password).await

@@ -1,16 +1,14 @@
 //! Abuse resistance through the real listener: login throttling per address and per
 //! account, the request rate, stalled and half-open connections, HTTP/2 limits.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a panic is a failure
-
-mod common;
 
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
-use common::{Device, closed_within, error_of, tls_connect, with_client_headers};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 use tokio::io::AsyncWriteExt;
+
+use crate::common::{self, Device, closed_within, error_of, tls_connect, with_client_headers};
 
 /// A client whose connections come from `ip` (any 127.x.y.z works on loopback).
 fn client_from(d: &Device, ip: [u8; 4]) -> reqwest::Client {

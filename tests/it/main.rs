@@ -1,0 +1,21 @@
+//! roomgate's integration tests: one test binary, one module per area. Each drives
+//! a real device — the library's server on loopback ([`common::Device`]) or the
+//! built `roomgate` binary ([`common::Proc`]) — through real TLS clients.
+//!
+//! `cargo test` runs them all; `cargo test --test it api::` runs one area.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a panic is a failure
+
+mod common;
+
+mod abuse;
+mod admin;
+mod api;
+mod crash;
+mod gateway;
+mod hostile;
+mod process;
+mod reload;
+mod streams;
+mod technician;
+mod transport;
+mod walkthrough;
