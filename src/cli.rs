@@ -163,7 +163,9 @@ pub enum KeysCommand {
     },
     /// Revoke an API key by id.
     Revoke {
-        /// The key id (from `keys list`).
+        /// The key id (from `keys list`). Ids are base64url, so one may start with
+        /// `-`: it is still taken as the id.
+        #[arg(allow_hyphen_values = true)]
         id: String,
     },
 }
@@ -179,7 +181,8 @@ pub enum SessionsCommand {
     },
     /// Revoke a session by id.
     Revoke {
-        /// The session id (from `sessions list`).
+        /// The session id (from `sessions list`); may start with `-`.
+        #[arg(allow_hyphen_values = true)]
         id: String,
     },
 }
@@ -602,6 +605,18 @@ mod tests {
         let cli = Cli::try_parse_from(["roomgate", "serve", "--listen", "127.0.0.1:0"]).unwrap();
         assert!(matches!(cli.command, Command::Serve { listen: Some(_) }));
         assert!(Cli::try_parse_from(["roomgate", "enrollment", "show", "--listen", "127.0.0.1:0"]).is_err());
+    }
+
+    #[test]
+    fn ids_may_start_with_a_hyphen() {
+        for kind in ["keys", "sessions"] {
+            let cli = Cli::try_parse_from(["roomgate", kind, "revoke", "-AbC_dEf"]).unwrap();
+            let id = match cli.command {
+                Command::Keys(KeysCommand::Revoke { id }) | Command::Sessions(SessionsCommand::Revoke { id }) => id,
+                _ => panic!("{kind} revoke parsed as another command"),
+            };
+            assert_eq!(id, "-AbC_dEf");
+        }
     }
 
     #[test]
