@@ -41,11 +41,11 @@ fn fixture(rt: &tokio::runtime::Runtime, argon_owasp: bool) -> Fixture {
     });
     let key = rt.block_on(app.update(|s| {
         let (minted, _) =
-            roomgate::auth::ops::create_key(s, "bench", roomgate::auth::accounts::Role::General, 10, 1)?.value;
+            roomgate::testing::create_key(s, "bench", roomgate::testing::Role::General, 10, 1)?.value;
         Ok(minted.token.to_string())
     }));
     let key = key.unwrap();
-    let resp = rt.block_on(roomgate::api::handle(&app, remote(), login_request()));
+    let resp = rt.block_on(roomgate::testing::handle(&app, remote(), login_request()));
     let body = rt
         .block_on(http_body_util::BodyExt::collect(resp.into_body()))
         .unwrap()
@@ -93,7 +93,7 @@ fn benches(c: &mut Criterion) {
 
     let mut g = c.benchmark_group("verify_credential");
     let state = f.app.snapshot();
-    let now = roomgate::util::now();
+    let now = roomgate::testing::now();
     g.bench_function("session", |b| {
         b.iter(|| {
             f.app
@@ -115,7 +115,7 @@ fn benches(c: &mut Criterion) {
     let mut g = c.benchmark_group("request_path");
     g.bench_function("get_audio", |b| {
         b.to_async(&rt).iter(|| async {
-            let resp = roomgate::api::handle(&f.app, remote(), get_audio(&f.session)).await;
+            let resp = roomgate::testing::handle(&f.app, remote(), get_audio(&f.session)).await;
             assert_eq!(resp.status(), 200);
             resp
         })
@@ -127,7 +127,7 @@ fn benches(c: &mut Criterion) {
     let phc = owasp
         .app
         .snapshot()
-        .account(roomgate::auth::accounts::Role::General)
+        .account(roomgate::testing::Role::General)
         .unwrap()
         .password_hash
         .clone();
@@ -139,13 +139,13 @@ fn benches(c: &mut Criterion) {
                 owasp
                     .app
                     .hasher()
-                    .verify_blocking(phc.as_deref(), &roomgate::auth::passwords::Password::new(""))
+                    .verify_blocking(phc.as_deref(), &roomgate::testing::Password::new(""))
             )
         })
     });
     g.bench_function("login_through_the_pipeline", |b| {
         b.to_async(&rt).iter(|| async {
-            let resp = roomgate::api::handle(&owasp.app, remote(), login_request()).await;
+            let resp = roomgate::testing::handle(&owasp.app, remote(), login_request()).await;
             assert_eq!(resp.status(), 200);
             resp
         })
@@ -155,7 +155,7 @@ fn benches(c: &mut Criterion) {
     // fsynced state write that makes the session survive a restart.
     g.bench_function("pipeline_with_a_cheap_hash", |b| {
         b.to_async(&rt).iter(|| async {
-            let resp = roomgate::api::handle(&f.app, remote(), login_request()).await;
+            let resp = roomgate::testing::handle(&f.app, remote(), login_request()).await;
             assert_eq!(resp.status(), 200);
             resp
         })

@@ -133,8 +133,9 @@ pub struct Watch {
     pub still_valid: Option<StillValid>,
     /// Keep-alive comment interval for quiet streams.
     pub keepalive: Duration,
-    /// The stream's place under `max_event_streams`, released when it ends.
-    pub slot: OwnedSemaphorePermit,
+    /// The stream's place under `max_event_streams`: held, never read, given back
+    /// when the stream ends and this is dropped.
+    pub _slot: OwnedSemaphorePermit,
     /// When the stream ends at the latest (`events.max_stream_duration`).
     pub until: Option<tokio::time::Instant>,
 }

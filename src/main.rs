@@ -53,7 +53,7 @@ fn serve(config: Config, log_level: Option<LevelHandle>) -> anyhow::Result<()> {
                 set_log_level(&handle, &config.log.level)
             }));
         }
-        roomgate::transport::signals::run_until_signal(server).await;
+        roomgate::run_until_signal(server).await;
         anyhow::Ok(())
     })
 }

@@ -7,8 +7,8 @@
 use std::sync::LazyLock;
 
 use libfuzzer_sys::fuzz_target;
-use roomgate::auth::credentials::{CredentialIndex, Signer, parse_legacy};
-use roomgate::auth::state::{SessionRecord, State};
+use roomgate::testing::{CredentialIndex, Signer, parse_legacy};
+use roomgate::testing::{SessionRecord, State};
 
 struct Fixture {
     state: State,
@@ -17,20 +17,20 @@ struct Fixture {
 }
 
 static FIXTURE: LazyLock<Fixture> = LazyLock::new(|| {
-    let hasher = roomgate::auth::passwords::Hasher::new(
-        roomgate::config::HashParams { memory_kib: 64, iterations: 1, parallelism: 1 },
+    let hasher = roomgate::testing::Hasher::new(
+        roomgate::testing::HashParams { memory_kib: 64, iterations: 1, parallelism: 1 },
         1,
         0,
     )
     .unwrap();
-    let mut state = roomgate::auth::enrollment::factory_state("ABC-DEF-GHJ", &Default::default(), &hasher, 1).unwrap();
+    let mut state = roomgate::testing::factory_state("ABC-DEF-GHJ", &Default::default(), &hasher, 1).unwrap();
     let mut tokens = Vec::new();
     let signer = Signer::for_state(&state).unwrap();
     let session = signer.mint_session().unwrap();
     state.sessions.insert(
         session.id.clone(),
         SessionRecord {
-            account: roomgate::auth::accounts::Role::Admin,
+            account: roomgate::testing::Role::Admin,
             verifier: session.verifier.clone(),
             created_at: 1,
             last_used_at: None,
@@ -41,7 +41,7 @@ static FIXTURE: LazyLock<Fixture> = LazyLock::new(|| {
         },
     );
     tokens.push(session.token.to_string());
-    let (key, _) = roomgate::auth::ops::create_key(&mut state, "fuzz", roomgate::auth::accounts::Role::General, 10, 1).unwrap().value;
+    let (key, _) = roomgate::testing::create_key(&mut state, "fuzz", roomgate::testing::Role::General, 10, 1).unwrap().value;
     tokens.push(key.token.to_string());
     let index = CredentialIndex::build(&state, &CredentialIndex::empty());
     Fixture { state, index, tokens }
@@ -52,7 +52,7 @@ fuzz_target!(|data: &[u8]| {
     let Ok(value) = http::HeaderValue::from_bytes(data) else { return };
     let mut headers = http::HeaderMap::new();
     headers.insert(http::header::AUTHORIZATION, value);
-    if let Ok(token) = roomgate::api::presented_credential(&headers) {
+    if let Ok(token) = roomgate::testing::presented_credential(&headers) {
         if f.index.verify(token, &f.state, "fuzz", 2).is_ok() {
             assert!(f.tokens.iter().any(|t| t == token), "only minted credentials verify");
         }
@@ -63,7 +63,7 @@ fuzz_target!(|data: &[u8]| {
             assert!(f.tokens.iter().any(|t| t == text));
         }
         if let Some(cred) = parse_legacy(text) {
-            assert!(roomgate::auth::accounts::Role::parse(cred.account.as_str()).is_some());
+            assert!(roomgate::testing::Role::parse(cred.account.as_str()).is_some());
         }
     }
 });

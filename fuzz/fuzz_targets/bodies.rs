@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use roomgate::device::audio::{AUDIO_FIELDS, AudioPatch, AudioSettings, Kind, VolumeOp};
+use roomgate::testing::{AUDIO_FIELDS, AudioPatch, AudioSettings, Kind, VolumeOp};
 
 fn in_range(s: &AudioSettings) -> bool {
     let v = serde_json::to_value(s).unwrap();
@@ -17,8 +17,8 @@ fn in_range(s: &AudioSettings) -> bool {
 
 fuzz_target!(|data: &[u8]| {
     let Ok(body) = serde_json::from_slice::<serde_json::Value>(data) else { return };
-    let _ = roomgate::api::login::LoginRequest::parse(&body);
-    let _ = roomgate::api::admin::AccountPatch::parse(&body);
+    let _ = roomgate::testing::LoginRequest::parse(&body);
+    let _ = roomgate::testing::AccountPatch::parse(&body);
     let mut settings = AudioSettings::default();
     if let Ok(patch) = AudioPatch::parse(&body) {
         patch.apply(&mut settings);
@@ -30,7 +30,7 @@ fuzz_target!(|data: &[u8]| {
         }
         assert!(settings.speaker_volume <= 100);
     }
-    if let Ok(policy) = roomgate::auth::ops::patch_policy(&Default::default(), &body) {
+    if let Ok(policy) = roomgate::testing::patch_policy(&Default::default(), &body) {
         assert!(policy.validate().is_ok(), "an accepted policy PATCH is valid");
     }
 });

@@ -146,10 +146,6 @@ impl Gateway {
             .find(|r| crate::util::path_is_under(path, &r.config.prefix))
     }
 
-    /// The configured routes.
-    pub fn routes(&self) -> impl Iterator<Item = &RouteConfig> {
-        self.routes.iter().map(|r| &r.config)
-    }
 }
 
 fn pooled<C>(connector: C) -> Client<C, Body>

@@ -142,7 +142,8 @@ impl Store {
     }
 
     /// The state file's path.
-    pub fn path(&self) -> &Path {
+    #[cfg(test)]
+    fn path(&self) -> &Path {
         &self.path
     }
 
@@ -204,16 +205,11 @@ impl Store {
         Ok(next)
     }
 
-    /// Reload the file if another process replaced it. Returns whether it did.
-    /// Blocking (one `stat`, plus a read when changed).
-    pub fn reload_if_changed(&self) -> Result<bool, StoreError> {
-        let guard = self.lock_guard();
-        self.reload_locked(guard)
-    }
-
-    /// Like [`Self::reload_if_changed`], but gives up at once (`Ok(false)`) when a write
-    /// holds the store: cheap enough to call from an async task — the write will have
-    /// caught up with the file itself, and the next look sees anything newer.
+    /// Reload the file if another process replaced it; returns whether it did. One
+    /// `stat` (plus a read when changed), and it gives up at once (`Ok(false)`)
+    /// when a write holds the store: cheap enough to call from an async task — the
+    /// write will have caught up with the file itself, and the next look sees
+    /// anything newer.
     pub fn try_reload_if_changed(&self) -> Result<bool, StoreError> {
         match self.guard.try_lock() {
             Ok(guard) => self.reload_locked(guard),
@@ -391,8 +387,8 @@ mod tests {
             Ok::<_, StoreError>(())
         })
         .unwrap();
-        assert!(service.reload_if_changed().unwrap());
-        assert!(!service.reload_if_changed().unwrap());
+        assert!(service.try_reload_if_changed().unwrap());
+        assert!(!service.try_reload_if_changed().unwrap());
         assert_eq!(service.current().device.audio.speaker_bass_level, 11);
         assert_eq!(seen.load(std::sync::atomic::Ordering::SeqCst), 2);
         // A write by the service now builds on the CLI's change.

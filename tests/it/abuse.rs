@@ -84,7 +84,7 @@ async fn failed_logins_from_one_address_wait_longer_and_longer() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_account_takes_a_limited_number_of_failures_per_hour() {
     let d = Device::start_with("[policy]\nlogin_failures_per_hour = 4\nlogin_failures_before_delay = 100\n").await;
-    d.set_password(roomgate::auth::accounts::Role::Integrator, "integrator-pass-1")
+    d.set_password(roomgate::testing::Role::Integrator, "integrator-pass-1")
         .await;
     // Someone guesses the integrator password from several addresses.
     for i in 0..4 {
@@ -109,7 +109,7 @@ async fn an_account_takes_a_limited_number_of_failures_per_hour() {
     );
     assert_eq!(login_from(&d, &legit, "general", "").await.status(), StatusCode::OK);
     // A new password (an admin's, or the technician's) starts the account afresh.
-    d.set_password(roomgate::auth::accounts::Role::Integrator, "integrator-pass-2")
+    d.set_password(roomgate::testing::Role::Integrator, "integrator-pass-2")
         .await;
     assert_eq!(
         login_from(&d, &legit, "integrator", "integrator-pass-2").await.status(),

@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use reqwest::{Method, StatusCode};
-use roomgate::api::routes::ROUTES;
-use roomgate::auth::accounts::Role;
+use roomgate::testing::ROUTES;
+use roomgate::testing::Role;
 use serde_json::{Value, json};
 
 use crate::common::{self, Device, error_of, with_client_headers};
@@ -267,7 +267,7 @@ async fn bad_requests_get_the_documented_status_and_code() {
     let audio: Value = d.get_json("/api/v1/audio", &admin).await;
     assert_eq!(
         audio,
-        serde_json::to_value(roomgate::device::audio::AudioSettings::default()).unwrap()
+        serde_json::to_value(roomgate::testing::AudioSettings::default()).unwrap()
     );
 }
 
@@ -627,7 +627,7 @@ async fn capabilities_describe_every_route_with_the_enforced_role() {
                 .unwrap_or_else(|| panic!("{method} {path} is documented but not routed"));
             assert_eq!(
                 op["x-nureva"]["minimumRoleRequired"],
-                roomgate::auth::accounts::min_role_name(route.min_role)
+                roomgate::testing::min_role_name(route.min_role)
             );
             ops += 1;
         }

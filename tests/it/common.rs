@@ -187,7 +187,7 @@ impl Device {
     }
 
     /// Change the state directly (as a test fixture), like the admin API will.
-    pub async fn with_state(&self, f: impl FnOnce(&mut roomgate::auth::state::State) + Send + 'static) {
+    pub async fn with_state(&self, f: impl FnOnce(&mut roomgate::testing::State) + Send + 'static) {
         self.app
             .update(move |s| {
                 f(s);
@@ -198,16 +198,16 @@ impl Device {
     }
 
     /// Set an account's password and enable it (hashing like the service does).
-    pub async fn set_password(&self, account: roomgate::auth::accounts::Role, password: &str) {
+    pub async fn set_password(&self, account: roomgate::testing::Role, password: &str) {
         let phc = self
             .app
             .hasher()
-            .hash(roomgate::auth::passwords::Password::new(password))
+            .hash(roomgate::testing::Password::new(password))
             .await
             .unwrap();
         self.with_state(move |s| {
-            s.set_password(account, Some(phc), false, roomgate::util::now());
-            s.set_enabled(account, true, roomgate::util::now());
+            s.set_password(account, Some(phc), false, roomgate::testing::now());
+            s.set_enabled(account, true, roomgate::testing::now());
         })
         .await;
     }

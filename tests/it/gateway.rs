@@ -12,7 +12,7 @@ use hyper::body::{Frame, Incoming};
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
 use reqwest::{Method, StatusCode};
-use roomgate::auth::accounts::Role;
+use roomgate::testing::Role;
 use serde_json::{Value, json};
 use tokio::sync::{mpsc, oneshot};
 
