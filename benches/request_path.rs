@@ -40,8 +40,7 @@ fn fixture(rt: &tokio::runtime::Runtime, argon_owasp: bool) -> Fixture {
             .unwrap()
     });
     let key = rt.block_on(app.update(|s| {
-        let (minted, _) =
-            roomgate::testing::create_key(s, "bench", roomgate::testing::Role::General, 10, 1)?.value;
+        let (minted, _) = roomgate::testing::create_key(s, "bench", roomgate::testing::Role::General, 10, 1)?.value;
         Ok(minted.token.to_string())
     }));
     let key = key.unwrap();

@@ -27,9 +27,9 @@ use crate::events::EventBus;
 use crate::http_util::to_json_bytes;
 
 /// How often the service looks for state changes made by another process (the CLI).
-pub const STATE_POLL_INTERVAL: Duration = Duration::from_millis(250);
+pub(crate) const STATE_POLL_INTERVAL: Duration = Duration::from_millis(250);
 /// How often in-memory last-use times are written when nothing else writes.
-pub const USAGE_FLUSH_INTERVAL: Duration = Duration::from_secs(300);
+pub(crate) const USAGE_FLUSH_INTERVAL: Duration = Duration::from_secs(300);
 
 /// The application state handle.
 #[derive(Clone)]
@@ -67,7 +67,7 @@ impl From<StoreError> for ApiError {
 }
 
 /// Build the password hasher the config asks for.
-pub fn hasher_for(config: &Config) -> Result<Hasher, StoreError> {
+pub(crate) fn hasher_for(config: &Config) -> Result<Hasher, StoreError> {
     Hasher::new(
         config.passwords,
         config.limits.hash_concurrency,
@@ -78,7 +78,7 @@ pub fn hasher_for(config: &Config) -> Result<Hasher, StoreError> {
 
 /// Open the state store for `config`, creating the factory state on first start.
 /// Blocking (the first start hashes the enrollment code).
-pub fn open_store(config: &Config, hasher: &Hasher) -> Result<Store, StoreError> {
+pub(crate) fn open_store(config: &Config, hasher: &Hasher) -> Result<Store, StoreError> {
     Store::open(&config.state_dir, || crate::auth::ops::factory_state(config, hasher))
 }
 

@@ -28,7 +28,7 @@ pub struct IoFailure {
 }
 
 /// `map_err` adapter: `file.sync_all().map_err(io_failure("fsync", &path))?`.
-pub fn io_failure<'a>(op: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -> IoFailure + 'a {
+pub(crate) fn io_failure<'a>(op: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -> IoFailure + 'a {
     move |e| IoFailure {
         op,
         path: path.display().to_string(),
@@ -40,7 +40,7 @@ pub fn io_failure<'a>(op: &'static str, path: &'a Path) -> impl FnOnce(std::io::
 /// the document's; each name the document does not have becomes an `unknown_field`
 /// entry, returned for the caller to report with its own findings. `what` names the
 /// document in messages.
-pub fn merge_top_level(
+pub(crate) fn merge_top_level(
     current: &impl serde::Serialize,
     body: &serde_json::Value,
     what: &str,

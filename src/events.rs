@@ -22,7 +22,7 @@ use crate::http_util::{Body, BodyError};
 /// Events kept for slow subscribers before they skip ahead.
 const BUS_CAPACITY: usize = 64;
 /// Reconnection delay suggested to clients, in milliseconds (as the vendor sends).
-pub const RETRY_MS: u64 = 5000;
+pub(crate) const RETRY_MS: u64 = 5000;
 
 /// One published change.
 #[derive(Debug, Clone)]
@@ -74,7 +74,7 @@ impl EventBus {
 }
 
 /// One SSE frame: `event:`, one `data:` line per line of data, optional `retry:`.
-pub fn frame(name: &str, data: &[u8], retry_ms: Option<u64>) -> Bytes {
+pub(crate) fn frame(name: &str, data: &[u8], retry_ms: Option<u64>) -> Bytes {
     let mut b = BytesMut::with_capacity(name.len() + data.len() + 32);
     b.put_slice(b"event: ");
     b.put_slice(name.as_bytes());
@@ -94,7 +94,7 @@ pub fn frame(name: &str, data: &[u8], retry_ms: Option<u64>) -> Bytes {
 const KEEPALIVE: &[u8] = b": keep-alive\n\n";
 
 /// What a stream emits.
-pub enum Source {
+pub(crate) enum Source {
     /// `event: heartbeat` / `data: .` at every tick (the first one at once).
     Heartbeat(Interval),
     /// Changes from the bus.
@@ -113,7 +113,7 @@ pub enum Source {
 }
 
 /// A source calling `next` every `period`, the first time at once.
-pub fn periodic(period: Duration, next: impl FnMut() -> Bytes + Send + Sync + 'static) -> Source {
+pub(crate) fn periodic(period: Duration, next: impl FnMut() -> Bytes + Send + Sync + 'static) -> Source {
     Source::Periodic {
         tick: interval(period),
         next: Box::new(next),
@@ -121,10 +121,10 @@ pub fn periodic(period: Duration, next: impl FnMut() -> Bytes + Send + Sync + 's
 }
 
 /// Decides, on every state change, whether the stream's credential is still good.
-pub type StillValid = Box<dyn Fn() -> bool + Send + Sync>;
+pub(crate) type StillValid = Box<dyn Fn() -> bool + Send + Sync>;
 
 /// Everything a stream watches besides its source.
-pub struct Watch {
+pub(crate) struct Watch {
     /// Flips to `true` when the service shuts down.
     pub shutdown: watch::Receiver<bool>,
     /// State generation; changes on every state change.
@@ -153,7 +153,7 @@ fn interval(period: Duration) -> Interval {
 }
 
 /// A heartbeat source ticking every `period`, first tick at once.
-pub fn heartbeat(period: Duration) -> Source {
+pub(crate) fn heartbeat(period: Duration) -> Source {
     Source::Heartbeat(interval(period))
 }
 
@@ -216,7 +216,7 @@ async fn next_from_source(source: &mut Source) -> Option<Bytes> {
 
 /// A `text/event-stream` response that runs until the source ends, the service
 /// shuts down, the credential is revoked, or the client disconnects.
-pub fn response(source: Source, watch: Watch) -> Response<Body> {
+pub(crate) fn response(source: Source, watch: Watch) -> Response<Body> {
     let mut keepalive = interval(watch.keepalive);
     keepalive.reset(); // the first keep-alive comes one period from now
     let running = Running {

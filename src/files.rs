@@ -16,7 +16,7 @@ use crate::error::{IoFailure, io_failure};
 
 /// Replace `path` (in `dir`) with `bytes`, mode `mode`, so that a crash at any
 /// instant leaves either the old or the new content.
-pub fn write_atomic(dir: &Path, path: &Path, bytes: &[u8], mode: u32) -> Result<(), IoFailure> {
+pub(crate) fn write_atomic(dir: &Path, path: &Path, bytes: &[u8], mode: u32) -> Result<(), IoFailure> {
     let name = path
         .file_name()
         .map_or_else(|| "file".into(), |n| n.to_string_lossy().into_owned());
@@ -44,7 +44,7 @@ pub fn write_atomic(dir: &Path, path: &Path, bytes: &[u8], mode: u32) -> Result<
 
 /// Create `dir` (and missing parents) with `mode`; new folders take the owner of
 /// the folder they are made in.
-pub fn create_dir(dir: &Path, mode: u32) -> Result<(), IoFailure> {
+pub(crate) fn create_dir(dir: &Path, mode: u32) -> Result<(), IoFailure> {
     // Find the nearest existing ancestor first: its owner is the one to adopt.
     let mut missing = Vec::new();
     let mut cur = dir;
@@ -70,7 +70,7 @@ pub fn create_dir(dir: &Path, mode: u32) -> Result<(), IoFailure> {
 
 /// Open (creating, mode 0600) a file that lives beside others in `dir`, such as a
 /// lock file.
-pub fn open_private(dir: &Path, path: &Path) -> Result<File, IoFailure> {
+pub(crate) fn open_private(dir: &Path, path: &Path) -> Result<File, IoFailure> {
     let file = OpenOptions::new()
         .read(true)
         .write(true)

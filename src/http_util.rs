@@ -13,10 +13,10 @@ use http_body_util::{BodyExt, Empty, Full, combinators::BoxBody};
 use serde::Serialize;
 
 /// The error a streamed response body may end with.
-pub type BodyError = Box<dyn std::error::Error + Send + Sync>;
+pub(crate) type BodyError = Box<dyn std::error::Error + Send + Sync>;
 
 /// Every response body: fixed bytes or a stream.
-pub type Body = BoxBody<Bytes, BodyError>;
+pub(crate) type Body = BoxBody<Bytes, BodyError>;
 
 const JSON: HeaderValue = HeaderValue::from_static("application/json");
 const NO_STORE: HeaderValue = HeaderValue::from_static("no-store");
@@ -24,7 +24,7 @@ const NOSNIFF: HeaderValue = HeaderValue::from_static("nosniff");
 
 /// A document serialised once, for answers served many times. Our own plain data
 /// types always serialise; an empty body would be the (logged) fallback.
-pub fn to_json_bytes(value: &impl Serialize) -> Bytes {
+pub(crate) fn to_json_bytes(value: &impl Serialize) -> Bytes {
     match serde_json::to_vec(value) {
         Ok(bytes) => Bytes::from(bytes),
         Err(e) => {
@@ -35,20 +35,20 @@ pub fn to_json_bytes(value: &impl Serialize) -> Bytes {
 }
 
 /// A body of fixed bytes.
-pub fn full(bytes: impl Into<Bytes>) -> Body {
+pub(crate) fn full(bytes: impl Into<Bytes>) -> Body {
     Full::new(bytes.into())
         .map_err(|never: Infallible| match never {})
         .boxed()
 }
 
 /// An empty body.
-pub fn empty() -> Body {
+pub(crate) fn empty() -> Body {
     Empty::new().map_err(|never: Infallible| match never {}).boxed()
 }
 
 /// A JSON response. Serialising our own plain data types cannot fail; if it ever
 /// did, the client gets a generic 500 body rather than a panic.
-pub fn json_response<T: Serialize + ?Sized>(status: StatusCode, value: &T) -> Response<Body> {
+pub(crate) fn json_response<T: Serialize + ?Sized>(status: StatusCode, value: &T) -> Response<Body> {
     match serde_json::to_vec(value) {
         Ok(bytes) => json_bytes(status, Bytes::from(bytes)),
         Err(e) => {
@@ -64,7 +64,7 @@ pub fn json_response<T: Serialize + ?Sized>(status: StatusCode, value: &T) -> Re
 }
 
 /// A response whose body is already-serialised JSON.
-pub fn json_bytes(status: StatusCode, bytes: Bytes) -> Response<Body> {
+pub(crate) fn json_bytes(status: StatusCode, bytes: Bytes) -> Response<Body> {
     let mut resp = Response::new(full(bytes));
     *resp.status_mut() = status;
     let h = resp.headers_mut();
@@ -75,7 +75,7 @@ pub fn json_bytes(status: StatusCode, bytes: Bytes) -> Response<Body> {
 }
 
 /// `204 No Content`.
-pub fn no_content() -> Response<Body> {
+pub(crate) fn no_content() -> Response<Body> {
     let mut resp = Response::new(empty());
     *resp.status_mut() = StatusCode::NO_CONTENT;
     resp.headers_mut().insert(header::CACHE_CONTROL, NO_STORE);

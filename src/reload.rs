@@ -25,7 +25,7 @@ use crate::transport::tls::{self, SharedServerConfig};
 
 /// Called with the new configuration after a reload is applied (the binary uses it
 /// to change the log level).
-pub type ReloadHook = Arc<dyn Fn(&Config) + Send + Sync>;
+pub(crate) type ReloadHook = Arc<dyn Fn(&Config) + Send + Sync>;
 
 /// Asks the running service to reload its configuration and certificate.
 #[derive(Debug, Clone, Default)]

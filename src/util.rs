@@ -2,7 +2,7 @@
 //! hex encoding and path prefixes. A leaf: it imports nothing from the crate.
 
 /// Seconds since the Unix epoch.
-pub type UnixTime = u64;
+pub(crate) type UnixTime = u64;
 
 /// The current time as [`UnixTime`].
 pub fn now() -> UnixTime {
@@ -12,12 +12,12 @@ pub fn now() -> UnixTime {
 }
 
 /// RFC 3339 (UTC, seconds) form of a [`UnixTime`], as the API reports times.
-pub fn rfc3339(t: UnixTime) -> String {
+pub(crate) fn rfc3339(t: UnixTime) -> String {
     humantime::format_rfc3339_seconds(std::time::UNIX_EPOCH + std::time::Duration::from_secs(t)).to_string()
 }
 
 /// Lower-case hex of `bytes`.
-pub fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut s = String::with_capacity(bytes.len() * 2);
     for b in bytes {
@@ -29,7 +29,7 @@ pub fn hex(bytes: &[u8]) -> String {
 
 /// Whether `path` is `prefix` or lies below it, segment-wise (`/a/b` is under `/a`;
 /// `/ab` is not).
-pub fn path_is_under(path: &str, prefix: &str) -> bool {
+pub(crate) fn path_is_under(path: &str, prefix: &str) -> bool {
     path.strip_prefix(prefix)
         .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
 }

@@ -18,7 +18,7 @@ use crate::http_util::{Body, json_response, no_content};
 use crate::util::now;
 
 /// `GET /api/v1/auth/accounts`
-pub fn list_accounts(ctx: &Ctx) -> Response<Body> {
+pub(crate) fn list_accounts(ctx: &Ctx) -> Response<Body> {
     json_response(StatusCode::OK, &json!({"accounts": ops::account_views(&ctx.state)}))
 }
 
@@ -59,7 +59,7 @@ impl AccountPatch {
 }
 
 /// `PATCH /api/v1/auth/accounts/{account}`
-pub async fn update_account(ctx: &Ctx, body: Value) -> Result<Response<Body>, ApiError> {
+pub(crate) async fn update_account(ctx: &Ctx, body: Value) -> Result<Response<Body>, ApiError> {
     let target = Role::from_request(ctx.params.first().map_or("", String::as_str))?;
     let patch = AccountPatch::parse(&body)?;
     if let Some(enabled) = patch.enabled {
@@ -156,7 +156,7 @@ fn with_usage(ctx: &Ctx) -> crate::auth::state::State {
 }
 
 /// `GET /api/v1/auth/sessions`
-pub fn list_sessions(ctx: &Ctx) -> Response<Body> {
+pub(crate) fn list_sessions(ctx: &Ctx) -> Response<Body> {
     json_response(
         StatusCode::OK,
         &json!({"sessions": ops::session_views(&with_usage(ctx))}),
@@ -164,7 +164,7 @@ pub fn list_sessions(ctx: &Ctx) -> Response<Body> {
 }
 
 /// `DELETE /api/v1/auth/sessions/{id}`
-pub async fn revoke_session(ctx: &Ctx) -> Result<Response<Body>, ApiError> {
+pub(crate) async fn revoke_session(ctx: &Ctx) -> Result<Response<Body>, ApiError> {
     let id = ctx.params.first().cloned().unwrap_or_default();
     let done = ctx.app.update(move |s| ops::revoke_session(s, &id)).await?;
     ctx.record(&done.event);
@@ -172,7 +172,7 @@ pub async fn revoke_session(ctx: &Ctx) -> Result<Response<Body>, ApiError> {
 }
 
 /// `POST /api/v1/auth/keys` → 201 with the key, shown this once.
-pub async fn create_key(ctx: &Ctx, body: Value) -> Result<Response<Body>, ApiError> {
+pub(crate) async fn create_key(ctx: &Ctx, body: Value) -> Result<Response<Body>, ApiError> {
     let obj = object(&body)?;
     only_fields(obj, &["name", "account"])?;
     let name = string_field(obj, "name")?.to_string();
@@ -192,12 +192,12 @@ pub async fn create_key(ctx: &Ctx, body: Value) -> Result<Response<Body>, ApiErr
 }
 
 /// `GET /api/v1/auth/keys`
-pub fn list_keys(ctx: &Ctx) -> Response<Body> {
+pub(crate) fn list_keys(ctx: &Ctx) -> Response<Body> {
     json_response(StatusCode::OK, &json!({"keys": ops::key_views(&with_usage(ctx))}))
 }
 
 /// `DELETE /api/v1/auth/keys/{id}`
-pub async fn revoke_key(ctx: &Ctx) -> Result<Response<Body>, ApiError> {
+pub(crate) async fn revoke_key(ctx: &Ctx) -> Result<Response<Body>, ApiError> {
     let id = ctx.params.first().cloned().unwrap_or_default();
     let done = ctx.app.update(move |s| ops::revoke_key(s, &id)).await?;
     ctx.record(&done.event);
@@ -205,12 +205,12 @@ pub async fn revoke_key(ctx: &Ctx) -> Result<Response<Body>, ApiError> {
 }
 
 /// `GET /api/v1/security/policy`
-pub fn get_policy(ctx: &Ctx) -> Response<Body> {
+pub(crate) fn get_policy(ctx: &Ctx) -> Response<Body> {
     json_response(StatusCode::OK, &ctx.state.policy)
 }
 
 /// `PATCH /api/v1/security/policy`: applies at once.
-pub async fn patch_policy(ctx: &Ctx, body: Value) -> Result<Response<Body>, ApiError> {
+pub(crate) async fn patch_policy(ctx: &Ctx, body: Value) -> Result<Response<Body>, ApiError> {
     let done = ctx.app.update(move |s| ops::change_policy(s, &body)).await?;
     ctx.record(&done.event);
     Ok(json_response(StatusCode::OK, &done.value))

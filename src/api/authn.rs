@@ -104,7 +104,7 @@ pub(super) fn authorize(
 
 /// Whether `principal` is an admin credential obtained with the enrollment code
 /// while the policy requires the admin password to be changed first.
-pub fn must_change_password(principal: &Principal, state: &State) -> bool {
+pub(crate) fn must_change_password(principal: &Principal, state: &State) -> bool {
     principal.account == Role::Admin
         && principal.via_enrollment_code
         && state.policy.require_admin_password_change
@@ -114,7 +114,7 @@ pub fn must_change_password(principal: &Principal, state: &State) -> bool {
 }
 
 /// The refusal while [`must_change_password`] holds.
-pub fn password_change_required() -> ApiError {
+pub(crate) fn password_change_required() -> ApiError {
     ApiError::forbidden(
         "password_change_required",
         "this admin credential was obtained with the enrollment code; change the admin password first \

@@ -97,7 +97,7 @@ where
 }
 
 /// Pull a required string field out of a JSON object.
-pub fn string_field<'a>(obj: &'a Map<String, Value>, name: &'static str) -> Result<&'a str, ApiError> {
+pub(crate) fn string_field<'a>(obj: &'a Map<String, Value>, name: &'static str) -> Result<&'a str, ApiError> {
     match obj.get(name) {
         None => Err(ApiError::bad_request("missing_field", format!("`{name}` is required"))),
         Some(Value::String(s)) => Ok(s),
@@ -109,7 +109,7 @@ pub fn string_field<'a>(obj: &'a Map<String, Value>, name: &'static str) -> Resu
 }
 
 /// Refuse fields other than `allowed` (the name shown is truncated).
-pub fn only_fields(obj: &Map<String, Value>, allowed: &[&str]) -> Result<(), ApiError> {
+pub(crate) fn only_fields(obj: &Map<String, Value>, allowed: &[&str]) -> Result<(), ApiError> {
     match obj.keys().find(|k| !allowed.contains(&k.as_str())) {
         None => Ok(()),
         Some(k) => Err(ApiError::bad_request(
@@ -124,13 +124,13 @@ pub fn only_fields(obj: &Map<String, Value>, allowed: &[&str]) -> Result<(), Api
 }
 
 /// The body as a JSON object, or 400.
-pub fn object(body: &Value) -> Result<&Map<String, Value>, ApiError> {
+pub(crate) fn object(body: &Value) -> Result<&Map<String, Value>, ApiError> {
     body.as_object()
         .ok_or_else(|| ApiError::bad_request("invalid_body", "request body must be a JSON object"))
 }
 
 /// An optional string field, as a [`Password`] (the fields that use it hold secrets).
-pub fn optional_password(obj: &Map<String, Value>, name: &'static str) -> Result<Option<Password>, ApiError> {
+pub(crate) fn optional_password(obj: &Map<String, Value>, name: &'static str) -> Result<Option<Password>, ApiError> {
     match obj.get(name) {
         None => Ok(None),
         Some(Value::String(s)) => Ok(Some(Password::new(s.as_str()))),

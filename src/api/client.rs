@@ -6,11 +6,11 @@ use http::{HeaderMap, HeaderName, StatusCode};
 use crate::error::{ApiError, ErrorEntry};
 
 /// Most characters in a client header (the vendor's documented limit).
-pub const CLIENT_HEADER_MAX_CHARS: usize = 500;
+pub(crate) const CLIENT_HEADER_MAX_CHARS: usize = 500;
 
 /// The calling integration, from `Nureva-Client-Id` / `Nureva-Client-Version`.
 #[derive(Debug, Clone)]
-pub struct Client {
+pub(crate) struct Client {
     /// `Nureva-Client-Id`
     pub id: String,
     /// `Nureva-Client-Version`
@@ -83,7 +83,7 @@ fn check_client_header(headers: &HeaderMap, rule: &ClientHeaderRule) -> Result<S
 }
 
 /// Check both client headers; one error entry per bad header.
-pub fn client_headers(headers: &HeaderMap) -> Result<Client, ApiError> {
+pub(crate) fn client_headers(headers: &HeaderMap) -> Result<Client, ApiError> {
     let [id_rule, version_rule] = client_header_rules();
     match (
         check_client_header(headers, &id_rule),

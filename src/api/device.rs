@@ -18,7 +18,7 @@ use crate::events::{self, Source};
 use crate::http_util::{Body, json_response};
 
 /// `GET /api/v1/audio`: the settings as rendered at their last change.
-pub fn get_audio(ctx: &Ctx) -> Response<Body> {
+pub(crate) fn get_audio(ctx: &Ctx) -> Response<Body> {
     crate::http_util::json_bytes(StatusCode::OK, ctx.app.audio_json())
 }
 
@@ -38,19 +38,19 @@ async fn update_audio(
 }
 
 /// `PATCH /api/v1/audio`: all fields valid, or nothing changes.
-pub async fn patch_audio(ctx: &Ctx, body: Value) -> Result<Response<Body>, ApiError> {
+pub(crate) async fn patch_audio(ctx: &Ctx, body: Value) -> Result<Response<Body>, ApiError> {
     let patch = AudioPatch::parse(&body)?;
     update_audio(ctx, move |audio| patch.apply(audio)).await
 }
 
 /// `PUT /api/v1/audio/volume/change`
-pub async fn change_volume(ctx: &Ctx, body: Value) -> Result<Response<Body>, ApiError> {
+pub(crate) async fn change_volume(ctx: &Ctx, body: Value) -> Result<Response<Body>, ApiError> {
     let op = VolumeOp::parse(&body)?;
     update_audio(ctx, move |audio| op.apply(audio)).await
 }
 
 /// `GET /api/v1/audio/hardware`: `enrollmentCode` only for admin.
-pub fn hardware(ctx: &Ctx) -> Response<Body> {
+pub(crate) fn hardware(ctx: &Ctx) -> Response<Body> {
     let code = (ctx.role() == Some(Role::Admin)).then_some(ctx.state.enrollment_code.as_str());
     json_response(
         StatusCode::OK,
@@ -59,13 +59,13 @@ pub fn hardware(ctx: &Ctx) -> Response<Body> {
 }
 
 /// `GET /api/v1/room/layout`
-pub fn get_room_layout(ctx: &Ctx) -> Response<Body> {
+pub(crate) fn get_room_layout(ctx: &Ctx) -> Response<Body> {
     json_response(StatusCode::OK, &ctx.state.device.room_layout)
 }
 
 /// `PATCH /api/v1/room/layout`: replaces the named top-level fields; all valid or
 /// nothing changes.
-pub async fn patch_room_layout(ctx: &Ctx, body: Value) -> Result<Response<Body>, ApiError> {
+pub(crate) async fn patch_room_layout(ctx: &Ctx, body: Value) -> Result<Response<Body>, ApiError> {
     let layout = ctx
         .app
         .update(move |s| {
@@ -104,7 +104,7 @@ fn data_filter(query: Option<&str>) -> Result<Vec<String>, Vec<String>> {
 
 /// `GET /api/v1/data`: the device data stream, `?events=` filtered. An unknown event
 /// name gets one `event: error` and the end of the stream.
-pub fn data(ctx: &Ctx) -> Result<Response<Body>, ApiError> {
+pub(crate) fn data(ctx: &Ctx) -> Result<Response<Body>, ApiError> {
     let w = super::streams::watch(ctx)?;
     let source = match data_filter(ctx.query.as_deref()) {
         Ok(wanted) => data_source(ctx.app.config().events.data_interval, &wanted),

@@ -106,13 +106,13 @@ pub struct ProxyRoute {
 
 /// All configured routes.
 #[derive(Debug, Clone, Default)]
-pub struct Gateway {
+pub(crate) struct Gateway {
     routes: Vec<Arc<ProxyRoute>>,
 }
 
 impl Gateway {
     /// Pooled clients for the configured routes (already sorted longest first).
-    pub fn new(routes: &[RouteConfig]) -> Gateway {
+    pub(crate) fn new(routes: &[RouteConfig]) -> Gateway {
         let routes = routes
             .iter()
             .map(|config| {
@@ -140,12 +140,11 @@ impl Gateway {
     }
 
     /// The route serving `path`: the longest prefix that equals it or is followed by `/`.
-    pub fn lookup(&self, path: &str) -> Option<&Arc<ProxyRoute>> {
+    pub(crate) fn lookup(&self, path: &str) -> Option<&Arc<ProxyRoute>> {
         self.routes
             .iter()
             .find(|r| crate::util::path_is_under(path, &r.config.prefix))
     }
-
 }
 
 fn pooled<C>(connector: C) -> Client<C, Body>

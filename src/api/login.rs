@@ -46,7 +46,7 @@ fn invalid_credentials() -> ApiError {
 }
 
 /// `POST /api/v1/auth/login`
-pub async fn login(ctx: Ctx, body: Value) -> Result<Response<Body>, ApiError> {
+pub(crate) async fn login(ctx: Ctx, body: Value) -> Result<Response<Body>, ApiError> {
     let LoginRequest { account, password } = LoginRequest::parse(&body)?;
     let remote = ctx.remote.ip().to_string();
     let actor = Actor {
@@ -123,7 +123,7 @@ pub async fn login(ctx: Ctx, body: Value) -> Result<Response<Body>, ApiError> {
 }
 
 /// `GET /api/v1/auth/validate`
-pub fn validate(ctx: &Ctx) -> Result<Response<Body>, ApiError> {
+pub(crate) fn validate(ctx: &Ctx) -> Result<Response<Body>, ApiError> {
     let p = ctx.principal.as_ref().ok_or_else(ApiError::internal)?;
     Ok(json_response(
         StatusCode::OK,
@@ -138,7 +138,7 @@ pub fn validate(ctx: &Ctx) -> Result<Response<Body>, ApiError> {
 }
 
 /// `POST /api/v1/auth/logout`: revoke the credential presented.
-pub async fn logout(ctx: &Ctx) -> Result<Response<Body>, ApiError> {
+pub(crate) async fn logout(ctx: &Ctx) -> Result<Response<Body>, ApiError> {
     let p = ctx.principal.clone().ok_or_else(ApiError::internal)?;
     if p.kind == CredentialKind::Legacy {
         return Err(ApiError::conflict(

@@ -10,17 +10,17 @@
 //! listener and in benchmarks without a socket. Handlers live in the submodules by
 //! area.
 
-pub mod admin;
-pub mod authn;
-pub mod body;
-pub mod client;
-pub mod device;
-pub mod gateway;
-pub mod login;
-pub mod meta;
-pub mod openapi;
-pub mod routes;
-pub mod streams;
+pub(crate) mod admin;
+pub(crate) mod authn;
+pub(crate) mod body;
+pub(crate) mod client;
+pub(crate) mod device;
+pub(crate) mod gateway;
+pub(crate) mod login;
+pub(crate) mod meta;
+pub(crate) mod openapi;
+pub(crate) mod routes;
+pub(crate) mod streams;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -44,7 +44,7 @@ use crate::http_util::{Body, BodyError};
 
 /// Everything a handler may need about the request.
 #[derive(Debug)]
-pub struct Ctx {
+pub(crate) struct Ctx {
     /// The application.
     pub app: App,
     /// Client address.
@@ -63,12 +63,12 @@ pub struct Ctx {
 
 impl Ctx {
     /// The caller's role, if authenticated.
-    pub fn role(&self) -> Option<Role> {
+    pub(crate) fn role(&self) -> Option<Role> {
         self.principal.as_ref().map(|p| p.account)
     }
 
     /// Record an audit event for this caller.
-    pub fn audit(&self, action: &'static str, outcome: &'static str, subject: Option<&str>) {
+    pub(crate) fn audit(&self, action: &'static str, outcome: &'static str, subject: Option<&str>) {
         let remote = self.remote.ip().to_string();
         let actor = crate::auth::audit::Actor {
             account: self.role(),
@@ -79,13 +79,13 @@ impl Ctx {
     }
 
     /// Record what an operation did, as done by this caller.
-    pub fn record(&self, event: &crate::auth::audit::Event) {
+    pub(crate) fn record(&self, event: &crate::auth::audit::Event) {
         self.audit(event.action, "success", event.subject.as_deref());
     }
 
     /// Whether this is an admin credential obtained with the enrollment code while
     /// the policy requires the admin password to be changed first.
-    pub fn must_change_password(&self) -> bool {
+    pub(crate) fn must_change_password(&self) -> bool {
         self.principal
             .as_ref()
             .is_some_and(|p| must_change_password(p, &self.state))

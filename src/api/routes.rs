@@ -229,7 +229,7 @@ pub static ROUTES: &[Route] = &[
 
 /// The result of looking a request up.
 #[derive(Debug)]
-pub enum Lookup {
+pub(crate) enum Lookup {
     /// A route serves this method and path; `params` are the `{…}` segments in order.
     Found {
         /// The route.
@@ -278,7 +278,7 @@ static EXACT: std::sync::LazyLock<std::collections::HashMap<&'static str, Vec<&'
     });
 
 /// Look a request up. One trailing slash is ignored (`/api/v1/audio/`).
-pub fn lookup(method: &Method, path: &str) -> Lookup {
+pub(crate) fn lookup(method: &Method, path: &str) -> Lookup {
     let path = match path.strip_suffix('/') {
         Some(p) if !p.is_empty() => p,
         _ => path,

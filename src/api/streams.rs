@@ -31,13 +31,13 @@ pub(super) fn watch(ctx: &Ctx) -> Result<Watch, ApiError> {
 }
 
 /// `GET /api/v1/heartbeat`
-pub fn heartbeat(ctx: &Ctx) -> Result<Response<Body>, ApiError> {
+pub(crate) fn heartbeat(ctx: &Ctx) -> Result<Response<Body>, ApiError> {
     let period = ctx.app.config().events.heartbeat_interval;
     Ok(events::response(events::heartbeat(period), watch(ctx)?))
 }
 
 /// `GET /api/v1/events`: ends when the credential is revoked.
-pub fn events(ctx: &Ctx) -> Result<Response<Body>, ApiError> {
+pub(crate) fn events(ctx: &Ctx) -> Result<Response<Body>, ApiError> {
     let w = watch(ctx)?;
     Ok(events::response(Source::Bus(ctx.app.events().subscribe()), w))
 }

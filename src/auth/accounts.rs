@@ -26,7 +26,7 @@ pub enum Role {
 }
 
 /// The allowed account names, lowest role first.
-pub const ACCOUNT_NAMES: &str = "monitor, general, integrator, admin";
+pub(crate) const ACCOUNT_NAMES: &str = "monitor, general, integrator, admin";
 
 impl Role {
     /// All accounts, lowest first.
@@ -70,7 +70,7 @@ impl fmt::Display for Role {
 }
 
 /// Minimum role an endpoint requires: `None` means anyone may call it.
-pub type MinRole = Option<Role>;
+pub(crate) type MinRole = Option<Role>;
 
 /// The name a minimum role has in the capabilities document.
 pub fn min_role_name(role: MinRole) -> &'static str {
@@ -78,7 +78,7 @@ pub fn min_role_name(role: MinRole) -> &'static str {
 }
 
 /// Check a new password against the policy. Never echoes the password.
-pub fn check_new_password(account: Role, password: &str, policy: &Policy) -> Result<(), ApiError> {
+pub(crate) fn check_new_password(account: Role, password: &str, policy: &Policy) -> Result<(), ApiError> {
     let chars = password.chars().count();
     if chars == 0 {
         return if account == Role::General && policy.allow_empty_general_password {

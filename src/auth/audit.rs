@@ -67,7 +67,7 @@ pub struct Audited<T> {
 
 /// Record one audit event. `subject` names what was acted on (an account, a session
 /// or key id, a policy), never a secret.
-pub fn record(action: &'static str, outcome: &'static str, actor: &Actor<'_>, subject: Option<&str>) {
+pub(crate) fn record(action: &'static str, outcome: &'static str, actor: &Actor<'_>, subject: Option<&str>) {
     let account = actor.account.map_or("-", Role::as_str);
     let subject = subject.unwrap_or("-");
     if outcome == "success" {
@@ -88,7 +88,7 @@ pub fn record(action: &'static str, outcome: &'static str, actor: &Actor<'_>, su
 /// Audit what another process (the technician's CLI) changed in the state, as seen
 /// by the running service when it reloads: the service's log then holds one audit
 /// trail whoever made the change.
-pub fn record_external_changes(before: &State, after: &State) {
+pub(crate) fn record_external_changes(before: &State, after: &State) {
     let console = Actor::CONSOLE;
     if before.signing_key != after.signing_key {
         record("factory_reset", "success", &console, None);

@@ -28,7 +28,7 @@ use crate::auth::state::State;
 use crate::util::UnixTime;
 
 /// Prefix of API keys.
-pub const KEY_PREFIX: &str = "rgk_";
+pub(crate) const KEY_PREFIX: &str = "rgk_";
 const ID_LEN: usize = 16;
 const SECRET_LEN: usize = 32;
 /// base64url (no padding) length of id ‖ secret.
@@ -62,14 +62,14 @@ impl CredentialKind {
 pub struct RandomError;
 
 /// A new 32-byte signing key, base64.
-pub fn new_signing_key() -> Result<String, RandomError> {
+pub(crate) fn new_signing_key() -> Result<String, RandomError> {
     let mut key = Zeroizing::new([0u8; 32]);
     getrandom::fill(key.as_mut()).map_err(|_| RandomError)?;
     Ok(STANDARD.encode(key.as_ref()))
 }
 
 /// Decode a signing key from the state.
-pub fn decode_signing_key(encoded: &str) -> Option<Zeroizing<[u8; 32]>> {
+pub(crate) fn decode_signing_key(encoded: &str) -> Option<Zeroizing<[u8; 32]>> {
     let mut key = Zeroizing::new([0u8; 32]);
     let mut buf = Zeroizing::new([0u8; 48]);
     let n = STANDARD.decode_slice(encoded, buf.as_mut()).ok()?;
@@ -182,7 +182,7 @@ fn parse(token: &str) -> Option<Parsed> {
 }
 
 /// Decode a public credential id (as listed by the admin API).
-pub fn decode_id(id: &str) -> Option<[u8; ID_LEN]> {
+pub(crate) fn decode_id(id: &str) -> Option<[u8; ID_LEN]> {
     let mut out = [0u8; ID_LEN + 2];
     let n = URL_SAFE_NO_PAD.decode_slice(id, &mut out).ok()?;
     (n == ID_LEN).then(|| {
@@ -211,7 +211,7 @@ fn from_hex32(s: &str) -> Option<[u8; 32]> {
 
 /// One credential in the index.
 #[derive(Debug)]
-pub struct Entry {
+pub(crate) struct Entry {
     kind: CredentialKind,
     id: Arc<str>,
     account: Role,

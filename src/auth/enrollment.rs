@@ -17,9 +17,9 @@ use crate::auth::state::{AccountRecord, STATE_VERSION, State};
 use crate::util::UnixTime;
 
 /// The 32 symbols of a code: digits 2–9 and letters without I and O.
-pub const ALPHABET: &[u8; 32] = b"23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
+pub(crate) const ALPHABET: &[u8; 32] = b"23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
 /// Symbols in a code.
-pub const SYMBOLS: usize = 9;
+pub(crate) const SYMBOLS: usize = 9;
 
 /// Errors of the code file or the random source.
 #[derive(Debug, thiserror::Error)]
@@ -50,7 +50,7 @@ pub enum EnrollmentError {
 }
 
 /// A new code from the OS CSPRNG, formatted `XXX-XXX-XXX`.
-pub fn generate() -> Result<String, EnrollmentError> {
+pub(crate) fn generate() -> Result<String, EnrollmentError> {
     let mut raw = Zeroizing::new([0u8; SYMBOLS]);
     getrandom::fill(raw.as_mut()).map_err(|_| EnrollmentError::Random)?;
     // 256 is a multiple of 32, so taking the low five bits is unbiased.
@@ -71,7 +71,7 @@ fn format_symbols(symbols: &[u8]) -> String {
 
 /// Normalise typed input: drop dashes and spaces, upper-case. `Some` only when the
 /// result is exactly 9 symbols of the alphabet.
-pub fn normalize(input: &str) -> Option<Zeroizing<String>> {
+pub(crate) fn normalize(input: &str) -> Option<Zeroizing<String>> {
     let bare: Zeroizing<String> = Zeroizing::new(
         input
             .chars()
@@ -89,7 +89,7 @@ pub fn canonical(input: &str) -> Option<String> {
 }
 
 /// Read a factory-provisioned code file (surrounding white space allowed).
-pub fn read_code_file(path: &Path) -> Result<String, EnrollmentError> {
+pub(crate) fn read_code_file(path: &Path) -> Result<String, EnrollmentError> {
     let text = Zeroizing::new(std::fs::read_to_string(path).map_err(|e| EnrollmentError::Read {
         path: path.display().to_string(),
         reason: e.kind().to_string(),
@@ -101,7 +101,7 @@ pub fn read_code_file(path: &Path) -> Result<String, EnrollmentError> {
 
 /// The code a new (or factory-reset) device gets: the factory file's when one is
 /// configured, a fresh random one otherwise.
-pub fn fresh_code(code_file: Option<&Path>) -> Result<String, EnrollmentError> {
+pub(crate) fn fresh_code(code_file: Option<&Path>) -> Result<String, EnrollmentError> {
     match code_file {
         Some(path) => read_code_file(path),
         None => generate(),
@@ -109,7 +109,7 @@ pub fn fresh_code(code_file: Option<&Path>) -> Result<String, EnrollmentError> {
 }
 
 /// The admin password record for an enrollment code: the hash of its normalised form.
-pub fn admin_record(code: &str, hasher: &Hasher, now: UnixTime) -> Result<AccountRecord, EnrollmentError> {
+pub(crate) fn admin_record(code: &str, hasher: &Hasher, now: UnixTime) -> Result<AccountRecord, EnrollmentError> {
     let bare = normalize(code).ok_or(EnrollmentError::Malformed)?;
     let hash = hasher
         .hash_blocking(&Password::new(bare.as_str()))
@@ -166,7 +166,7 @@ pub fn factory_state(code: &str, policy: &Policy, hasher: &Hasher, now: UnixTime
 
 /// Enrollment reset: a new code, the admin password set to it, every admin session
 /// revoked. Other accounts, API keys and settings are untouched.
-pub fn apply_enrollment_reset(state: &mut State, code: String, admin: AccountRecord) {
+pub(crate) fn apply_enrollment_reset(state: &mut State, code: String, admin: AccountRecord) {
     state.enrollment_code = code;
     state.accounts.insert(Role::Admin, admin);
     state.revoke_sessions_of(Role::Admin);

@@ -147,7 +147,7 @@ impl LegacyCache {
 
 /// What verifying a legacy credential needs from the running service.
 #[derive(Debug, Clone, Copy)]
-pub struct Verifier<'a> {
+pub(crate) struct Verifier<'a> {
     /// The password hasher.
     pub hasher: &'a Arc<Hasher>,
     /// Verified pairs.
@@ -160,7 +160,7 @@ impl Verifier<'_> {
     /// Verify `token` as `base64(account:password)` against `state`. `Ok(None)`: not
     /// a valid legacy credential (the caller answers as for any invalid credential);
     /// `Err`: throttled or the hasher is busy.
-    pub async fn verify(
+    pub(crate) async fn verify(
         &self,
         token: &str,
         ip: IpAddr,
@@ -215,7 +215,7 @@ impl Verifier<'_> {
 /// Whether a legacy credential verified earlier (`principal`) is still good in
 /// `state`: verified against the account as it was, so any change of password or
 /// enabled state, or the policy turning legacy mode off, ends it.
-pub fn still_valid(state: &State, principal: &Principal) -> bool {
+pub(crate) fn still_valid(state: &State, principal: &Principal) -> bool {
     state.account(principal.account).is_some_and(|account| {
         account.enabled && account.changed_at == principal.created_at && state.policy.legacy_basic_credentials
     })

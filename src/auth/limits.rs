@@ -19,7 +19,7 @@ use crate::error::ApiError;
 
 const SHARDS: usize = 16;
 /// Buckets kept per shard before idle ones are dropped.
-pub const MAX_TRACKED_PER_SHARD: usize = 4096;
+pub(crate) const MAX_TRACKED_PER_SHARD: usize = 4096;
 
 #[derive(Debug, Clone, Copy)]
 struct Bucket {
@@ -93,7 +93,7 @@ fn refilled(b: &Bucket, now: Instant, per_second: f64, capacity: f64) -> f64 {
 }
 
 /// The window of the per-account failed-login limit (OWASP ASVS 2.2.1: per hour).
-pub const LOGIN_WINDOW: Duration = Duration::from_secs(3600);
+pub(crate) const LOGIN_WINDOW: Duration = Duration::from_secs(3600);
 
 #[derive(Debug, Clone, Copy)]
 struct SourceFailures {

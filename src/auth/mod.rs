@@ -2,14 +2,14 @@
 //! policy, login throttling, the persisted state and its store, the operations that
 //! change it, and their audit trail. Nothing here knows about HTTP.
 
-pub mod accounts;
-pub mod audit;
-pub mod credentials;
-pub mod enrollment;
-pub mod legacy;
-pub mod limits;
-pub mod ops;
-pub mod passwords;
-pub mod policy;
-pub mod state;
-pub mod store;
+pub(crate) mod accounts;
+pub(crate) mod audit;
+pub(crate) mod credentials;
+pub(crate) mod enrollment;
+pub(crate) mod legacy;
+pub(crate) mod limits;
+pub(crate) mod ops;
+pub(crate) mod passwords;
+pub(crate) mod policy;
+pub(crate) mod state;
+pub(crate) mod store;

@@ -21,12 +21,12 @@ use crate::error::{ApiError, ErrorEntry};
 use crate::util::{UnixTime, rfc3339};
 
 /// Longest API key name, in characters.
-pub const KEY_NAME_MAX: usize = 64;
+pub(crate) const KEY_NAME_MAX: usize = 64;
 
 /// One account as listed (no hash).
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct AccountView {
+pub(crate) struct AccountView {
     /// The account.
     pub account: Role,
     /// Whether it is enabled.
@@ -44,7 +44,7 @@ pub struct AccountView {
 /// One session as listed (no credential, no verifier).
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct SessionView {
+pub(crate) struct SessionView {
     /// Public session id.
     pub id: String,
     /// The account.
@@ -84,7 +84,7 @@ pub struct KeyView {
 }
 
 /// The view of one account.
-pub fn account_view(state: &State, account: Role) -> Option<AccountView> {
+pub(crate) fn account_view(state: &State, account: Role) -> Option<AccountView> {
     state.account(account).map(|a| AccountView {
         account,
         enabled: a.enabled,
@@ -96,12 +96,12 @@ pub fn account_view(state: &State, account: Role) -> Option<AccountView> {
 }
 
 /// All accounts, lowest role first.
-pub fn account_views(state: &State) -> Vec<AccountView> {
+pub(crate) fn account_views(state: &State) -> Vec<AccountView> {
     Role::ALL.into_iter().filter_map(|r| account_view(state, r)).collect()
 }
 
 /// All sessions, oldest first.
-pub fn session_views(state: &State) -> Vec<SessionView> {
+pub(crate) fn session_views(state: &State) -> Vec<SessionView> {
     let mut v: Vec<SessionView> = state
         .sessions
         .iter()
@@ -133,7 +133,7 @@ fn key_view(id: &str, k: &ApiKeyRecord) -> KeyView {
 }
 
 /// All API keys, oldest first.
-pub fn key_views(state: &State) -> Vec<KeyView> {
+pub(crate) fn key_views(state: &State) -> Vec<KeyView> {
     let mut v: Vec<KeyView> = state.api_keys.iter().map(|(id, k)| key_view(id, k)).collect();
     v.sort_by(|a, b| (&a.created_at, &a.id).cmp(&(&b.created_at, &b.id)));
     v
@@ -141,7 +141,7 @@ pub fn key_views(state: &State) -> Vec<KeyView> {
 
 /// The hash a login for `account` is checked against: none when the account is
 /// disabled, has no password, or has an empty password the policy no longer allows.
-pub fn usable_password_hash(state: &State, account: Role) -> Option<String> {
+pub(crate) fn usable_password_hash(state: &State, account: Role) -> Option<String> {
     let record = state.account(account)?;
     let empty_refused =
         record.password_is_empty && !(account == Role::General && state.policy.allow_empty_general_password);
@@ -153,7 +153,7 @@ pub fn usable_password_hash(state: &State, account: Role) -> Option<String> {
 
 /// What the user typed, as it is hashed: the enrollment code is normalised (case,
 /// dashes) while the admin password is still the code.
-pub fn as_typed(state: &State, account: Role, password: Password) -> Password {
+pub(crate) fn as_typed(state: &State, account: Role, password: Password) -> Password {
     let via_code = account == Role::Admin && state.account(account).is_some_and(|a| a.password_is_enrollment_code);
     match via_code
         .then(|| crate::auth::enrollment::normalize(password.expose()))
@@ -166,7 +166,12 @@ pub fn as_typed(state: &State, account: Role, password: Password) -> Password {
 
 /// Enable or disable an account (admin cannot be disabled). Disabling ends every
 /// session of the account at once; its API keys are refused while it is disabled.
-pub fn set_enabled(state: &mut State, account: Role, enabled: bool, now: UnixTime) -> Result<Audited<usize>, ApiError> {
+pub(crate) fn set_enabled(
+    state: &mut State,
+    account: Role,
+    enabled: bool,
+    now: UnixTime,
+) -> Result<Audited<usize>, ApiError> {
     check_enabled_change(account, enabled)?;
     Ok(Audited {
         value: state.set_enabled(account, enabled, now),
@@ -179,7 +184,13 @@ pub fn set_enabled(state: &mut State, account: Role, enabled: bool, now: UnixTim
 
 /// Set an account's password (already checked and hashed; `empty` when it is the
 /// empty string). Every session of the account ends; API keys stay (SPEC §7).
-pub fn set_password(state: &mut State, account: Role, hash: String, empty: bool, now: UnixTime) -> Audited<usize> {
+pub(crate) fn set_password(
+    state: &mut State,
+    account: Role,
+    hash: String,
+    empty: bool,
+    now: UnixTime,
+) -> Audited<usize> {
     Audited {
         value: state.set_password(account, Some(hash), empty, now),
         event: Event::new("password_change", Some(account.as_str())),
@@ -188,7 +199,7 @@ pub fn set_password(state: &mut State, account: Role, hash: String, empty: bool,
 
 /// The rule [`set_enabled`] enforces, for callers that refuse before doing
 /// anything costly: admin cannot be disabled.
-pub fn check_enabled_change(account: Role, enabled: bool) -> Result<(), ApiError> {
+pub(crate) fn check_enabled_change(account: Role, enabled: bool) -> Result<(), ApiError> {
     if !enabled && !account.can_be_disabled() {
         return Err(ApiError::conflict(
             "admin_cannot_be_disabled",
@@ -250,7 +261,7 @@ pub fn create_key(
 
 /// The answer to a key creation, the same from the API and the console: the key's
 /// listing plus the key itself, shown this once.
-pub fn key_created_document(minted: &Minted, view: &KeyView) -> serde_json::Value {
+pub(crate) fn key_created_document(minted: &Minted, view: &KeyView) -> serde_json::Value {
     serde_json::json!({
         "id": view.id,
         "key": minted.token.as_str(),
@@ -261,7 +272,7 @@ pub fn key_created_document(minted: &Minted, view: &KeyView) -> serde_json::Valu
 }
 
 /// Revoke an API key by id.
-pub fn revoke_key(state: &mut State, id: &str) -> Result<Audited<KeyView>, ApiError> {
+pub(crate) fn revoke_key(state: &mut State, id: &str) -> Result<Audited<KeyView>, ApiError> {
     let key = state
         .api_keys
         .remove(id)
@@ -273,7 +284,7 @@ pub fn revoke_key(state: &mut State, id: &str) -> Result<Audited<KeyView>, ApiEr
 }
 
 /// Revoke a session by id; the value is the session's account.
-pub fn revoke_session(state: &mut State, id: &str) -> Result<Audited<Role>, ApiError> {
+pub(crate) fn revoke_session(state: &mut State, id: &str) -> Result<Audited<Role>, ApiError> {
     let session = state
         .sessions
         .remove(id)
@@ -329,7 +340,7 @@ pub fn patch_policy(current: &Policy, body: &Value) -> Result<Policy, ApiError> 
 
 /// Apply a policy PATCH ([`patch_policy`]) and put the result in force. A lowered
 /// session cap ends the oldest sessions at once.
-pub fn change_policy(state: &mut State, body: &Value) -> Result<Audited<Policy>, ApiError> {
+pub(crate) fn change_policy(state: &mut State, body: &Value) -> Result<Audited<Policy>, ApiError> {
     let policy = patch_policy(&state.policy, body)?;
     let cap = policy.max_sessions_per_account as usize;
     state.policy = policy;
@@ -345,14 +356,14 @@ pub fn change_policy(state: &mut State, body: &Value) -> Result<Audited<Policy>,
 /// Enrollment reset (technician): the new code, the admin password set to it
 /// (`admin`, hashed outside the lock), every admin session revoked. Other accounts,
 /// API keys and settings are untouched.
-pub fn reset_enrollment(state: &mut State, code: String, admin: AccountRecord) -> Event {
+pub(crate) fn reset_enrollment(state: &mut State, code: String, admin: AccountRecord) -> Event {
     crate::auth::enrollment::apply_enrollment_reset(state, code, admin);
     Event::new("enrollment_reset", Some("admin"))
 }
 
 /// A new factory state for this configuration: factory (or fresh) enrollment code,
 /// new signing key, default accounts, the config's policy, default settings.
-pub fn factory_state(config: &Config, hasher: &Hasher) -> Result<State, StoreError> {
+pub(crate) fn factory_state(config: &Config, hasher: &Hasher) -> Result<State, StoreError> {
     let code = crate::auth::enrollment::fresh_code(config.enrollment_code_file.as_deref())
         .map_err(|e| StoreError::Init(e.to_string()))?;
     crate::auth::enrollment::factory_state(&code, &config.policy, hasher, crate::util::now())

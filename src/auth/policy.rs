@@ -8,11 +8,11 @@
 use serde::{Deserialize, Serialize};
 
 /// Upper bound for `max_sessions_per_account`: keeps the state document small.
-pub const MAX_SESSIONS_CAP: u32 = 1000;
+pub(crate) const MAX_SESSIONS_CAP: u32 = 1000;
 /// Upper bound for `password_max_length`.
-pub const PASSWORD_LENGTH_CAP: u32 = 1024;
+pub(crate) const PASSWORD_LENGTH_CAP: u32 = 1024;
 /// OWASP ASVS 2.2.1: at most 100 failed attempts per account per hour.
-pub const LOGIN_FAILURES_CAP: u32 = 100;
+pub(crate) const LOGIN_FAILURES_CAP: u32 = 100;
 
 /// The live security policy (persisted in the state document).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -17,7 +17,7 @@ use crate::device::DeviceSettings;
 use crate::util::UnixTime;
 
 /// Version of the document layout.
-pub const STATE_VERSION: u32 = 1;
+pub(crate) const STATE_VERSION: u32 = 1;
 
 /// The whole persisted state.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -25,7 +25,7 @@ use crate::auth::state::State;
 use crate::error::{IoFailure, io_failure};
 
 /// Name of the state document in the state directory.
-pub const STATE_FILE: &str = "state.json";
+pub(crate) const STATE_FILE: &str = "state.json";
 const LOCK_FILE: &str = "state.lock";
 
 /// A state store failure. Messages name the file and the operation, never contents.
@@ -73,7 +73,7 @@ impl FileIdentity {
 type Listener = Box<dyn Fn(&Arc<State>, bool) + Send + Sync>;
 
 /// The persisted state and its in-memory snapshot.
-pub struct Store {
+pub(crate) struct Store {
     dir: PathBuf,
     path: PathBuf,
     lock_path: PathBuf,
@@ -105,7 +105,7 @@ impl Store {
     /// Open the state in `dir`, creating the folder (0700) and, when there is no state
     /// file yet, the factory state from `factory` (under the lock, so two processes
     /// starting together agree on one). Blocking.
-    pub fn open(dir: &Path, factory: impl FnOnce() -> Result<State, StoreError>) -> Result<Store, StoreError> {
+    pub(crate) fn open(dir: &Path, factory: impl FnOnce() -> Result<State, StoreError>) -> Result<Store, StoreError> {
         create_state_dir(dir)?;
         let path = dir.join(STATE_FILE);
         let lock_path = dir.join(LOCK_FILE);
@@ -132,12 +132,12 @@ impl Store {
     }
 
     /// Set the listener that sees every state this store publishes (once).
-    pub fn set_listener(&self, listener: impl Fn(&Arc<State>, bool) + Send + Sync + 'static) {
+    pub(crate) fn set_listener(&self, listener: impl Fn(&Arc<State>, bool) + Send + Sync + 'static) {
         let _ = self.listener.set(Box::new(listener));
     }
 
     /// The current state, without locking.
-    pub fn current(&self) -> Arc<State> {
+    pub(crate) fn current(&self) -> Arc<State> {
         self.current.load_full()
     }
 
@@ -164,7 +164,7 @@ impl Store {
 
     /// Apply `f` to a copy of the state and persist it durably before returning.
     /// When `f` fails nothing is written. Blocking: call from the blocking pool.
-    pub fn update<T, E: From<StoreError>>(&self, f: impl FnOnce(&mut State) -> Result<T, E>) -> Result<T, E> {
+    pub(crate) fn update<T, E: From<StoreError>>(&self, f: impl FnOnce(&mut State) -> Result<T, E>) -> Result<T, E> {
         let mut guard = self.lock_guard();
         let _lock = lock_file(&self.dir, &self.lock_path)?;
         let mut base = self.current();
@@ -191,7 +191,7 @@ impl Store {
     /// Replace the whole state, even when the file on disk cannot be read (factory
     /// reset). `make` receives the current state when there is a readable one.
     /// Blocking.
-    pub fn replace(
+    pub(crate) fn replace(
         dir: &Path,
         make: impl FnOnce(Option<&State>) -> Result<State, StoreError>,
     ) -> Result<State, StoreError> {
@@ -210,7 +210,7 @@ impl Store {
     /// when a write holds the store: cheap enough to call from an async task — the
     /// write will have caught up with the file itself, and the next look sees
     /// anything newer.
-    pub fn try_reload_if_changed(&self) -> Result<bool, StoreError> {
+    pub(crate) fn try_reload_if_changed(&self) -> Result<bool, StoreError> {
         match self.guard.try_lock() {
             Ok(guard) => self.reload_locked(guard),
             Err(std::sync::TryLockError::Poisoned(p)) => self.reload_locked(p.into_inner()),

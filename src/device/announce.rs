@@ -12,26 +12,26 @@ use crate::http_util::to_json_bytes;
 
 /// What the device publishes about its settings.
 #[derive(Debug)]
-pub struct Announcer {
+pub(crate) struct Announcer {
     audio_json: ArcSwap<Bytes>,
 }
 
 impl Announcer {
     /// Start from the settings in force.
-    pub fn new(initial: &DeviceSettings) -> Announcer {
+    pub(crate) fn new(initial: &DeviceSettings) -> Announcer {
         Announcer {
             audio_json: ArcSwap::from_pointee(to_json_bytes(&initial.audio)),
         }
     }
 
     /// The audio settings as JSON, as of their last change.
-    pub fn audio_json(&self) -> Bytes {
+    pub(crate) fn audio_json(&self) -> Bytes {
         Bytes::clone(&self.audio_json.load())
     }
 
     /// The settings went from `before` to `after` (whoever changed them): refresh
     /// what is rendered and announce each changed resource on `bus`.
-    pub fn changed(&self, bus: &EventBus, before: &DeviceSettings, after: &DeviceSettings) {
+    pub(crate) fn changed(&self, bus: &EventBus, before: &DeviceSettings, after: &DeviceSettings) {
         if before.audio != after.audio {
             self.audio_json.store(std::sync::Arc::new(to_json_bytes(&after.audio)));
             bus.publish("/api/v1/audio", &after.audio);

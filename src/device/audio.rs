@@ -12,16 +12,13 @@ use serde_json::{Map, Value, json};
 use crate::error::{ApiError, ErrorEntry};
 
 /// Volume points one `increment`/`decrement` moves (the vendor documents 4–6).
-pub const VOLUME_STEP: u8 = 5;
+pub(crate) const VOLUME_STEP: u8 = 5;
 
 /// A three-step processing level.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Level {
-    /// Low.
     Low,
-    /// Medium.
     Medium,
-    /// High.
     High,
 }
 
@@ -96,7 +93,7 @@ pub enum Kind {
 
 /// A checked value, ready to apply.
 #[derive(Debug, Clone, Copy)]
-pub enum FieldValue {
+pub(crate) enum FieldValue {
     /// A boolean.
     Bool(bool),
     /// An in-range integer.
@@ -343,7 +340,7 @@ impl VolumeOp {
 }
 
 /// The JSON Schema of the audio settings, generated from the field table.
-pub fn audio_schema(for_patch: bool) -> Value {
+pub(crate) fn audio_schema(for_patch: bool) -> Value {
     let mut props = Map::new();
     for f in AUDIO_FIELDS {
         if for_patch && f.read_only {

@@ -9,7 +9,7 @@ use crate::config::DeviceInfo;
 
 /// The device information document (`GET /api/v1/audio/hardware`), with the
 /// vendor's field names. The enrollment code is only filled in for an admin.
-pub fn hardware_document(info: &DeviceInfo, ip_address: &str, enrollment_code: Option<&str>) -> Value {
+pub(crate) fn hardware_document(info: &DeviceInfo, ip_address: &str, enrollment_code: Option<&str>) -> Value {
     json!({
         "hardwareId": info.hardware_id,
         "model": info.model,
@@ -25,7 +25,7 @@ pub fn hardware_document(info: &DeviceInfo, ip_address: &str, enrollment_code: O
 }
 
 /// The schema of the device information document.
-pub fn hardware_schema() -> Value {
+pub(crate) fn hardware_schema() -> Value {
     let s = json!({"type": "string"});
     json!({
         "type": "object",
@@ -51,7 +51,7 @@ pub fn hardware_schema() -> Value {
 }
 
 /// The address reported as `ipAddress` when the config says `"auto"`.
-pub fn reported_ip(info: &DeviceInfo, listen: SocketAddr) -> String {
+pub(crate) fn reported_ip(info: &DeviceInfo, listen: SocketAddr) -> String {
     info.ip_address
         .clone()
         .unwrap_or_else(|| outbound_ip(listen).to_string())

@@ -10,7 +10,7 @@ use crate::events::{self, Source};
 /// Event names of the device data stream. The reference device emits
 /// `deviceMetrics`; `soundLocation` is known (a real device's microphone array
 /// reports it) but never emitted by the simulation.
-pub const DATA_EVENTS: [&str; 2] = ["deviceMetrics", "soundLocation"];
+pub(crate) const DATA_EVENTS: [&str; 2] = ["deviceMetrics", "soundLocation"];
 
 /// The simulated microphone's background-noise reading.
 #[derive(Debug, Clone)]
@@ -35,7 +35,7 @@ impl NoiseSimulator {
 
 /// The data stream's source for the `wanted` event names (known ones only): a
 /// `deviceMetrics` event every `period` when asked for, else keep-alives only.
-pub fn data_source(period: Duration, wanted: &[String]) -> Source {
+pub(crate) fn data_source(period: Duration, wanted: &[String]) -> Source {
     if !wanted.iter().any(|n| n == "deviceMetrics") {
         return Source::Quiet;
     }

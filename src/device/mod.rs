@@ -5,11 +5,11 @@
 //! device's services is one move: the auth core does not depend on anything here
 //! but [`DeviceSettings`], the part of the state document the device owns.
 
-pub mod announce;
-pub mod audio;
-pub mod info;
-pub mod measurements;
-pub mod room;
+pub(crate) mod announce;
+pub(crate) mod audio;
+pub(crate) mod info;
+pub(crate) mod measurements;
+pub(crate) mod room;
 
 use serde::{Deserialize, Serialize};
 
@@ -18,10 +18,8 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DeviceSettings {
-    /// Audio settings.
     #[serde(default)]
     pub audio: audio::AudioSettings,
-    /// Room layout.
     #[serde(default)]
     pub room_layout: room::RoomLayout,
 }

@@ -13,13 +13,13 @@ use serde_json::{Map, Value, json};
 use crate::error::{ApiError, ErrorEntry};
 
 /// Largest coordinate magnitude, in millimetres.
-pub const MAX_COORD: i32 = 50_000;
+pub(crate) const MAX_COORD: i32 = 50_000;
 /// Most audio component positions.
-pub const MAX_COMPONENTS: usize = 8;
+pub(crate) const MAX_COMPONENTS: usize = 8;
 /// Most zones.
-pub const MAX_ZONES: usize = 16;
+pub(crate) const MAX_ZONES: usize = 16;
 /// Longest id, label or hardware id, in characters.
-pub const MAX_TEXT: usize = 64;
+pub(crate) const MAX_TEXT: usize = 64;
 
 /// How the vendor's app shows dimensions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -108,7 +108,6 @@ pub struct RoomLayout {
     pub audio_component_positions_verified: bool,
     /// Where the audio components are.
     pub audio_component_positions: Vec<ComponentPosition>,
-    /// Zones.
     pub zones: Vec<Zone>,
 }
 
@@ -272,7 +271,7 @@ fn rect_properties() -> Map<String, Value> {
 }
 
 /// The schema of the room layout document (and, without `required`, of a PATCH).
-pub fn schema(for_patch: bool) -> Value {
+pub(crate) fn schema(for_patch: bool) -> Value {
     let text = |min: usize| json!({"type": "string", "minLength": min, "maxLength": MAX_TEXT});
     let component = json!({
         "type": "object",

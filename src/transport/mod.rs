@@ -8,9 +8,9 @@
 //! - `tls`: the device certificate (load or generate) and the rustls server config.
 //! - `notify`: sd_notify readiness, reload and stopping messages.
 
-pub mod notify;
+pub(crate) mod notify;
 mod parse_errors;
-pub mod server;
-pub mod signals;
-pub mod tls;
+pub(crate) mod server;
+pub(crate) mod signals;
+pub(crate) mod tls;
 mod watchdog;

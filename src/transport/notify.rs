@@ -11,19 +11,19 @@
 use std::os::unix::net::UnixDatagram;
 
 /// The listener is bound and requests are being served.
-pub fn ready() {
+pub(crate) fn ready() {
     send("READY=1");
 }
 
 /// A configuration reload has begun.
-pub fn reloading() {
+pub(crate) fn reloading() {
     let usec = rustix::time::clock_gettime(rustix::time::ClockId::Monotonic);
     let usec = u64::try_from(usec.tv_sec).unwrap_or(0) * 1_000_000 + u64::try_from(usec.tv_nsec).unwrap_or(0) / 1_000;
     send(&format!("RELOADING=1\nMONOTONIC_USEC={usec}"));
 }
 
 /// Shutdown has begun.
-pub fn stopping() {
+pub(crate) fn stopping() {
     send("STOPPING=1");
 }
 

@@ -28,7 +28,7 @@ pub async fn run_until_signal(server: Server) {
 /// called, not when the future is first polled: the service announces that it is
 /// listening before it polls, and a signal in between must stop it cleanly rather
 /// than kill it with the default action.
-pub fn shutdown_signal() -> impl std::future::Future<Output = ()> {
+pub(crate) fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     use tokio::signal::unix::{SignalKind, signal};
     let term = signal(SignalKind::terminate());
     let int = signal(SignalKind::interrupt());

@@ -356,8 +356,7 @@ async fn api_keys_work_like_credentials_and_are_never_shown_again() {
     assert_eq!((s, c), (StatusCode::BAD_REQUEST, vec!["invalid_account".to_string()]));
 
     // A password change does not revoke keys; disabling the account suspends them.
-    d.set_password(roomgate::testing::Role::General, "general-pass-2")
-        .await;
+    d.set_password(roomgate::testing::Role::General, "general-pass-2").await;
     assert_eq!(d.get_status("/api/v1/audio", &key).await, StatusCode::OK);
     d.with_state(|s| {
         s.set_enabled(roomgate::testing::Role::General, false, 0);
@@ -570,8 +569,7 @@ async fn legacy_basic_credentials_only_when_allowed_and_cached_safely() {
     assert_eq!((s, c), (StatusCode::CONFLICT, vec!["not_revocable".to_string()]));
     // Cached, but a password change invalidates the cached pair at once.
     assert_eq!(d.app.legacy_cache().len(), 2);
-    d.set_password(roomgate::testing::Role::General, "general-pass-9")
-        .await;
+    d.set_password(roomgate::testing::Role::General, "general-pass-9").await;
     assert_eq!(
         d.get_status("/api/v1/audio", "Z2VuZXJhbDo=").await,
         StatusCode::UNAUTHORIZED

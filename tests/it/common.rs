@@ -23,8 +23,8 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 /// The client headers every test request carries.
-pub const CLIENT_ID: &str = "roomgate-tests";
-pub const CLIENT_VERSION: &str = "1.0.0";
+pub(crate) const CLIENT_ID: &str = "roomgate-tests";
+pub(crate) const CLIENT_VERSION: &str = "1.0.0";
 
 /// Test-only config: loopback, port 0, relative folders, cheap hashing.
 const BASE_CONFIG: &str = r#"
@@ -41,7 +41,7 @@ level = "warn"
 "#;
 
 /// Merge `extra` TOML into the base test config (tables merge key by key).
-pub fn config_text(extra: &str) -> String {
+pub(crate) fn config_text(extra: &str) -> String {
     fn merge(base: &mut toml::Table, extra: toml::Table) {
         for (k, v) in extra {
             match (base.get_mut(&k), v) {
@@ -59,14 +59,14 @@ pub fn config_text(extra: &str) -> String {
 }
 
 /// Write a config file into `dir` and return its path.
-pub fn write_config(dir: &Path, extra: &str) -> PathBuf {
+pub(crate) fn write_config(dir: &Path, extra: &str) -> PathBuf {
     let path = dir.join("roomgate.toml");
     std::fs::write(&path, config_text(extra)).unwrap();
     path
 }
 
 /// A device served in-process on loopback.
-pub struct Device {
+pub(crate) struct Device {
     pub dir: TempDir,
     #[allow(dead_code)] // no test reads it yet
     pub config_path: PathBuf,
@@ -80,16 +80,16 @@ pub struct Device {
 }
 
 impl Device {
-    pub async fn start() -> Device {
+    pub(crate) async fn start() -> Device {
         Self::start_with("").await
     }
 
-    pub async fn start_with(extra: &str) -> Device {
+    pub(crate) async fn start_with(extra: &str) -> Device {
         Self::start_in(tempfile::tempdir().unwrap(), extra).await
     }
 
     /// Start on an existing folder (a restart keeps state and certificate).
-    pub async fn start_in(dir: TempDir, extra: &str) -> Device {
+    pub(crate) async fn start_in(dir: TempDir, extra: &str) -> Device {
         let config_path = write_config(dir.path(), extra);
         let config = roomgate::Config::load(Some(&config_path), &Default::default()).unwrap();
         let server = roomgate::Server::bind(config).await.unwrap();
@@ -114,7 +114,7 @@ impl Device {
     }
 
     /// Graceful shutdown; returns the folder for a restart.
-    pub async fn stop(mut self) -> TempDir {
+    pub(crate) async fn stop(mut self) -> TempDir {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
@@ -127,67 +127,67 @@ impl Device {
         std::mem::replace(&mut self.dir, tempfile::tempdir().unwrap())
     }
 
-    pub fn port(&self) -> u16 {
+    pub(crate) fn port(&self) -> u16 {
         self.addr.port()
     }
 
     /// `https://localhost:PORT{path}` (the certificate names localhost).
-    pub fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("https://localhost:{}{path}", self.port())
     }
 
-    pub fn cert_path(&self) -> PathBuf {
+    pub(crate) fn cert_path(&self) -> PathBuf {
         self.dir.path().join("certs/cert.pem")
     }
 
     /// A client (HTTP/2 by ALPN) trusting the device certificate.
-    pub fn client(&self) -> &reqwest::Client {
+    pub(crate) fn client(&self) -> &reqwest::Client {
         &self.client
     }
 
     /// A new HTTP/1.1-only client.
-    pub fn http1_client(&self) -> reqwest::Client {
+    pub(crate) fn http1_client(&self) -> reqwest::Client {
         client_for(&self.cert_path(), true)
     }
 
-    pub fn code(&self) -> String {
+    pub(crate) fn code(&self) -> String {
         self.app.snapshot().enrollment_code.clone()
     }
 
     /// A request with both client headers.
-    pub fn req(&self, method: Method, path: &str) -> RequestBuilder {
+    pub(crate) fn req(&self, method: Method, path: &str) -> RequestBuilder {
         with_client_headers(self.client.request(method, self.url(path)))
     }
 
-    pub fn get(&self, path: &str, token: &str) -> RequestBuilder {
+    pub(crate) fn get(&self, path: &str, token: &str) -> RequestBuilder {
         self.req(Method::GET, path)
             .header("Authorization", format!("Nureva {token}"))
     }
 
     /// `GET path` with a credential, as JSON.
-    pub async fn get_json(&self, path: &str, token: &str) -> Value {
+    pub(crate) async fn get_json(&self, path: &str, token: &str) -> Value {
         send_json(self.get(path, token)).await
     }
 
     /// `GET path` with a credential: just the status.
-    pub async fn get_status(&self, path: &str, token: &str) -> StatusCode {
+    pub(crate) async fn get_status(&self, path: &str, token: &str) -> StatusCode {
         self.get(path, token).send().await.unwrap().status()
     }
 
-    pub async fn try_login(&self, account: &str, password: &str) -> Response {
+    pub(crate) async fn try_login(&self, account: &str, password: &str) -> Response {
         try_login_at(&self.client, &self.url("/api/v1/auth/login"), account, password).await
     }
 
-    pub async fn login(&self, account: &str, password: &str) -> String {
+    pub(crate) async fn login(&self, account: &str, password: &str) -> String {
         login_at(&self.client, &self.url("/api/v1/auth/login"), account, password).await
     }
 
-    pub async fn admin_token(&self) -> String {
+    pub(crate) async fn admin_token(&self) -> String {
         self.login("admin", &self.code()).await
     }
 
     /// Change the state directly (as a test fixture), like the admin API will.
-    pub async fn with_state(&self, f: impl FnOnce(&mut roomgate::testing::State) + Send + 'static) {
+    pub(crate) async fn with_state(&self, f: impl FnOnce(&mut roomgate::testing::State) + Send + 'static) {
         self.app
             .update(move |s| {
                 f(s);
@@ -198,7 +198,7 @@ impl Device {
     }
 
     /// Set an account's password and enable it (hashing like the service does).
-    pub async fn set_password(&self, account: roomgate::testing::Role, password: &str) {
+    pub(crate) async fn set_password(&self, account: roomgate::testing::Role, password: &str) {
         let phc = self
             .app
             .hasher()
@@ -222,7 +222,7 @@ impl Drop for Device {
 }
 
 /// `POST {url}` with a login body.
-pub async fn try_login_at(client: &reqwest::Client, url: &str, account: &str, password: &str) -> Response {
+pub(crate) async fn try_login_at(client: &reqwest::Client, url: &str, account: &str, password: &str) -> Response {
     with_client_headers(client.post(url))
         .json(&json!({"account": account, "password": password}))
         .send()
@@ -231,14 +231,14 @@ pub async fn try_login_at(client: &reqwest::Client, url: &str, account: &str, pa
 }
 
 /// Log in and return the `authParameters`.
-pub async fn login_at(client: &reqwest::Client, url: &str, account: &str, password: &str) -> String {
+pub(crate) async fn login_at(client: &reqwest::Client, url: &str, account: &str, password: &str) -> String {
     let resp = try_login_at(client, url, account, password).await;
     assert_eq!(resp.status(), StatusCode::OK, "login as {account} failed");
     let body: Value = resp.json().await.unwrap();
     body["authParameters"].as_str().unwrap().to_string()
 }
 
-pub fn client_for(cert: &Path, http1_only: bool) -> reqwest::Client {
+pub(crate) fn client_for(cert: &Path, http1_only: bool) -> reqwest::Client {
     let pem = std::fs::read(cert).unwrap();
     let mut b = reqwest::Client::builder()
         .add_root_certificate(reqwest::Certificate::from_pem(&pem).unwrap())
@@ -249,13 +249,13 @@ pub fn client_for(cert: &Path, http1_only: bool) -> reqwest::Client {
     b.build().unwrap()
 }
 
-pub fn with_client_headers(b: RequestBuilder) -> RequestBuilder {
+pub(crate) fn with_client_headers(b: RequestBuilder) -> RequestBuilder {
     b.header("Nureva-Client-Id", CLIENT_ID)
         .header("Nureva-Client-Version", CLIENT_VERSION)
 }
 
 /// Status and the error codes of a JSON error response (checks its shape).
-pub async fn error_of(resp: Response) -> (StatusCode, Vec<String>) {
+pub(crate) async fn error_of(resp: Response) -> (StatusCode, Vec<String>) {
     let status = resp.status();
     let ct = resp
         .headers()
@@ -284,17 +284,17 @@ pub async fn error_of(resp: Response) -> (StatusCode, Vec<String>) {
 // ---------------------------------------------------------------------------
 // The real binary.
 
-pub fn bin() -> &'static str {
+pub(crate) fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_roomgate")
 }
 
 /// Send a request and read its answer as JSON.
-pub async fn send_json(b: RequestBuilder) -> Value {
+pub(crate) async fn send_json(b: RequestBuilder) -> Value {
     b.send().await.unwrap().json().await.unwrap()
 }
 
 /// Run a CLI command with `--config`.
-pub fn cli(config: &Path, args: &[&str]) -> Output {
+pub(crate) fn cli(config: &Path, args: &[&str]) -> Output {
     Command::new(bin())
         .arg("--config")
         .arg(config)
@@ -304,7 +304,7 @@ pub fn cli(config: &Path, args: &[&str]) -> Output {
 }
 
 /// The enrollment code as the technician reads it: `roomgate enrollment show`.
-pub fn enrollment_code(config: &Path) -> String {
+pub(crate) fn enrollment_code(config: &Path) -> String {
     let out = cli(config, &["enrollment", "show"]);
     assert!(
         out.status.success(),
@@ -315,14 +315,14 @@ pub fn enrollment_code(config: &Path) -> String {
 }
 
 /// A running `roomgate serve` process; its stderr is collected.
-pub struct Proc {
+pub(crate) struct Proc {
     pub child: Child,
     pub addr: SocketAddr,
     pub log: Arc<Mutex<Vec<String>>>,
 }
 
 impl Proc {
-    pub fn spawn(config: &Path, extra_args: &[&str], envs: &[(&str, &str)]) -> Proc {
+    pub(crate) fn spawn(config: &Path, extra_args: &[&str], envs: &[(&str, &str)]) -> Proc {
         // The harness config logs at warn; the "listening on" line is info.
         let mut args = vec!["--log-level", "info"];
         args.extend_from_slice(extra_args);
@@ -331,7 +331,7 @@ impl Proc {
 
     /// `roomgate serve --config CONFIG ARGS…`, logging at the config's own level
     /// (which must show the info-level "listening on" line).
-    pub fn spawn_with(config: &Path, args: &[&str], envs: &[(&str, &str)]) -> Proc {
+    pub(crate) fn spawn_with(config: &Path, args: &[&str], envs: &[(&str, &str)]) -> Proc {
         let mut child = Command::new(bin())
             .arg("serve")
             .arg("--config")
@@ -365,11 +365,11 @@ impl Proc {
         Proc { child, addr, log }
     }
 
-    pub fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("https://localhost:{}{path}", self.addr.port())
     }
 
-    pub fn signal(&self, sig: &str) {
+    pub(crate) fn signal(&self, sig: &str) {
         let status = Command::new("kill")
             .arg(format!("-{sig}"))
             .arg(self.child.id().to_string())
@@ -379,7 +379,7 @@ impl Proc {
     }
 
     /// SIGTERM and wait; returns the exit status.
-    pub fn terminate(mut self) -> (std::process::ExitStatus, Vec<String>) {
+    pub(crate) fn terminate(mut self) -> (std::process::ExitStatus, Vec<String>) {
         self.signal("TERM");
         let status = wait_timeout(&mut self.child, Duration::from_secs(20));
         std::thread::sleep(Duration::from_millis(100));
@@ -387,7 +387,7 @@ impl Proc {
         (status, log)
     }
 
-    pub fn log_text(&self) -> String {
+    pub(crate) fn log_text(&self) -> String {
         self.log.lock().unwrap().join("\n")
     }
 }
@@ -399,7 +399,7 @@ impl Drop for Proc {
     }
 }
 
-pub fn wait_timeout(child: &mut Child, limit: Duration) -> std::process::ExitStatus {
+pub(crate) fn wait_timeout(child: &mut Child, limit: Duration) -> std::process::ExitStatus {
     let start = std::time::Instant::now();
     loop {
         if let Some(status) = child.try_wait().unwrap() {
@@ -411,7 +411,7 @@ pub fn wait_timeout(child: &mut Child, limit: Duration) -> std::process::ExitSta
 }
 
 /// Poll `check` until it is true or `limit` passes; returns the time it took.
-pub async fn eventually(limit: Duration, mut check: impl AsyncFnMut() -> bool) -> Option<Duration> {
+pub(crate) async fn eventually(limit: Duration, mut check: impl AsyncFnMut() -> bool) -> Option<Duration> {
     let start = std::time::Instant::now();
     while start.elapsed() < limit {
         if check().await {
@@ -425,10 +425,10 @@ pub async fn eventually(limit: Duration, mut check: impl AsyncFnMut() -> bool) -
 // ---------------------------------------------------------------------------
 // Raw TLS, for tests that need byte-level control of a connection.
 
-pub type RawTls = tokio_rustls::client::TlsStream<tokio::net::TcpStream>;
+pub(crate) type RawTls = tokio_rustls::client::TlsStream<tokio::net::TcpStream>;
 
 /// A TLS connection to `addr` trusting `cert`, offering one ALPN protocol.
-pub async fn tls_connect(addr: SocketAddr, cert: &Path, alpn: &[u8]) -> RawTls {
+pub(crate) async fn tls_connect(addr: SocketAddr, cert: &Path, alpn: &[u8]) -> RawTls {
     use rustls::pki_types::pem::PemObject;
     let mut roots = rustls::RootCertStore::empty();
     for c in rustls::pki_types::CertificateDer::pem_file_iter(cert).unwrap() {
@@ -449,14 +449,14 @@ pub async fn tls_connect(addr: SocketAddr, cert: &Path, alpn: &[u8]) -> RawTls {
 }
 
 /// An HTTP/1.1 request head with both client headers.
-pub fn http1_request(method: &str, path: &str, extra: &str) -> String {
+pub(crate) fn http1_request(method: &str, path: &str, extra: &str) -> String {
     format!(
         "{method} {path} HTTP/1.1\r\nHost: localhost\r\nNureva-Client-Id: {CLIENT_ID}\r\nNureva-Client-Version: {CLIENT_VERSION}\r\n{extra}\r\n"
     )
 }
 
 /// Read one HTTP/1.1 response with a Content-Length body; returns head and body.
-pub async fn read_http1_response<S: tokio::io::AsyncRead + Unpin>(s: &mut S) -> (String, String) {
+pub(crate) async fn read_http1_response<S: tokio::io::AsyncRead + Unpin>(s: &mut S) -> (String, String) {
     use tokio::io::AsyncReadExt;
     let mut buf = Vec::new();
     let mut byte = [0u8; 1];
@@ -480,7 +480,7 @@ pub async fn read_http1_response<S: tokio::io::AsyncRead + Unpin>(s: &mut S) -> 
 }
 
 /// Wait until the peer closes (read returns 0 or an error); the time it took.
-pub async fn closed_within<S: tokio::io::AsyncRead + Unpin>(s: &mut S, limit: Duration) -> Option<Duration> {
+pub(crate) async fn closed_within<S: tokio::io::AsyncRead + Unpin>(s: &mut S, limit: Duration) -> Option<Duration> {
     use tokio::io::AsyncReadExt;
     let start = std::time::Instant::now();
     let mut buf = [0u8; 1024];
@@ -495,7 +495,7 @@ pub async fn closed_within<S: tokio::io::AsyncRead + Unpin>(s: &mut S, limit: Du
 
 /// Send raw bytes on a fresh HTTP/1.1 TLS connection; read the answer until the
 /// peer closes or one full response has arrived. Returns status and body.
-pub async fn raw_exchange(addr: SocketAddr, cert: &Path, request: &[u8]) -> Option<(u16, String)> {
+pub(crate) async fn raw_exchange(addr: SocketAddr, cert: &Path, request: &[u8]) -> Option<(u16, String)> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut s = tls_connect(addr, cert, b"http/1.1").await;
     // The peer may answer and close before all of a large request is written.

@@ -158,8 +158,7 @@ async fn quiet_streams_send_keepalive_comments() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_data_stream_sends_filtered_device_metrics_to_monitor_and_up() {
     let d = Device::start_with("[events]\ndata_interval = \"100ms\"\nkeepalive_interval = \"100ms\"\n").await;
-    d.set_password(roomgate::testing::Role::Monitor, "monitor-pass-1")
-        .await;
+    d.set_password(roomgate::testing::Role::Monitor, "monitor-pass-1").await;
     let monitor = d.login("monitor", "monitor-pass-1").await;
     for query in [
         "",

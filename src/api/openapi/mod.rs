@@ -16,7 +16,7 @@ use crate::config::RouteConfig;
 use operations::{Facts, Success, facts};
 
 /// The capabilities document: the built-in routes and the configured ones.
-pub fn document(device_name: &str, forwarded: &[RouteConfig]) -> Value {
+pub(crate) fn document(device_name: &str, forwarded: &[RouteConfig]) -> Value {
     let mut paths = Map::new();
     // A route that takes built-in endpoints over is documented instead of them.
     let taken_over = |path: &str| forwarded.iter().any(|r| crate::util::path_is_under(path, &r.prefix));
