@@ -67,9 +67,9 @@ impl From<StoreError> for ApiError {
 /// Build the password hasher the config asks for.
 pub fn hasher_for(config: &Config) -> Result<Hasher, StoreError> {
     Hasher::new(
-        config.passwords,
-        config.limits.hash_concurrency,
-        config.limits.hash_queue,
+        config.start.passwords,
+        config.start.hash_concurrency,
+        config.start.hash_queue,
     )
     .map_err(|_| StoreError::Init("invalid password hashing parameters".into()))
 }
@@ -77,7 +77,9 @@ pub fn hasher_for(config: &Config) -> Result<Hasher, StoreError> {
 /// Open the state store for `config`, creating the factory state on first start.
 /// Blocking (the first start hashes the enrollment code).
 pub fn open_store(config: &Config, hasher: &Hasher) -> Result<Store, StoreError> {
-    Store::open(&config.state_dir, || crate::auth::ops::factory_state(config, hasher))
+    Store::open(&config.start.state_dir, || {
+        crate::auth::ops::factory_state(config, hasher)
+    })
 }
 
 impl App {
@@ -93,7 +95,7 @@ impl App {
         )));
         let changes = Arc::new(watch::channel(initial.generation).0);
         let events = EventBus::new();
-        let throttle = Arc::new(LoginThrottle::new(config.limits.login_delay_max));
+        let throttle = Arc::new(LoginThrottle::new(config.start.login_delay_max));
         let audio_json = Arc::new(ArcSwap::from_pointee(render(&initial.audio)));
         {
             let audio_json = Arc::clone(&audio_json);
@@ -125,9 +127,9 @@ impl App {
                 changes.send_replace(state.generation);
             });
         }
-        let stream_slots = Arc::new(Semaphore::new(config.limits.max_event_streams));
+        let stream_slots = Arc::new(Semaphore::new(config.start.max_event_streams));
         let legacy =
-            LegacyCache::new(config.limits.legacy_cache_entries).map_err(|e| StoreError::Init(e.to_string()))?;
+            LegacyCache::new(config.start.legacy_cache_entries).map_err(|e| StoreError::Init(e.to_string()))?;
         let live = ArcSwap::from_pointee(Live::build(config));
         Ok(App {
             inner: Arc::new(Inner {
@@ -156,7 +158,7 @@ impl App {
     /// start keep their running values; their names are returned so that the caller
     /// can say a restart is needed. Open connections and streams keep the settings
     /// they started with.
-    pub fn reload_config(&self, mut next: Config) -> Vec<&'static str> {
+    pub fn reload_config(&self, mut next: Config) -> Vec<String> {
         let pending = next.keep_start_only(&self.config());
         self.inner.live.store(Arc::new(Live::build(next)));
         pending
@@ -355,7 +357,7 @@ impl Live {
             .device
             .ip_address
             .clone()
-            .unwrap_or_else(|| outbound_ip(config.listen).to_string());
+            .unwrap_or_else(|| outbound_ip(config.start.listen).to_string());
         Live {
             config,
             realm,
