@@ -69,9 +69,9 @@ impl From<StoreError> for ApiError {
 /// Build the password hasher the config asks for.
 pub(crate) fn hasher_for(config: &Config) -> Result<Hasher, StoreError> {
     Hasher::new(
-        config.passwords,
-        config.limits.hash_concurrency,
-        config.limits.hash_queue,
+        config.start.passwords,
+        config.start.hash_concurrency,
+        config.start.hash_queue,
     )
     .map_err(|_| StoreError::Init("invalid password hashing parameters".into()))
 }
@@ -79,7 +79,7 @@ pub(crate) fn hasher_for(config: &Config) -> Result<Hasher, StoreError> {
 /// Open the state store for `config`, creating the factory state on first start.
 /// Blocking (the first start hashes the enrollment code).
 pub(crate) fn open_store(config: &Config, hasher: &Hasher) -> Result<Store, StoreError> {
-    Store::open(&config.state_dir, || crate::auth::ops::factory_state(config, hasher))
+    Store::open(&config.start.state_dir, || crate::auth::ops::factory_state(config, hasher))
 }
 
 impl App {
@@ -95,7 +95,7 @@ impl App {
         )));
         let changes = Arc::new(watch::channel(initial.generation).0);
         let events = EventBus::new();
-        let throttle = Arc::new(LoginThrottle::new(config.limits.login_delay_max));
+        let throttle = Arc::new(LoginThrottle::new(config.start.login_delay_max));
         let device = Arc::new(Announcer::new(&initial.device));
         {
             let device = Arc::clone(&device);
@@ -124,9 +124,9 @@ impl App {
                 changes.send_replace(state.generation);
             });
         }
-        let stream_slots = Arc::new(Semaphore::new(config.limits.max_event_streams));
+        let stream_slots = Arc::new(Semaphore::new(config.start.max_event_streams));
         let legacy =
-            LegacyCache::new(config.limits.legacy_cache_entries).map_err(|e| StoreError::Init(e.to_string()))?;
+            LegacyCache::new(config.start.legacy_cache_entries).map_err(|e| StoreError::Init(e.to_string()))?;
         let live = ArcSwap::from_pointee(Live::build(config));
         Ok(App {
             inner: Arc::new(Inner {
@@ -155,7 +155,7 @@ impl App {
     /// start keep their running values; their names are returned so that the caller
     /// can say a restart is needed. Open connections and streams keep the settings
     /// they started with.
-    pub fn reload_config(&self, mut next: Config) -> Vec<&'static str> {
+    pub fn reload_config(&self, mut next: Config) -> Vec<String> {
         let pending = next.keep_start_only(&self.config());
         self.inner.live.store(Arc::new(Live::build(next)));
         pending
@@ -349,7 +349,7 @@ impl Live {
         let realm = HeaderValue::from_str(&format!("Nureva realm=\"{}\"", config.device.name))
             .unwrap_or_else(|_| HeaderValue::from_static("Nureva realm=\"roomgate\""));
         let gateway = crate::api::gateway::Gateway::new(&config.routes);
-        let ip_address = crate::device::info::reported_ip(&config.device, config.listen);
+        let ip_address = crate::device::info::reported_ip(&config.device, config.start.listen);
         Live {
             config,
             realm,

@@ -322,7 +322,7 @@ fn factory_reset(config: &Config, yes: bool, out: &mut dyn Write) -> Result<(), 
     }
     let hasher = crate::app::hasher_for(config)?;
     // Works even when the state file is unreadable: it is replaced, not merged.
-    let state = Store::replace(&config.state_dir, |_| ops::factory_state(config, &hasher))?;
+    let state = Store::replace(&config.start.state_dir, |_| ops::factory_state(config, &hasher))?;
     audit::record("factory_reset", "success", &Actor::CONSOLE, None);
     note(
         "Factory reset done: every session and API key is revoked; accounts, policy and settings are at their defaults.",

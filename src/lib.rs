@@ -24,7 +24,7 @@ mod transport;
 mod util;
 
 pub use app::App;
-pub use config::{Config, ConfigError, Overrides};
+pub use config::{Config, ConfigError, LogFormat, Overrides};
 pub use transport::server::{Server, StartError};
 pub use transport::signals::run_until_signal;
 

@@ -43,7 +43,7 @@ fn serve(config: Config, log_level: Option<LevelHandle>) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("roomgate")
-        .max_blocking_threads(config.limits.hash_concurrency + 4)
+        .max_blocking_threads(config.start.hash_concurrency + 4)
         .build()
         .context("cannot start the async runtime")?;
     runtime.block_on(async {
@@ -83,7 +83,7 @@ fn init_logging(config: &Config, cli_level: Option<&str>) -> anyhow::Result<Opti
         .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
     let registry = tracing_subscriber::registry().with(filter);
-    if config.log.json {
+    if config.start.log_format == roomgate::LogFormat::Json {
         registry.with(fmt.json()).init();
     } else {
         registry.with(fmt).init();

@@ -9,8 +9,8 @@ fuzz_target!(|data: &[u8]| {
     match roomgate::Config::from_toml(text, std::path::Path::new("/etc/roomgate"), "fuzz.toml") {
         Ok(config) => {
             assert!(config.policy.validate().is_ok());
-            assert!(config.limits.max_connections >= 1);
-            assert!(config.tls.cert_file.is_absolute() && config.state_dir.is_absolute());
+            assert!(config.start.max_connections >= 1);
+            assert!(config.tls.cert_file.is_absolute() && config.start.state_dir.is_absolute());
         }
         Err(e) => assert!(e.to_string().starts_with("fuzz.toml: "), "{e}"),
     }

@@ -251,6 +251,14 @@ impl Hasher {
 mod tests {
     use super::*;
 
+    /// The shipped default (OWASP's m=19 MiB, t=2, p=1), from the embedded config.
+    fn owasp() -> HashParams {
+        crate::Config::from_toml("", std::path::Path::new("/"), "default")
+            .unwrap()
+            .start
+            .passwords
+    }
+
     fn cheap() -> HashParams {
         HashParams {
             memory_kib: 64,
@@ -310,7 +318,7 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn admission_is_bounded() {
         // Real OWASP cost so that jobs are still running when the burst arrives.
-        let h = Arc::new(Hasher::new(HashParams::default(), 1, 2).unwrap());
+        let h = Arc::new(Hasher::new(owasp(), 1, 2).unwrap());
         let mut tasks = Vec::new();
         for _ in 0..10 {
             let h = Arc::clone(&h);

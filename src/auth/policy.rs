@@ -58,11 +58,14 @@ impl Default for Policy {
     }
 }
 
-/// One reason a policy is invalid: the camelCase field and what is wrong.
+/// One reason a policy is invalid: the field (as the API and the config file name
+/// it) and what is wrong.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PolicyViolation {
     /// camelCase field name.
     pub field: &'static str,
+    /// The config file's key for the same setting, e.g. `policy.password_min_length`.
+    pub key: &'static str,
     /// What is wrong with it.
     pub reason: String,
 }
@@ -78,47 +81,55 @@ impl Policy {
     /// Check every field; returns all violations, not just the first.
     pub fn validate(&self) -> Result<(), Vec<PolicyViolation>> {
         let mut v = Vec::new();
-        let mut bad = |field: &'static str, reason: String| v.push(PolicyViolation { field, reason });
+        let mut bad = |(field, key): (&'static str, &'static str), reason: String| {
+            v.push(PolicyViolation { field, key, reason });
+        };
         if self.session_lifetime_secs == Some(0) {
             bad(
-                "sessionLifetimeSecs",
+                ("sessionLifetimeSecs", "policy.session_lifetime"),
                 "must be at least 1 second, or null for no expiry".into(),
             );
         }
         if !(1..=MAX_SESSIONS_CAP).contains(&self.max_sessions_per_account) {
             bad(
-                "maxSessionsPerAccount",
+                ("maxSessionsPerAccount", "policy.max_sessions_per_account"),
                 format!("must be between 1 and {MAX_SESSIONS_CAP}"),
             );
         }
         if !(1..=PASSWORD_LENGTH_CAP).contains(&self.password_min_length) {
             bad(
-                "passwordMinLength",
+                ("passwordMinLength", "policy.password_min_length"),
                 format!("must be between 1 and {PASSWORD_LENGTH_CAP}"),
             );
         }
         if !(1..=PASSWORD_LENGTH_CAP).contains(&self.password_max_length) {
             bad(
-                "passwordMaxLength",
+                ("passwordMaxLength", "policy.password_max_length"),
                 format!("must be between 1 and {PASSWORD_LENGTH_CAP}"),
             );
         } else if self.password_max_length < self.password_min_length {
-            bad("passwordMaxLength", "must not be smaller than passwordMinLength".into());
+            bad(
+                ("passwordMaxLength", "policy.password_max_length"),
+                "must not be smaller than passwordMinLength".into(),
+            );
         }
         if !(1..=LOGIN_FAILURES_CAP).contains(&self.login_failures_per_hour) {
             bad(
-                "loginFailuresPerHour",
+                ("loginFailuresPerHour", "policy.login_failures_per_hour"),
                 format!("must be between 1 and {LOGIN_FAILURES_CAP}"),
             );
         }
         if !(1..=LOGIN_FAILURES_CAP).contains(&self.login_failures_before_delay) {
             bad(
-                "loginFailuresBeforeDelay",
+                ("loginFailuresBeforeDelay", "policy.login_failures_before_delay"),
                 format!("must be between 1 and {LOGIN_FAILURES_CAP}"),
             );
         }
         if self.requests_per_minute > 1_000_000 {
-            bad("requestsPerMinute", "must be between 0 (off) and 1000000".into());
+            bad(
+                ("requestsPerMinute", "limits.requests_per_minute"),
+                "must be between 0 (off) and 1000000".into(),
+            );
         }
         if v.is_empty() { Ok(()) } else { Err(v) }
     }

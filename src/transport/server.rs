@@ -85,7 +85,7 @@ impl std::fmt::Debug for Server {
 impl Server {
     /// Load (or generate) the certificate, open (or create) the state, and bind.
     pub async fn bind(config: Config) -> Result<Server, StartError> {
-        raise_open_files_limit(config.limits.max_connections);
+        raise_open_files_limit(config.start.max_connections);
         let (app, cert) = tokio::task::spawn_blocking(move || -> Result<_, StartError> {
             let cert = tls::load_or_generate(&config.tls, &config.device.name)?;
             if cert.generated {
@@ -97,7 +97,7 @@ impl Server {
         .await
         .map_err(|_| StartError::Task)??;
         let tls_config = tls::server_config(&cert)?;
-        let addr = app.config().listen;
+        let addr = app.config().start.listen;
         let listener = TcpListener::bind(addr).await.map_err(|e| StartError::Bind {
             addr,
             reason: e.kind().to_string(),
@@ -157,7 +157,7 @@ impl Server {
         } = self;
         let mut limits = app.config().limits.clone();
         // The cap is sized once; a reload that changes it asks for a restart.
-        let max_connections = limits.max_connections;
+        let max_connections = app.config().start.max_connections;
         let slots = Arc::new(Semaphore::new(max_connections));
         let mut builder = Arc::new(http_builder(&limits));
         app.spawn_background();
