@@ -79,7 +79,9 @@ pub(crate) fn hasher_for(config: &Config) -> Result<Hasher, StoreError> {
 /// Open the state store for `config`, creating the factory state on first start.
 /// Blocking (the first start hashes the enrollment code).
 pub(crate) fn open_store(config: &Config, hasher: &Hasher) -> Result<Store, StoreError> {
-    Store::open(&config.start.state_dir, || crate::auth::ops::factory_state(config, hasher))
+    Store::open(&config.start.state_dir, || {
+        crate::auth::ops::factory_state(config, hasher)
+    })
 }
 
 impl App {

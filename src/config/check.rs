@@ -26,7 +26,7 @@ const ROUTE_METHODS: [http::Method; 5] = [
 const ROUTE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Makes errors that name the file, and resolves paths against its folder.
-pub struct Checker<'a> {
+pub(super) struct Checker<'a> {
     /// The file's name in messages.
     pub file: &'a str,
     /// Its folder.
@@ -110,7 +110,7 @@ impl Checker<'_> {
 }
 
 /// The validated configuration of a deserialised file.
-pub fn config(raw: RawConfig, c: &Checker<'_>) -> Result<Config, ConfigError> {
+pub(super) fn config(raw: RawConfig, c: &Checker<'_>) -> Result<Config, ConfigError> {
     let (ms, hour) = (Duration::from_millis, Duration::from_secs(3600));
     let start = StartConfig {
         listen: raw.server.listen,

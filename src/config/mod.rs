@@ -30,15 +30,15 @@ use crate::auth::accounts::Role;
 use crate::auth::policy::Policy;
 
 /// The default config, as shipped in `device-config/roomgate.toml`.
-pub const EMBEDDED_DEFAULT: &str = include_str!("../../device-config/roomgate.toml");
+pub(crate) const EMBEDDED_DEFAULT: &str = include_str!("../../device-config/roomgate.toml");
 
 /// File name of the generated certificate in `cert_dir`.
-pub const CERT_FILE: &str = "cert.pem";
+pub(crate) const CERT_FILE: &str = "cert.pem";
 /// File name of the generated private key in `cert_dir`.
-pub const KEY_FILE: &str = "key.pem";
+pub(crate) const KEY_FILE: &str = "key.pem";
 
 /// Where `--config` points when not given.
-pub const DEFAULT_CONFIG_PATH: &str = "device-config/roomgate.toml";
+pub(crate) const DEFAULT_CONFIG_PATH: &str = "device-config/roomgate.toml";
 
 /// A configuration problem: which file, which key, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -23,7 +23,7 @@ use crate::auth::accounts::Role;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawConfig {
+pub(super) struct RawConfig {
     pub server: RawServer,
     pub tls: RawTls,
     pub limits: RawLimits,
@@ -40,7 +40,7 @@ pub struct RawConfig {
 /// `[server]`. `state_dir` is left out of the defaults (see [`parse`]).
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawServer {
+pub(super) struct RawServer {
     #[serde(deserialize_with = "text")]
     pub listen: SocketAddr,
     pub state_dir: Option<String>,
@@ -49,7 +49,7 @@ pub struct RawServer {
 /// `[tls]`. `cert_dir` is left out of the defaults (see [`parse`]).
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawTls {
+pub(super) struct RawTls {
     pub cert_dir: Option<String>,
     pub cert_file: Option<String>,
     pub key_file: Option<String>,
@@ -60,7 +60,7 @@ pub struct RawTls {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawLimits {
+pub(super) struct RawLimits {
     pub max_connections: usize,
     #[serde(deserialize_with = "text")]
     pub handshake_timeout: Duration,
@@ -93,7 +93,7 @@ pub struct RawLimits {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawPolicy {
+pub(super) struct RawPolicy {
     #[serde(deserialize_with = "text")]
     pub session_lifetime: Option<Duration>,
     pub max_sessions_per_account: u32,
@@ -108,13 +108,13 @@ pub struct RawPolicy {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawEnrollment {
+pub(super) struct RawEnrollment {
     pub code_file: Option<String>,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawLog {
+pub(super) struct RawLog {
     pub level: String,
     #[serde(deserialize_with = "text")]
     pub format: LogFormat,
@@ -123,7 +123,7 @@ pub struct RawLog {
 /// One `[[route]]`; `methods` and `timeout` may be left out (see `check`).
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawRoute {
+pub(super) struct RawRoute {
     pub prefix: String,
     #[serde(deserialize_with = "text")]
     pub min_role: Role,
@@ -136,7 +136,7 @@ pub struct RawRoute {
 
 /// The file's text laid over the embedded default, deserialised. Syntax errors name
 /// the file and position; the others also the key.
-pub fn parse(text: &str, label: &str) -> Result<RawConfig, ConfigError> {
+pub(super) fn parse(text: &str, label: &str) -> Result<RawConfig, ConfigError> {
     let error = |key: String, e: toml::de::Error| ConfigError {
         file: label.to_string(),
         key,
@@ -252,18 +252,18 @@ fn one_line(s: &str) -> String {
 
 /// A value the file writes as a string: how it is read, and what is wrong if it
 /// cannot be.
-pub trait FromText: Sized {
+pub(super) trait FromText: Sized {
     /// Parse `text` as written in the file.
     fn from_text(text: &str) -> Result<Self, String>;
 }
 
 /// `deserialize_with` for a [`FromText`] value.
-pub fn text<'de, D: Deserializer<'de>, T: FromText>(d: D) -> Result<T, D::Error> {
+pub(super) fn text<'de, D: Deserializer<'de>, T: FromText>(d: D) -> Result<T, D::Error> {
     Text::deserialize(d).map(|t| t.0)
 }
 
 /// `device.ip_address`: an IP address, or `"auto"` (`None`: found at run time).
-pub fn ip_or_auto<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+pub(super) fn ip_or_auto<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
     let s = String::deserialize(d)?;
     match s.trim() {
         "auto" | "" => Ok(None),
@@ -275,7 +275,7 @@ pub fn ip_or_auto<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::
 }
 
 /// A [`FromText`] value in an array or under a key that may be left out.
-pub struct Text<T>(pub T);
+pub(super) struct Text<T>(pub T);
 
 impl<'de, T: FromText> Deserialize<'de> for Text<T> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
