@@ -4,7 +4,7 @@
 /// Seconds since the Unix epoch.
 pub(crate) type UnixTime = u64;
 
-/// The current time as [`UnixTime`].
+/// The current time as `UnixTime` (seconds since the Unix epoch).
 pub fn now() -> UnixTime {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

@@ -225,7 +225,7 @@ fn check_key_name(state: &State, name: &str) -> Result<String, ApiError> {
     Ok(name.to_string())
 }
 
-/// Create an API key; the returned [`Minted::token`] is shown once and never stored.
+/// Create an API key; the returned `Minted::token` is shown once and never stored.
 pub fn create_key(
     state: &mut State,
     name: &str,

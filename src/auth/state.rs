@@ -25,7 +25,7 @@ pub(crate) const STATE_VERSION: u32 = 1;
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(from = "StateFile", into = "StateFile")]
 pub struct State {
-    /// Layout version ([`STATE_VERSION`]).
+    /// Layout version (`STATE_VERSION`).
     pub version: u32,
     /// Incremented by every write.
     pub generation: u64,

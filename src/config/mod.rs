@@ -94,7 +94,7 @@ pub struct Config {
     pub events: EventsConfig,
     /// Factory-provisioned enrollment code file, if any.
     pub enrollment_code_file: Option<PathBuf>,
-    /// Logging (the format is in [`StartConfig`]).
+    /// Logging (the format is in `StartConfig`).
     pub log: LogConfig,
     /// Routes to the device's own services, longest prefix first.
     pub routes: Vec<RouteConfig>,
@@ -331,7 +331,7 @@ pub enum LogFormat {
 impl Config {
     /// Load and validate a config file, then apply command-line overrides.
     ///
-    /// When `path` is `None`, [`DEFAULT_CONFIG_PATH`] is read if it exists, and the
+    /// When `path` is `None`, `DEFAULT_CONFIG_PATH` is read if it exists, and the
     /// embedded default is used (as if it lived there) if it does not.
     pub fn load(path: Option<&Path>, overrides: &Overrides) -> Result<Config, ConfigError> {
         let cannot_read = |p: &Path, e: std::io::Error| ConfigError {
@@ -368,7 +368,7 @@ impl Config {
         Config::load(origin.path.as_deref(), &origin.overrides)
     }
 
-    /// For a reload: keep `running`'s [`StartConfig`] and return the file keys of
+    /// For a reload: keep `running`'s `StartConfig` and return the file keys of
     /// the settings in it that differ (each needs a restart to take effect).
     pub fn keep_start_only(&mut self, running: &Config) -> Vec<String> {
         if self.start == running.start {
