@@ -53,18 +53,11 @@ impl EventBus {
         }
     }
 
-    /// Publish a change to every current subscriber.
-    pub fn publish(&self, name: &'static str, data: &impl serde::Serialize) {
-        match serde_json::to_vec(data) {
-            Ok(bytes) => {
-                // No subscribers is not an error.
-                let _ = self.tx.send(Arc::new(Event {
-                    name,
-                    data: Bytes::from(bytes),
-                }));
-            }
-            Err(e) => tracing::error!(error = %e, event = name, "could not serialise an event"),
-        }
+    /// Publish a change (the resource, already serialised) to every current
+    /// subscriber.
+    pub fn publish(&self, name: &'static str, data: Bytes) {
+        // No subscribers is not an error.
+        let _ = self.tx.send(Arc::new(Event { name, data }));
     }
 
     /// Subscribe to changes published from now on.

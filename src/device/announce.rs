@@ -33,11 +33,13 @@ impl Announcer {
     /// what is rendered and announce each changed resource on `bus`.
     pub(crate) fn changed(&self, bus: &EventBus, before: &DeviceSettings, after: &DeviceSettings) {
         if before.audio != after.audio {
-            self.audio_json.store(std::sync::Arc::new(to_json_bytes(&after.audio)));
-            bus.publish("/api/v1/audio", &after.audio);
+            // Rendered once: the same bytes answer GET and go out as the event.
+            let audio = to_json_bytes(&after.audio);
+            self.audio_json.store(std::sync::Arc::new(Bytes::clone(&audio)));
+            bus.publish("/api/v1/audio", audio);
         }
         if before.room_layout != after.room_layout {
-            bus.publish("/api/v1/room/layout", &after.room_layout);
+            bus.publish("/api/v1/room/layout", to_json_bytes(&after.room_layout));
         }
     }
 }
