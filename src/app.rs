@@ -98,7 +98,10 @@ impl App {
         let changes = Arc::new(watch::channel(initial.generation).0);
         let events = EventBus::new();
         let throttle = Arc::new(LoginThrottle::new(config.start.login_delay_max));
-        let device = Arc::new(Announcer::new(&initial.device));
+        let device = Arc::new(Announcer::new(
+            &initial.device,
+            config.device.firmware_version.release(),
+        ));
         {
             let device = Arc::clone(&device);
             let throttle = Arc::clone(&throttle);
@@ -194,8 +197,9 @@ impl App {
     }
 
     /// The audio settings as JSON, rendered once per change (the most polled answer).
-    pub fn audio_json(&self) -> Bytes {
-        self.inner.device.audio_json()
+    pub fn audio_json(&self, current: &crate::device::audio::AudioSettings) -> Bytes {
+        let release = self.config().device.firmware_version.release();
+        self.inner.device.audio_json(current, release)
     }
 
     /// Failed-login throttling.

@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use crate::api::Ctx;
 use crate::auth::accounts::Role;
-use crate::device::audio::{AudioPatch, AudioSettings, VolumeOp};
+use crate::device::audio::{AudioPatch, AudioSettings, VolumeOp, render};
 use crate::device::info::hardware_document;
 use crate::device::measurements::{DATA_EVENTS, data_source};
 use crate::error::ApiError;
@@ -19,34 +19,39 @@ use crate::http_util::{Body, json_response};
 
 /// `GET /api/v1/audio`: the settings as rendered at their last change.
 pub(crate) fn get_audio(ctx: &Ctx) -> Response<Body> {
-    crate::http_util::json_bytes(StatusCode::OK, ctx.app.audio_json())
+    crate::http_util::json_bytes(StatusCode::OK, ctx.app.audio_json(&ctx.state.device.audio))
 }
 
 /// Apply a checked change to the audio settings; reply with the new settings.
 async fn update_audio(
     ctx: &Ctx,
-    change: impl FnOnce(&mut AudioSettings) + Send + 'static,
+    change: impl FnOnce(&mut AudioSettings) -> Result<(), ApiError> + Send + 'static,
 ) -> Result<Response<Body>, ApiError> {
     let audio = ctx
         .app
         .update(move |s| {
-            change(&mut s.device.audio);
+            change(&mut s.device.audio)?;
             Ok(s.device.audio.clone())
         })
         .await?;
-    Ok(json_response(StatusCode::OK, &audio))
+    let release = ctx.app.config().device.firmware_version.release();
+    Ok(crate::http_util::json_bytes(StatusCode::OK, render(&audio, release)))
 }
 
 /// `PATCH /api/v1/audio`: all fields valid, or nothing changes.
 pub(crate) async fn patch_audio(ctx: &Ctx, body: Value) -> Result<Response<Body>, ApiError> {
-    let patch = AudioPatch::parse(&body)?;
+    let patch = AudioPatch::parse(&body, &ctx.app.config().device.firmware_version)?;
     update_audio(ctx, move |audio| patch.apply(audio)).await
 }
 
 /// `PUT /api/v1/audio/volume/change`
 pub(crate) async fn change_volume(ctx: &Ctx, body: Value) -> Result<Response<Body>, ApiError> {
     let op = VolumeOp::parse(&body)?;
-    update_audio(ctx, move |audio| op.apply(audio)).await
+    update_audio(ctx, move |audio| {
+        op.apply(audio);
+        Ok(())
+    })
+    .await
 }
 
 /// `GET /api/v1/audio/hardware`: `enrollmentCode` only for admin.

@@ -175,6 +175,7 @@ where
             Some(principal)
         }
     };
+    check_needs(app, route)?;
     let query = req.uri().query().map(str::to_string);
     let ctx = Ctx {
         app: app.clone(),
@@ -191,6 +192,45 @@ where
         None
     };
     dispatch(route.op, ctx, body).await
+}
+
+/// Refuse an operation this device's model or firmware does not have, as the
+/// vendor's device does (409; the capabilities document lists the same needs).
+fn check_needs(app: &App, route: &routes::Route) -> Result<(), ApiError> {
+    let config = app.config();
+    let device = &config.device;
+    let Some(failed) = route.needs.unmet(device.model, &device.firmware_version) else {
+        return Ok(());
+    };
+    let what = format!("{} {}", route.method, route.path);
+    if let Some(models) = failed.models {
+        let supported = if models.is_empty() {
+            "none".to_string()
+        } else {
+            models.join(", ")
+        };
+        return Err(ApiError::conflict(
+            "unsupported_device_type",
+            format!(
+                "{what} is not supported on device type {} (supported: {supported})",
+                device.model
+            ),
+        ));
+    }
+    if let Some(bars) = failed.bars {
+        return Err(ApiError::conflict(
+            "not_enough_bars",
+            format!("{what} needs {bars} bars; this device has {}", device.model.bars()),
+        ));
+    }
+    let firmware = failed.firmware.map(|f| f.to_string()).unwrap_or_default();
+    Err(ApiError::conflict(
+        "unsupported_firmware",
+        format!(
+            "{what} needs firmware {firmware} or later; this device runs {}",
+            device.firmware_version
+        ),
+    ))
 }
 
 /// A request under a configured `[[route]]`: the same checks as a built-in endpoint,

@@ -11,6 +11,7 @@
 use http::Method;
 
 use crate::auth::accounts::{MinRole, Role};
+use crate::device::model::{Firmware, Model, Release};
 
 /// What a route does (dispatched in [`crate::api`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -99,15 +100,78 @@ pub struct Route {
     /// (`override_builtin = true`): the reference device's endpoints may; the ones
     /// that authenticate and administer the device never.
     pub overridable: bool,
+    /// What the device must be to serve it (the vendor's `requirements`).
+    pub needs: Needs,
 }
 
 const fn route(method: Method, path: &'static str, op: Op, min_role: MinRole, overridable: bool) -> Route {
+    device_route(method, path, op, min_role, Needs::NONE).overridable_if(overridable)
+}
+
+/// A reference-device route (a `[[route]]` may take it over) served only by a
+/// device that is what `needs` says.
+const fn device_route(method: Method, path: &'static str, op: Op, min_role: MinRole, needs: Needs) -> Route {
     Route {
         method,
         path,
         op,
         min_role,
-        overridable,
+        overridable: true,
+        needs,
+    }
+}
+
+impl Route {
+    const fn overridable_if(mut self, overridable: bool) -> Route {
+        self.overridable = overridable;
+        self
+    }
+}
+
+/// What a device must be to serve an operation: the vendor's Requirement Object
+/// (`minimumFirmware`, `minimumBars`, `supportedDeviceTypes`; `None` = no
+/// requirement). The pipeline refuses an operation whose needs this device does
+/// not meet (409), and the capabilities document publishes the same values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Needs {
+    /// Minimum firmware release.
+    pub firmware: Option<Release>,
+    /// Minimum number of bars.
+    pub bars: Option<u8>,
+    /// Device types that have it; `Some(&[])` for an endpoint of other vendor
+    /// devices that no model of this one has.
+    pub models: Option<&'static [&'static str]>,
+}
+
+impl Needs {
+    /// Served by every model and firmware.
+    pub const NONE: Needs = Needs {
+        firmware: None,
+        bars: None,
+        models: None,
+    };
+    /// HDL410 only (two bars).
+    pub const HDL410: Needs = Needs {
+        firmware: None,
+        bars: Some(2),
+        models: Some(&["hdl410"]),
+    };
+    /// Only the vendor's HDL200/HDL300/HDX devices: neither model of this one.
+    pub const OTHER_DEVICES: Needs = Needs {
+        firmware: None,
+        bars: None,
+        models: Some(&["hdl200", "hdl300", "hdx"]),
+    };
+
+    /// The parts of these needs a device of `model` on `firmware` fails; `None`
+    /// when it meets them all.
+    pub fn unmet(&self, model: Model, firmware: &Firmware) -> Option<Needs> {
+        let failed = Needs {
+            firmware: self.firmware.filter(|f| !firmware.has(*f)),
+            bars: self.bars.filter(|b| model.bars() < *b),
+            models: self.models.filter(|m| !m.contains(&model.as_str())),
+        };
+        (failed != Needs::NONE).then_some(failed)
     }
 }
 

@@ -244,9 +244,7 @@ fn check_policy(policy: RawPolicy, requests_per_minute: u32, c: &Checker<'_>) ->
 
 fn check_device(mut device: DeviceInfo, c: &Checker<'_>) -> Result<DeviceInfo, ConfigError> {
     c.text("device.name", &device.name)?;
-    c.one_of("device.model", &device.model, &["hdl310", "hdl410"])?;
     c.text("device.hardware_id", &device.hardware_id)?;
-    c.text("device.firmware_version", &device.firmware_version)?;
     c.text("device.device_version", &device.device_version)?;
     let statuses = ["Ok", "CableUnplugged", "Disconnected"];
     c.one_of("device.device_status", &device.device_status, &statuses)?;
@@ -264,13 +262,38 @@ fn check_device(mut device: DeviceInfo, c: &Checker<'_>) -> Result<DeviceInfo, C
         return Err(c.err("device.mac_address", "must look like 00:1a:2b:3c:4d:5e"));
     }
     device.mac_address = mac.to_ascii_lowercase();
+    check_components(&device, c)?;
+    Ok(device)
+}
+
+/// Listed components must be the model's: one connect module, and a bar on each
+/// port the model has (1 for an HDL310, 1 and 2 for an HDL410).
+fn check_components(device: &DeviceInfo, c: &Checker<'_>) -> Result<(), ConfigError> {
+    let mut ports = Vec::new();
     for (i, hc) in device.hardware_components.iter().enumerate() {
         let key = |f: &str| format!("device.hardware_components[{i}].{f}");
-        c.text(&key("type"), &hc.kind)?;
+        c.one_of(&key("model"), &hc.model, &["ConnectModule2", "Bar"])?;
         c.text(&key("hardware_id"), &hc.hardware_id)?;
-        c.text(&key("firmware_version"), &hc.firmware_version)?;
+        match (hc.model.as_str(), hc.port_number) {
+            ("Bar", Some(port)) if (1..=device.model.bars()).contains(&port) && !ports.contains(&port) => {
+                ports.push(port);
+            }
+            ("Bar", _) => {
+                let wanted = if device.model.bars() == 1 {
+                    "1"
+                } else {
+                    "1 or 2, each once"
+                };
+                return Err(c.err(
+                    &key("port_number"),
+                    &format!("a bar of an {} is on port {wanted}", device.model),
+                ));
+            }
+            (_, Some(_)) => return Err(c.err(&key("port_number"), "only a bar has a port number")),
+            _ => {}
+        }
     }
-    Ok(device)
+    Ok(())
 }
 
 fn check_routes(raw: Vec<RawRoute>, c: &Checker<'_>) -> Result<Vec<RouteConfig>, ConfigError> {

@@ -28,6 +28,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::auth::accounts::Role;
 use crate::auth::policy::Policy;
+use crate::device::model::{Firmware, Model};
 
 /// The default config, as shipped in `device-config/roomgate.toml`.
 pub(crate) const EMBEDDED_DEFAULT: &str = include_str!("../../device-config/roomgate.toml");
@@ -259,12 +260,12 @@ pub struct HashParams {
 pub struct DeviceInfo {
     /// Device name; also the `WWW-Authenticate` realm and certificate common name.
     pub name: String,
-    /// `hdl310` or `hdl410`.
-    pub model: String,
+    /// `hdl310` or `hdl410`: decides which vendor features exist.
+    pub model: Model,
     /// Unique hardware identifier.
     pub hardware_id: String,
-    /// Firmware version.
-    pub firmware_version: String,
+    /// Firmware version in the vendor's format; gates the newer features.
+    pub firmware_version: Firmware,
     /// Device version.
     pub device_version: String,
     /// `Ok`, `CableUnplugged` or `Disconnected`.
@@ -276,21 +277,21 @@ pub struct DeviceInfo {
     pub ip_address: Option<String>,
     /// MAC address.
     pub mac_address: String,
-    /// Hardware components.
+    /// Hardware components as configured; empty: derived from the model.
     pub hardware_components: Vec<HardwareComponent>,
 }
 
-/// One hardware component of the device.
+/// One hardware component of the device, in the vendor's shape.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all(serialize = "camelCase"), deny_unknown_fields)]
 pub struct HardwareComponent {
-    /// Component type, e.g. `microphoneSpeakerBar`.
-    #[serde(rename = "type")]
-    pub kind: String,
+    /// `ConnectModule2` or `Bar`.
+    pub model: String,
     /// Its hardware identifier.
     pub hardware_id: String,
-    /// Its firmware version.
-    pub firmware_version: String,
+    /// The connect module port a bar is on (1 or 2); none for the connect module.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub port_number: Option<u8>,
 }
 
 /// Event stream timing (`[events]`, read as written and then bounds-checked).

@@ -1,4 +1,5 @@
 use super::*;
+use crate::device::model::Release;
 
 fn load(text: &str) -> Result<Config, ConfigError> {
     Config::from_toml(text, Path::new("/etc/roomgate"), "test.toml")
@@ -95,7 +96,8 @@ fn the_defaults_are_the_embedded_files_values() {
     assert_eq!([l.h2_max_concurrent_streams, l.h2_max_header_list_bytes], [32, 16384]);
     assert_eq!((c.policy.requests_per_minute, c.policy.session_lifetime_secs), (600, None));
     assert_eq!((c.tls.validity_days, c.tls.operator_supplied, c.tls.hostnames.len()), (3650, false, 0));
-    assert_eq!((c.device.ip_address, c.device.hardware_components.len()), (None, 1), "\"auto\"");
+    assert_eq!((c.device.ip_address, c.device.hardware_components.len()), (None, 0), "\"auto\", derived");
+    assert_eq!((c.device.model, c.device.firmware_version.release()), (Model::Hdl310, Release(2, 0)));
     assert_eq!([c.events.heartbeat_interval, c.events.keepalive_interval, c.events.data_interval],
                [secs(5), secs(15), secs(5)]);
     assert_eq!(c.events.max_stream_duration, None, "\"none\"");
@@ -107,16 +109,20 @@ fn a_file_is_laid_over_the_defaults_table_by_table() {
     let c = load("[device]\nname = \"Room 12\"\n[limits]\nmax_headers = 10\n").unwrap();
     assert_eq!((c.device.name.as_str(), c.device.model.as_str()), ("Room 12", "hdl310"));
     assert_eq!(
-        c.device.hardware_components.len(),
-        1,
-        "the rest of the table stays, arrays too"
+        c.device.firmware_version.release(),
+        Release(2, 0),
+        "the rest of the table stays"
     );
     assert_eq!((c.limits.max_headers, c.limits.max_body_bytes), (10, 65536));
-    let c = load("[[device.hardware_components]]\ntype = \"camera\"\nhardware_id = \"c1\"\nfirmware_version = \"2\"\n");
+    let c = load("[[device.hardware_components]]\nmodel = \"Bar\"\nhardware_id = \"b1\"\nport_number = 1\n");
     let components = c.unwrap().device.hardware_components;
     assert_eq!(
-        (components.len(), components[0].kind.as_str()),
-        (1, "camera"),
+        (
+            components.len(),
+            components[0].model.as_str(),
+            components[0].port_number
+        ),
+        (1, "Bar", Some(1)),
         "an array replaces"
     );
     let c = load("device.hardware_components = []\ndevice.ip_address = \" 10.0.0.7 \"").unwrap();
@@ -183,7 +189,11 @@ fn bad_values_name_their_keys() {
         limits.requests_per_minute = 2000000 | limits.requests_per_minute | must be between 0 (off) and 1000000
         passwords.memory_kib = 1 | passwords.memory_kib | must be between 64 and 1048576
         passwords = { memory_kib = 100, parallelism = 16 } | passwords.memory_kib | must be at least 8 KiB per lane
-        device.model = "hdl999" | device.model | must be one of hdl310, hdl410
+        device.model = "hdl999" | device.model | unknown variant `hdl999`, expected `hdl310` or `hdl410`
+        device.firmware_version = "v2" | device.firmware_version | `v2` is not a firmware version like 1.9.278056-0
+        device.hardware_components = [{model = "Bar", hardware_id = "b", port_number = 2}] | device.hardware_components[0].port_number | a bar of an hdl310 is on port 1
+        device.hardware_components = [{model = "ConnectModule2", hardware_id = "m", port_number = 1}] | device.hardware_components[0].port_number | only a bar has a port number
+        device.hardware_components = [{model = "Camera", hardware_id = "c"}] | device.hardware_components[0].model | must be one of ConnectModule2, Bar
         device.name = "a\"b" | device.name | must not contain control characters, quotes or backslashes
         device.name = "" | device.name | must be 1 to 64 characters
         device.mac_address = "zz" | device.mac_address | must look like 00:1a:2b:3c:4d:5e

@@ -7,26 +7,37 @@ use arc_swap::ArcSwap;
 use bytes::Bytes;
 
 use super::DeviceSettings;
+use super::audio::{AudioSettings, render};
+use super::model::Release;
 use crate::events::EventBus;
 use crate::http_util::to_json_bytes;
 
 /// What the device publishes about its settings.
 #[derive(Debug)]
 pub(crate) struct Announcer {
-    audio_json: ArcSwap<Bytes>,
+    /// The audio settings as reported by firmware of this release.
+    audio_json: ArcSwap<(Release, Bytes)>,
 }
 
 impl Announcer {
-    /// Start from the settings in force.
-    pub(crate) fn new(initial: &DeviceSettings) -> Announcer {
+    /// Start from the settings in force on firmware `release`.
+    pub(crate) fn new(initial: &DeviceSettings, release: Release) -> Announcer {
         Announcer {
-            audio_json: ArcSwap::from_pointee(to_json_bytes(&initial.audio)),
+            audio_json: ArcSwap::from_pointee((release, render(&initial.audio, release))),
         }
     }
 
-    /// The audio settings as JSON, as of their last change.
-    pub(crate) fn audio_json(&self) -> Bytes {
-        Bytes::clone(&self.audio_json.load())
+    /// The audio settings as JSON, as of their last change; `current` (the settings
+    /// in force) is rendered again only when the configured firmware changed.
+    pub(crate) fn audio_json(&self, current: &AudioSettings, release: Release) -> Bytes {
+        let cached = self.audio_json.load();
+        if cached.0 == release {
+            return Bytes::clone(&cached.1);
+        }
+        let json = render(current, release);
+        self.audio_json
+            .store(std::sync::Arc::new((release, Bytes::clone(&json))));
+        json
     }
 
     /// The settings went from `before` to `after` (whoever changed them): refresh
@@ -34,8 +45,10 @@ impl Announcer {
     pub(crate) fn changed(&self, bus: &EventBus, before: &DeviceSettings, after: &DeviceSettings) {
         if before.audio != after.audio {
             // Rendered once: the same bytes answer GET and go out as the event.
-            let audio = to_json_bytes(&after.audio);
-            self.audio_json.store(std::sync::Arc::new(Bytes::clone(&audio)));
+            let release = self.audio_json.load().0;
+            let audio = render(&after.audio, release);
+            self.audio_json
+                .store(std::sync::Arc::new((release, Bytes::clone(&audio))));
             bus.publish("/api/v1/audio", audio);
         }
         if before.room_layout != after.room_layout {

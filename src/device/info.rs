@@ -5,7 +5,26 @@ use std::net::{IpAddr, SocketAddr, UdpSocket};
 
 use serde_json::{Value, json};
 
-use crate::config::DeviceInfo;
+use crate::config::{DeviceInfo, HardwareComponent};
+
+/// The device's components: as configured, else the model's own — the connect
+/// module and one bar per port (port 1 on an HDL310, ports 1 and 2 on an HDL410).
+pub(crate) fn hardware_components(info: &DeviceInfo) -> Vec<HardwareComponent> {
+    if !info.hardware_components.is_empty() {
+        return info.hardware_components.clone();
+    }
+    let module = HardwareComponent {
+        model: "ConnectModule2".into(),
+        hardware_id: info.hardware_id.clone(),
+        port_number: None,
+    };
+    let bars = (1..=info.model.bars()).map(|port| HardwareComponent {
+        model: "Bar".into(),
+        hardware_id: format!("{}-BAR{port}", info.hardware_id),
+        port_number: Some(port),
+    });
+    std::iter::once(module).chain(bars).collect()
+}
 
 /// The device information document (`GET /api/v1/audio/hardware`), with the
 /// vendor's field names. The enrollment code is only filled in for an admin.
@@ -16,7 +35,7 @@ pub(crate) fn hardware_document(info: &DeviceInfo, ip_address: &str, enrollment_
         "firmwareVersion": info.firmware_version,
         "deviceVersion": info.device_version,
         "deviceStatus": info.device_status,
-        "hardwareComponents": info.hardware_components,
+        "hardwareComponents": hardware_components(info),
         "ipAddress": ip_address,
         "mac_address": info.mac_address,
         "enrollmentStatus": info.enrollment_status,
@@ -34,13 +53,17 @@ pub(crate) fn hardware_schema() -> Value {
         "properties": {
             "hardwareId": s,
             "model": {"type": "string", "enum": ["hdl310", "hdl410"]},
-            "firmwareVersion": s,
+            "firmwareVersion": {"type": "string", "pattern": "^[0-9]+\\.[0-9]+(\\.[0-9]+)?(-[0-9]+)?$"},
             "deviceVersion": s,
             "deviceStatus": {"type": "string", "enum": ["Ok", "CableUnplugged", "Disconnected"]},
             "hardwareComponents": {"type": "array", "items": {
                 "type": "object",
-                "required": ["type", "hardwareId", "firmwareVersion"],
-                "properties": {"type": s, "hardwareId": s, "firmwareVersion": s}
+                "required": ["model", "hardwareId"],
+                "properties": {
+                    "model": {"type": "string", "enum": ["ConnectModule2", "Bar"]},
+                    "hardwareId": s,
+                    "portNumber": {"type": "integer", "minimum": 1, "maximum": 2, "description": "Bars only."},
+                }
             }},
             "ipAddress": s,
             "mac_address": s,

@@ -9,6 +9,7 @@ pub(crate) mod announce;
 pub(crate) mod audio;
 pub(crate) mod info;
 pub(crate) mod measurements;
+pub(crate) mod model;
 pub(crate) mod room;
 
 use serde::{Deserialize, Serialize};
