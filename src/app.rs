@@ -22,6 +22,7 @@ use crate::auth::state::State;
 use crate::auth::store::{Store, StoreError};
 use crate::config::Config;
 use crate::device::announce::Announcer;
+use crate::device::status::DeviceLive;
 use crate::error::ApiError;
 use crate::events::EventBus;
 use crate::http_util::to_json_bytes;
@@ -57,6 +58,7 @@ struct Inner {
     legacy: LegacyCache,
     throttle: Arc<LoginThrottle>,
     device: Arc<Announcer>,
+    live_device: Arc<DeviceLive>,
 }
 
 impl From<StoreError> for ApiError {
@@ -132,6 +134,7 @@ impl App {
         let stream_slots = Arc::new(Semaphore::new(config.start.max_event_streams));
         let legacy =
             LegacyCache::new(config.start.legacy_cache_entries).map_err(|e| StoreError::Init(e.to_string()))?;
+        let config_device = config.device.clone();
         let live = ArcSwap::from_pointee(Live::build(config));
         Ok(App {
             inner: Arc::new(Inner {
@@ -147,6 +150,7 @@ impl App {
                 legacy,
                 throttle,
                 device,
+                live_device: Arc::new(DeviceLive::new(&config_device)),
             }),
         })
     }
@@ -162,8 +166,28 @@ impl App {
     /// they started with.
     pub fn reload_config(&self, mut next: Config) -> Vec<String> {
         let pending = next.keep_start_only(&self.config());
+        let device_changed = next.device != self.config().device;
         self.inner.live.store(Arc::new(Live::build(next)));
+        if device_changed {
+            self.announce_device_info();
+        }
         pending
+    }
+
+    /// The device's identity or hardware changed (a reload): announce
+    /// `/api/v1/audio/hardware` (without the enrollment code, as for a non-admin)
+    /// and the USB and components status.
+    fn announce_device_info(&self) {
+        let config = self.config();
+        let doc = crate::device::info::hardware_document(&config.device, &self.ip_address(), None);
+        self.events()
+            .publish("/api/v1/audio/hardware", crate::http_util::to_json_bytes(&doc));
+        self.inner.live_device.reconfigured(self.events(), &config.device);
+    }
+
+    /// The device's live status and actions (identify, calibrate).
+    pub(crate) fn live_device(&self) -> &Arc<DeviceLive> {
+        &self.inner.live_device
     }
 
     /// The current state snapshot.
@@ -222,12 +246,7 @@ impl App {
     pub fn capabilities(&self) -> Bytes {
         let live = self.inner.live.load();
         live.capabilities
-            .get_or_init(|| {
-                to_json_bytes(&crate::api::openapi::document(
-                    &live.config.device.name,
-                    &live.config.routes,
-                ))
-            })
+            .get_or_init(|| to_json_bytes(&crate::api::openapi::document(&live.config.device, &live.config.routes)))
             .clone()
     }
 

@@ -92,24 +92,36 @@ pub(crate) enum Source {
     Heartbeat(Interval),
     /// Changes from the bus.
     Bus(broadcast::Receiver<Arc<Event>>),
-    /// `next()` at every tick (the first one at once): a device's measurements.
-    Periodic {
-        /// The tick.
-        tick: Interval,
-        /// The next event's frame.
-        next: Box<dyn FnMut() -> Bytes + Send + Sync>,
+    /// Some frames at once, then each timer's frame at its tick (the first tick at
+    /// once): a device's measurements.
+    Scheduled {
+        /// Sent first, in order.
+        first: std::collections::VecDeque<Bytes>,
+        /// The periodic events.
+        timers: Vec<Timer>,
     },
-    /// Nothing but keep-alives (a data stream whose filter leaves no event).
-    Quiet,
-    /// One event, then the end of the stream.
-    Once(Option<Bytes>),
 }
 
-/// A source calling `next` every `period`, the first time at once.
-pub(crate) fn periodic(period: Duration, next: impl FnMut() -> Bytes + Send + Sync + 'static) -> Source {
-    Source::Periodic {
+/// An event that comes every `period`: `next` makes its frame.
+pub(crate) struct Timer {
+    tick: Interval,
+    next: Box<dyn FnMut() -> Bytes + Send + Sync>,
+}
+
+/// A timer calling `next` every `period`, the first time at once.
+pub(crate) fn timer(period: Duration, next: impl FnMut() -> Bytes + Send + Sync + 'static) -> Timer {
+    Timer {
         tick: interval(period),
         next: Box::new(next),
+    }
+}
+
+/// A source sending `first`, then the timers' events (only keep-alives when there
+/// are none).
+pub(crate) fn scheduled(first: Vec<Bytes>, timers: Vec<Timer>) -> Source {
+    Source::Scheduled {
+        first: first.into(),
+        timers,
     }
 }
 
@@ -190,12 +202,23 @@ async fn next_from_source(source: &mut Source) -> Option<Bytes> {
             tick.tick().await;
             Some(frame("heartbeat", b".", Some(RETRY_MS)))
         }
-        Source::Periodic { tick, next } => {
-            tick.tick().await;
-            Some(next())
+        Source::Scheduled { first, timers } => {
+            if let Some(frame) = first.pop_front() {
+                return Some(frame);
+            }
+            if timers.is_empty() {
+                return std::future::pending().await;
+            }
+            std::future::poll_fn(|cx| {
+                for t in timers.iter_mut() {
+                    if t.tick.poll_tick(cx).is_ready() {
+                        return std::task::Poll::Ready(Some((t.next)()));
+                    }
+                }
+                std::task::Poll::Pending
+            })
+            .await
         }
-        Source::Quiet => std::future::pending().await,
-        Source::Once(event) => event.take(),
         Source::Bus(rx) => loop {
             match rx.recv().await {
                 Ok(event) => return Some(frame(event.name, &event.data, None)),

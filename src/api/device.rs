@@ -12,9 +12,9 @@ use crate::api::Ctx;
 use crate::auth::accounts::Role;
 use crate::device::audio::{AudioPatch, AudioSettings, VolumeOp, render};
 use crate::device::info::hardware_document;
-use crate::device::measurements::{DATA_EVENTS, data_source};
+use crate::device::measurements::{DATA_EVENTS, Rates, RoomView, ZoneArea, data_source};
 use crate::error::ApiError;
-use crate::events::{self, Source};
+use crate::events;
 use crate::http_util::{Body, json_response};
 
 /// `GET /api/v1/audio`: the settings as rendered at their last change.
@@ -63,6 +63,40 @@ pub(crate) fn hardware(ctx: &Ctx) -> Response<Body> {
     )
 }
 
+/// `GET /api/v1/status`
+pub(crate) fn status(ctx: &Ctx) -> Response<Body> {
+    json_response(StatusCode::OK, &ctx.app.live_device().status())
+}
+
+/// `POST /api/v1/audio/identify`: the LEDs light for `device.identify_time`;
+/// 200 with no body ("Success"), as the vendor's reference.
+pub(crate) fn identify(ctx: &Ctx) -> Response<Body> {
+    let duration = ctx.app.config().device.identify_time;
+    ctx.app.live_device().identify(ctx.app.events(), duration);
+    let mut resp = crate::http_util::no_content();
+    *resp.status_mut() = StatusCode::OK;
+    resp
+}
+
+/// `POST /api/v1/audio/calibrate`: 202 `{"status":"started"}`; the end is
+/// announced on `/api/v1/events`.
+pub(crate) fn calibrate(ctx: &Ctx) -> Result<Response<Body>, ApiError> {
+    let config = ctx.app.config();
+    if config.device.device_status != "Ok" {
+        return Err(ApiError::conflict(
+            "speaker_bar_disconnected",
+            "no microphone and speaker bar is connected; calibration needs the bars",
+        ));
+    }
+    ctx.app
+        .live_device()
+        .calibrate(ctx.app.events(), config.device.calibration_time)?;
+    Ok(crate::http_util::json_bytes(
+        StatusCode::ACCEPTED,
+        crate::device::status::calibration_json("started"),
+    ))
+}
+
 /// `GET /api/v1/room/layout`
 pub(crate) fn get_room_layout(ctx: &Ctx) -> Response<Body> {
     json_response(StatusCode::OK, &ctx.state.device.room_layout)
@@ -81,45 +115,66 @@ pub(crate) async fn patch_room_layout(ctx: &Ctx, body: Value) -> Result<Response
     Ok(json_response(StatusCode::OK, &layout))
 }
 
-/// The `?events=` filter: names separated by commas, the parameter repeatable.
-/// `Err` holds the unknown names.
-fn data_filter(query: Option<&str>) -> Result<Vec<String>, Vec<String>> {
+/// The `?events=` filter: names separated by commas, the parameter repeatable;
+/// absent, every event. Unknown names are returned apart (each gets the vendor's
+/// error frame, and the known ones still flow).
+fn data_filter(query: Option<&str>) -> (Vec<&'static str>, Vec<String>) {
     let mut wanted = Vec::new();
     let mut unknown = Vec::new();
+    let mut named = false;
     for (key, value) in form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
         if key != "events" {
             continue;
         }
         for name in value.split(',').map(str::trim).filter(|n| !n.is_empty()) {
-            if DATA_EVENTS.contains(&name) {
-                wanted.push(name.to_string());
-            } else {
-                unknown.push(name.chars().filter(|c| !c.is_control()).take(64).collect());
+            named = true;
+            match DATA_EVENTS.iter().find(|k| **k == name) {
+                Some(known) if !wanted.contains(known) => wanted.push(*known),
+                Some(_) => {}
+                None if unknown.len() < 8 => unknown.push(name.to_string()),
+                None => {}
             }
         }
     }
-    if !unknown.is_empty() {
-        return Err(unknown);
+    if !named {
+        wanted = DATA_EVENTS.to_vec();
     }
-    if wanted.is_empty() {
-        wanted = DATA_EVENTS.iter().map(|s| (*s).to_string()).collect();
-    }
-    Ok(wanted)
+    (wanted, unknown)
 }
 
-/// `GET /api/v1/data`: the device data stream, `?events=` filtered. An unknown event
-/// name gets one `event: error` and the end of the stream.
+/// What the simulated talker sees of the room now: read from the state at each
+/// tick, so a layout or voice-amplification change applies at once.
+fn room_view(app: &crate::app::App) -> RoomView {
+    let state = app.snapshot();
+    let layout = &state.device.room_layout;
+    let r = &layout.room_dimensions;
+    let zones = layout
+        .zones
+        .iter()
+        .map(|z| ZoneArea {
+            rect: [z.x_min, z.x_max, z.y_min, z.y_max],
+            reported: serde_json::json!({"type": z.kind, "label": z.label, "id": z.id}),
+        })
+        .collect();
+    RoomView {
+        bounds: [r.x_min, r.x_max, r.y_min, r.y_max],
+        zones,
+        voice_amplification: state.device.audio.voice_amplification_enabled,
+        coordinates: app.config().device.model.is_hdl410(),
+    }
+}
+
+/// `GET /api/v1/data`: the device data stream, `?events=` filtered; an unknown
+/// event name gets one `event: error (<name>)` frame and the others keep flowing.
 pub(crate) fn data(ctx: &Ctx) -> Result<Response<Body>, ApiError> {
     let w = super::streams::watch(ctx)?;
-    let source = match data_filter(ctx.query.as_deref()) {
-        Ok(wanted) => data_source(ctx.app.config().events.data_interval, &wanted),
-        Err(unknown) => {
-            let error = serde_json::json!({"errors": [{
-                "code": "unknown_event",
-                "message": format!("unknown event name(s) {}; known: {}", unknown.join(", "), DATA_EVENTS.join(", ")),
-            }]});
-            Source::Once(Some(events::frame("error", error.to_string().as_bytes(), None)))
-        }
+    let (wanted, unknown) = data_filter(ctx.query.as_deref());
+    let events = &ctx.app.config().events;
+    let rates = Rates {
+        sound_location: events.sound_location_interval,
+        device_metrics: events.data_interval,
     };
-    Ok(events::response(source, w))
+    let app = ctx.app.clone();
+    let look = Box::new(move || room_view(&app));
+    Ok(events::response(data_source(rates, &wanted, &unknown, look), w))
 }

@@ -283,6 +283,11 @@ async fn dispatch(op: Op, ctx: Ctx, body: Option<Value>) -> Result<Response<Body
         Op::Hardware => Ok(device::hardware(&ctx)),
         Op::Data => device::data(&ctx),
         Op::GetRoomLayout => Ok(device::get_room_layout(&ctx)),
+        Op::Status => Ok(device::status(&ctx)),
+        Op::Identify => Ok(device::identify(&ctx)),
+        Op::Calibrate => device::calibrate(&ctx),
+        // Refused by `check_needs` on both models before they get here.
+        Op::GetSettings | Op::PatchSettings => Err(ApiError::not_found()),
         Op::ListAccounts => Ok(admin::list_accounts(&ctx)),
         Op::ListSessions => Ok(admin::list_sessions(&ctx)),
         Op::ListKeys => Ok(admin::list_keys(&ctx)),

@@ -38,6 +38,16 @@ pub enum Op {
     Hardware,
     /// `GET /api/v1/data`
     Data,
+    /// `GET /api/v1/status`
+    Status,
+    /// `POST /api/v1/audio/identify`
+    Identify,
+    /// `POST /api/v1/audio/calibrate`
+    Calibrate,
+    /// `GET /api/v1/settings` (other vendor devices only)
+    GetSettings,
+    /// `PATCH /api/v1/settings` (other vendor devices only)
+    PatchSettings,
     /// `GET /api/v1/room/layout`
     GetRoomLayout,
     /// `PATCH /api/v1/room/layout`
@@ -218,6 +228,36 @@ pub static ROUTES: &[Route] = &[
         true,
     ),
     route(Method::GET, "/api/v1/data", Op::Data, Some(Role::Monitor), true),
+    route(Method::GET, "/api/v1/status", Op::Status, Some(Role::General), true),
+    // The vendor's newest reference page says admin (an older tutorial integrator).
+    route(
+        Method::POST,
+        "/api/v1/audio/identify",
+        Op::Identify,
+        Some(Role::Admin),
+        true,
+    ),
+    route(
+        Method::POST,
+        "/api/v1/audio/calibrate",
+        Op::Calibrate,
+        Some(Role::Integrator),
+        true,
+    ),
+    device_route(
+        Method::GET,
+        "/api/v1/settings",
+        Op::GetSettings,
+        Some(Role::General),
+        Needs::OTHER_DEVICES,
+    ),
+    device_route(
+        Method::PATCH,
+        "/api/v1/settings",
+        Op::PatchSettings,
+        Some(Role::Admin),
+        Needs::OTHER_DEVICES,
+    ),
     route(
         Method::GET,
         "/api/v1/room/layout",

@@ -154,6 +154,9 @@ pub(super) fn config(raw: RawConfig, c: &Checker<'_>) -> Result<Config, ConfigEr
         ("events.heartbeat_interval", raw.events.heartbeat_interval),
         ("events.keepalive_interval", raw.events.keepalive_interval),
         ("events.data_interval", raw.events.data_interval),
+        ("events.sound_location_interval", raw.events.sound_location_interval),
+        ("device.identify_time", device.identify_time),
+        ("device.calibration_time", device.calibration_time),
     ] {
         c.range(key, interval, ms(50), hour)?;
     }
@@ -286,7 +289,7 @@ fn check_components(device: &DeviceInfo, c: &Checker<'_>) -> Result<(), ConfigEr
                 };
                 return Err(c.err(
                     &key("port_number"),
-                    &format!("a bar of an {} is on port {wanted}", device.model),
+                    format!("a bar of an {} is on port {wanted}", device.model),
                 ));
             }
             (_, Some(_)) => return Err(c.err(&key("port_number"), "only a bar has a port number")),

@@ -277,6 +277,15 @@ pub struct DeviceInfo {
     pub ip_address: Option<String>,
     /// MAC address.
     pub mac_address: String,
+    /// Whether a computer is connected to the device's USB port (reported by
+    /// `GET /api/v1/status`; a change is announced as `usbConnection`).
+    pub usb_connected: bool,
+    /// How long identify lights the LEDs.
+    #[serde(deserialize_with = "raw::text")]
+    pub identify_time: Duration,
+    /// How long a calibration runs.
+    #[serde(deserialize_with = "raw::text")]
+    pub calibration_time: Duration,
     /// Hardware components as configured; empty: derived from the model.
     pub hardware_components: Vec<HardwareComponent>,
 }
@@ -307,6 +316,9 @@ pub struct EventsConfig {
     /// Interval of `deviceMetrics` on `/api/v1/data`.
     #[serde(deserialize_with = "raw::text")]
     pub data_interval: Duration,
+    /// Interval of `soundLocation` on `/api/v1/data`.
+    #[serde(deserialize_with = "raw::text")]
+    pub sound_location_interval: Duration,
     /// Event streams end after this (clients reconnect); `None` keeps them open.
     #[serde(deserialize_with = "raw::text")]
     pub max_stream_duration: Option<Duration>,

@@ -205,7 +205,8 @@ pub static AUDIO_FIELDS: &[Field] = &[
         name: "audienceMute",
         kind: Kind::Bool,
         read_only: false,
-        since: Release(1, 1),
+        // The vendor's audience-mute page: HDL310/HDL410 firmware 1.9 or later.
+        since: Release(1, 9),
         description: "Far-end audience muted; only while voiceAmplificationEnabled is true.",
         apply: setter!(Bool, audience_mute),
     },

@@ -11,6 +11,7 @@ pub(crate) mod info;
 pub(crate) mod measurements;
 pub(crate) mod model;
 pub(crate) mod room;
+pub(crate) mod status;
 
 use serde::{Deserialize, Serialize};
 

@@ -18,4 +18,5 @@ mod reload;
 mod streams;
 mod technician;
 mod transport;
+mod vendor;
 mod walkthrough;

@@ -9,7 +9,7 @@ use serde_json::json;
 use crate::common::{self, Device, error_of};
 
 /// Read from a stream until `needle` has arrived (or the stream ends / times out).
-async fn read_until(resp: &mut Response, seen: &mut String, needle: &str, limit: Duration) -> bool {
+pub(crate) async fn read_until(resp: &mut Response, seen: &mut String, needle: &str, limit: Duration) -> bool {
     let deadline = tokio::time::Instant::now() + limit;
     while !seen.contains(needle) {
         match tokio::time::timeout_at(deadline, resp.chunk()).await {
@@ -60,7 +60,7 @@ async fn events_announce_setting_changes() {
     let r = d
         .req(Method::PATCH, "/api/v1/audio")
         .header("Authorization", format!("Nureva {g}"))
-        .json(&json!({"audienceMute": true}))
+        .json(&json!({"audienceMute": true, "voiceAmplificationEnabled": true}))
         .send()
         .await
         .unwrap();
@@ -180,12 +180,11 @@ async fn the_data_stream_sends_filtered_device_metrics_to_monitor_and_up() {
             "{query}: {seen:?}"
         );
         assert!(read_until(&mut resp, &mut seen, "}\n\n", Duration::from_secs(5)).await);
-        let data = seen.split("data: ").nth(1).unwrap().split('\n').next().unwrap();
-        let v: serde_json::Value = serde_json::from_str(data).unwrap();
+        let v = first_data(&seen, "deviceMetrics");
         let db = v["backgroundNoise"].as_i64().unwrap();
         assert!((25..=55).contains(&db), "{db}");
     }
-    // Only the events asked for (soundLocation is never simulated): keep-alives only.
+    // Only the events asked for.
     let mut resp = d
         .get("/api/v1/data?events=soundLocation", &monitor)
         .send()
@@ -196,13 +195,19 @@ async fn the_data_stream_sends_filtered_device_metrics_to_monitor_and_up() {
         read_until(
             &mut resp,
             &mut seen,
-            ": keep-alive\n\n: keep-alive\n\n",
+            "event: soundLocation\ndata: ",
             Duration::from_secs(5)
         )
         .await
     );
+    assert!(read_until(&mut resp, &mut seen, "}\n\n", Duration::from_secs(5)).await);
     assert!(!seen.contains("deviceMetrics"), "{seen}");
-    // An unknown name: one error event, then the end.
+    let hdl310 = first_data(&seen, "soundLocation");
+    assert!(
+        hdl310.get("coordinates").is_none(),
+        "an HDL310 reports no coordinates: {hdl310}"
+    );
+    // An unknown name: the vendor's per-event error frame, and the rest keeps flowing.
     let mut resp = d
         .get("/api/v1/data?events=deviceMetrics,bogus", &monitor)
         .send()
@@ -211,21 +216,67 @@ async fn the_data_stream_sends_filtered_device_metrics_to_monitor_and_up() {
     assert_eq!(resp.status(), StatusCode::OK);
     let mut seen = String::new();
     assert!(read_until(&mut resp, &mut seen, "\n\n", Duration::from_secs(5)).await);
-    assert!(
-        seen.starts_with("event: error\ndata: {\"errors\":[{\"code\":\"unknown_event\""),
-        "{seen}"
+    assert!(seen.starts_with("event: error (bogus)\ndata: {"), "{seen}");
+    let error = first_data(&seen, "error (bogus)");
+    assert_eq!(
+        (error["statusCode"].as_i64(), error["event"].as_str()),
+        (Some(404), Some("bogus"))
     );
-    assert!(seen.contains("bogus"));
-    assert!(
-        ends_within(&mut resp, Duration::from_secs(2)).await,
-        "the stream ends after the error"
-    );
+    for _ in 0..2 {
+        seen.clear();
+        assert!(read_until(&mut resp, &mut seen, "}\n\n", Duration::from_secs(5)).await);
+        assert!(
+            seen.contains("event: deviceMetrics\ndata: {\"backgroundNoise\""),
+            "{seen}"
+        );
+    }
     // Monitor is the minimum; no credential is refused.
     let (status, codes) = error_of(d.req(Method::GET, "/api/v1/data").send().await.unwrap()).await;
     assert_eq!(
         (status, codes),
         (StatusCode::UNAUTHORIZED, vec!["missing_authorization".to_string()])
     );
+}
+
+/// The data of the first `event: <name>` frame in `seen`.
+pub(crate) fn first_data(seen: &str, name: &str) -> serde_json::Value {
+    let frame = seen.split(&format!("event: {name}\n")).nth(1).expect("the event");
+    let data = frame.strip_prefix("data: ").unwrap().split('\n').next().unwrap();
+    serde_json::from_str(data).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_hdl410_reports_where_the_talker_is_and_which_zone_it_triggers() {
+    let d = Device::start_with(
+        "[device]\nmodel = \"hdl410\"\n[events]\nsound_location_interval = \"50ms\"\ndata_interval = \"1h\"\n",
+    )
+    .await;
+    d.set_password(roomgate::testing::Role::Monitor, "monitor-pass-1").await;
+    let monitor = d.login("monitor", "monitor-pass-1").await;
+    let mut resp = d.get("/api/v1/data", &monitor).send().await.unwrap();
+    let mut seen = String::new();
+    let mut samples = Vec::new();
+    while samples.len() < 40 {
+        assert!(read_until(&mut resp, &mut seen, "}\n\n", Duration::from_secs(5)).await);
+        let (frame, rest) = seen.split_once("\n\n").unwrap();
+        let frame = frame.to_string();
+        seen = rest.to_string();
+        if let Some(data) = frame.strip_prefix("event: soundLocation\ndata: ") {
+            samples.push(serde_json::from_str::<serde_json::Value>(data).unwrap());
+        }
+    }
+    for s in &samples {
+        let (x, y) = (
+            s["coordinates"]["x"].as_i64().unwrap(),
+            s["coordinates"]["y"].as_i64().unwrap(),
+        );
+        assert!((-60_000..=60_000).contains(&x) && (0..=60_000).contains(&y), "{s}");
+        assert!((-70..=70).contains(&s["azimuth"].as_i64().unwrap()));
+        assert_eq!(s["version"], 3);
+        assert!(s["triggeredZones"].as_array().unwrap().len() <= 1);
+        assert!(s["time"].as_str().unwrap().ends_with('Z'));
+        assert!(s["flags"]["voiceDetected"].is_boolean());
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

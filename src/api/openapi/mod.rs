@@ -1,22 +1,33 @@
 //! Builds the capabilities document (`GET /api/v1`, OpenAPI 3.1) from the route table.
 //!
-//! Every operation carries `x-nureva.minimumRoleRequired` taken from the same
-//! [`crate::api::routes::Route::min_role`] the pipeline enforces, the two client headers
-//! as required parameters, its security requirement, request schema and the error
-//! responses the pipeline can produce for it.
+//! Every operation carries the vendor's Nureva Extension Object, `x-nureva`:
+//! `minimumRoleRequired` (the same [`crate::api::routes::Route::min_role`] the
+//! pipeline enforces; `null` for public operations), `requirements` and
+//! `requirementsFailed` (the route's [`crate::api::routes::Needs`], as enforced, and
+//! the part this device's model and firmware fail) and `capabilities` (per-attribute
+//! requirements: the audio settings' firmware gates). The vendor's reference says
+//! each *path* carries `x-nureva`; clients read it either there or on the operation,
+//! so both carry it — the path's is that of its least privileged operation. Also the
+//! two client headers as required parameters, the security requirement, request
+//! schema and the error responses the pipeline can produce.
 
 mod operations;
 mod schemas;
 
 use serde_json::{Map, Value, json};
 
+use crate::api::routes::Needs;
 use crate::api::routes::{Op, ROUTES, Route};
-use crate::auth::accounts::min_role_name;
-use crate::config::RouteConfig;
+use crate::config::{DeviceInfo, RouteConfig};
+use crate::device::audio::AUDIO_FIELDS;
 use operations::{Facts, Success, facts};
 
-/// The capabilities document: the built-in routes and the configured ones.
-pub(crate) fn document(device_name: &str, forwarded: &[RouteConfig]) -> Value {
+/// The vendor's title: discovery clients recognise the device's document by it.
+pub(crate) const TITLE: &str = "Nureva Developer Toolkit";
+
+/// The capabilities document of `device`: the built-in routes and the configured ones.
+pub(crate) fn document(device: &DeviceInfo, forwarded: &[RouteConfig]) -> Value {
+    let device_name = &device.name;
     let mut paths = Map::new();
     // A route that takes built-in endpoints over is documented instead of them.
     let taken_over = |path: &str| forwarded.iter().any(|r| crate::util::path_is_under(path, &r.prefix));
@@ -25,7 +36,10 @@ pub(crate) fn document(device_name: &str, forwarded: &[RouteConfig]) -> Value {
             .entry(route.path.to_string())
             .or_insert_with(|| Value::Object(Map::new()));
         if let Some(ops) = entry.as_object_mut() {
-            ops.insert(route.method.as_str().to_ascii_lowercase(), operation(route));
+            let extension = nureva_extension(route, device);
+            // Routes are listed least privileged first within a path.
+            ops.entry("x-nureva").or_insert_with(|| extension.clone());
+            ops.insert(route.method.as_str().to_ascii_lowercase(), operation(route, extension));
         }
     }
     for route in forwarded {
@@ -39,14 +53,16 @@ pub(crate) fn document(device_name: &str, forwarded: &[RouteConfig]) -> Value {
     json!({
         "openapi": "3.1.0",
         "info": {
-            "title": "roomgate device API",
+            "title": TITLE,
             "version": env!("CARGO_PKG_VERSION"),
             "description": format!(
-                "Local API of {device_name}. Every request carries Nureva-Client-Id and \
+                "Local API of {device_name} ({model}, firmware {firmware}), served by roomgate. Every request carries Nureva-Client-Id and \
                  Nureva-Client-Version. Operations above role `none` need \
                  `Authorization: Nureva <authParameters>` (or `Bearer`), obtained from \
                  POST /api/v1/auth/login or an API key. Roles include the ones below \
-                 them: monitor < general < integrator < admin."
+                 them: monitor < general < integrator < admin.",
+                model = device.model,
+                firmware = device.firmware_version,
             ),
         },
         "servers": [{"url": "/"}],
@@ -69,7 +85,10 @@ fn forwarded_operation(route: &RouteConfig, method: &http::Method) -> Value {
         "operationId": id,
         "summary": format!("Forwarded to a device service; also every path under {}", route.prefix),
         "tags": ["forwarded"],
-        "x-nureva": {"minimumRoleRequired": route.min_role.as_str()},
+        "x-nureva": {
+            "minimumRoleRequired": route.min_role.as_str(),
+            "requirements": null, "requirementsFailed": null, "capabilities": null,
+        },
         "x-roomgate-forwarded-prefix": route.prefix,
         "parameters": [
             {"$ref": "#/components/parameters/ClientId"},
@@ -90,16 +109,59 @@ fn forwarded_operation(route: &RouteConfig, method: &http::Method) -> Value {
     })
 }
 
-fn operation(route: &Route) -> Value {
+/// A Requirement Object; `null` when there is none.
+fn requirement(needs: Option<Needs>) -> Value {
+    match needs {
+        None | Some(Needs::NONE) => Value::Null,
+        Some(n) => json!({
+            "minimumFirmware": n.firmware.map(|f| f.to_string()),
+            "minimumBars": n.bars,
+            "supportedDeviceTypes": n.models,
+        }),
+    }
+}
+
+/// The vendor's Nureva Extension Object of a route on `device`.
+fn nureva_extension(route: &Route, device: &DeviceInfo) -> Value {
+    let unmet = |needs: Needs| needs.unmet(device.model, &device.firmware_version);
+    json!({
+        "minimumRoleRequired": route.min_role.map(|r| r.as_str()),
+        "requirements": requirement(Some(route.needs)),
+        "requirementsFailed": requirement(unmet(route.needs)),
+        "capabilities": capabilities(route.op, &unmet),
+    })
+}
+
+/// Per-attribute requirements of an operation: the audio settings newer than the
+/// first firmware, each with what this device fails.
+fn capabilities(op: Op, unmet: &dyn Fn(Needs) -> Option<Needs>) -> Value {
+    if !matches!(op, Op::GetAudio | Op::PatchAudio) {
+        return Value::Null;
+    }
+    let first = AUDIO_FIELDS.iter().map(|f| f.since).min();
+    let items: Map<String, Value> = AUDIO_FIELDS
+        .iter()
+        .filter(|f| Some(f.since) != first)
+        .map(|f| {
+            let needs = Needs {
+                firmware: Some(f.since),
+                ..Needs::NONE
+            };
+            let item =
+                json!({"requirements": requirement(Some(needs)), "requirementsFailed": requirement(unmet(needs))});
+            (f.name.to_string(), item)
+        })
+        .collect();
+    Value::Object(items)
+}
+
+fn operation(route: &Route, extension: Value) -> Value {
     let facts = facts(route.op);
     let mut op = Map::new();
     op.insert("operationId".into(), facts.operation_id.into());
     op.insert("summary".into(), facts.summary.into());
     op.insert("tags".into(), json!([facts.tag]));
-    op.insert(
-        "x-nureva".into(),
-        json!({"minimumRoleRequired": min_role_name(route.min_role)}),
-    );
+    op.insert("x-nureva".into(), extension);
     let mut parameters = vec![
         json!({"$ref": "#/components/parameters/ClientId"}),
         json!({"$ref": "#/components/parameters/ClientVersion"}),
@@ -159,6 +221,9 @@ fn responses(route: &Route, facts: &Facts) -> Map<String, Value> {
         Success::NoContent => {
             r.insert("204".into(), json!({"description": "Done"}));
         }
+        Success::Empty(status) => {
+            r.insert(status.to_string(), json!({"description": "Success"}));
+        }
     }
     let err = |r: &mut Map<String, Value>, status: &str| {
         r.insert(
@@ -179,7 +244,8 @@ fn responses(route: &Route, facts: &Facts) -> Map<String, Value> {
     if route.path.contains('{') {
         err(&mut r, "404");
     }
-    if matches!(route.op, Op::UpdateAccount | Op::CreateKey | Op::Logout) {
+    if matches!(route.op, Op::UpdateAccount | Op::CreateKey | Op::Logout | Op::Calibrate) || route.needs != Needs::NONE
+    {
         err(&mut r, "409");
     }
     if facts.body.is_some() {
@@ -237,7 +303,7 @@ fn components() -> Value {
             "E401": error_response("No, invalid, expired or revoked credential, or failed login (with WWW-Authenticate)"),
             "E403": error_response("The credential's role is too low, or an admin password change is required first"),
             "E404": error_response("No such account, session or key"),
-            "E409": error_response("State conflict: admin cannot be disabled, key name taken, too many keys, legacy credential not revocable"),
+            "E409": error_response("State conflict: admin cannot be disabled, key name taken, too many keys, legacy credential not revocable, calibration running; or the device's model or firmware does not have this operation (unsupported_device_type, not_enough_bars, unsupported_firmware)"),
             "E413": error_response("Request body too large"),
             "E415": error_response("Request body not sent as application/json"),
             "E429": error_response("Too many requests (with Retry-After)"),
@@ -254,19 +320,42 @@ mod tests {
 
     #[test]
     fn every_route_appears_with_its_role() {
-        let doc = document("Test Room", &[]);
+        let config = crate::config::Config::from_toml("", std::path::Path::new("/"), "t.toml").unwrap();
+        let doc = document(&config.device, &[]);
         assert_eq!(doc["openapi"], "3.1.0");
+        assert_eq!(doc["info"]["title"], TITLE);
         for route in ROUTES {
             let op = &doc["paths"][route.path][route.method.as_str().to_ascii_lowercase()];
             assert_eq!(op["operationId"], facts(route.op).operation_id);
-            assert_eq!(
-                op["x-nureva"]["minimumRoleRequired"],
-                min_role_name(route.min_role),
-                "{} {}",
-                route.method,
-                route.path
-            );
+            let role = &op["x-nureva"]["minimumRoleRequired"];
+            match route.min_role {
+                None => assert!(role.is_null(), "{} {}", route.method, route.path),
+                Some(r) => assert_eq!(role, r.as_str(), "{} {}", route.method, route.path),
+            }
+            assert!(doc["paths"][route.path]["x-nureva"].is_object(), "{}", route.path);
         }
+        let settings = &doc["paths"]["/api/v1/settings"]["get"]["x-nureva"];
+        assert_eq!(settings["requirementsFailed"]["supportedDeviceTypes"][0], "hdl200");
+        assert!(doc["paths"]["/api/v1/audio"]["get"]["x-nureva"]["requirementsFailed"].is_null());
+    }
+
+    #[test]
+    fn requirements_follow_the_model_and_firmware() {
+        let load = |t: &str| crate::config::Config::from_toml(t, std::path::Path::new("/"), "t.toml").unwrap();
+        let old = load("[device]\nfirmware_version = \"1.2.100-0\"");
+        let doc = document(&old.device, &[]);
+        let caps = &doc["paths"]["/api/v1/audio"]["patch"]["x-nureva"]["capabilities"];
+        assert_eq!(caps["dynamicBoostEnabled"]["requirements"]["minimumFirmware"], "1.9");
+        assert_eq!(
+            caps["dynamicBoostEnabled"]["requirementsFailed"]["minimumFirmware"],
+            "1.9"
+        );
+        assert!(caps["echoReductionLevel"]["requirementsFailed"].is_null(), "1.2 has it");
+        assert!(caps.get("microphoneMute").is_none(), "in every firmware");
+        let hdl410 = load("[device]\nmodel = \"hdl410\"");
+        let doc = document(&hdl410.device, &[]);
+        let caps = &doc["paths"]["/api/v1/audio"]["get"]["x-nureva"]["capabilities"];
+        assert!(caps["voiceAmplificationGateThreshold"]["requirementsFailed"].is_null());
     }
 
     #[test]

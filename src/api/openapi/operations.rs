@@ -15,6 +15,8 @@ pub(super) enum Success {
     EventStream(fn() -> Value),
     /// `204 No Content`.
     NoContent,
+    /// This status with an empty body.
+    Empty(u16),
 }
 
 /// The documentation of one operation.
@@ -122,6 +124,46 @@ pub(super) fn facts(op: Op) -> Facts {
                 "Comma-separated event names to receive: deviceMetrics, soundLocation (default: all). An unknown name gets one `event: error` and the end of the stream.",
             )],
             success: Success::EventStream(schemas::data_event_schema),
+        },
+        Op::Status => Facts {
+            operation_id: "getStatus",
+            summary: "Room status: the network and Console LEDs, USB and device components (changes: ledStateUpdated, usbConnection, deviceComponentsConnection on /api/v1/events)",
+            tag: "audio",
+            body: None,
+            query: &[],
+            success: Success::Json(200, crate::device::status::status_schema),
+        },
+        Op::Identify => Facts {
+            operation_id: "identifyAudioComponents",
+            summary: "Light the bars' LEDs for a while so the device can be found in the room (ledStateUpdated announces start and end); the request has no body",
+            tag: "audio",
+            body: None,
+            query: &[],
+            success: Success::Empty(200),
+        },
+        Op::Calibrate => Facts {
+            operation_id: "calibrateAudio",
+            summary: "Start a room recalibration; /api/v1/audio/calibrate on /api/v1/events announces started and completed (409 while one runs)",
+            tag: "audio",
+            body: None,
+            query: &[],
+            success: Success::Json(202, schemas::calibration_schema),
+        },
+        Op::GetSettings => Facts {
+            operation_id: "getSettings",
+            summary: "Device settings of the vendor's HDL200/HDL300/HDX devices; an HDL310/HDL410 does not have them (409 unsupported_device_type)",
+            tag: "audio",
+            body: None,
+            query: &[],
+            success: Success::Json(200, schemas::any_object_schema),
+        },
+        Op::PatchSettings => Facts {
+            operation_id: "setSettings",
+            summary: "Change the settings of the vendor's HDL200/HDL300/HDX devices; an HDL310/HDL410 does not have them (409 unsupported_device_type)",
+            tag: "audio",
+            body: None,
+            query: &[],
+            success: Success::Json(200, schemas::any_object_schema),
         },
         Op::GetRoomLayout => Facts {
             operation_id: "getRoomLayout",

@@ -270,3 +270,11 @@ pub(super) fn policy_schema() -> Value {
 pub(super) fn policy_patch_schema() -> Value {
     json!({"type": "object", "additionalProperties": false, "properties": policy_properties()})
 }
+
+pub(super) fn calibration_schema() -> Value {
+    json!({"type": "object", "required": ["status"], "properties": {"status": {"type": "string", "enum": ["started"]}}})
+}
+
+pub(super) fn any_object_schema() -> Value {
+    json!({"type": "object"})
+}
