@@ -12,6 +12,18 @@ use super::model::Release;
 use crate::events::EventBus;
 use crate::http_util::to_json_bytes;
 
+/// Every event name the change stream carries (its schema in the capabilities
+/// document lists them).
+pub(crate) const CHANGE_EVENTS: &[&str] = &[
+    "/api/v1/audio",
+    "/api/v1/audio/hardware",
+    super::status::CALIBRATE_EVENT,
+    "/api/v1/room/layout",
+    super::status::LED_EVENT,
+    super::status::USB_EVENT,
+    super::status::COMPONENTS_EVENT,
+];
+
 /// What the device publishes about its settings.
 #[derive(Debug)]
 pub(crate) struct Announcer {

@@ -54,8 +54,8 @@ fn the_readme_walkthrough_works_as_written() {
     let blocks = walkthrough_blocks();
     assert_eq!(
         blocks.len(),
-        7,
-        "login, audio, patch, volume, hardware, validate, logout"
+        11,
+        "login, audio, patch, volume, hardware, status, identify, calibrate, validate, logout, vendor example"
     );
     let port = device.addr.port().to_string();
     let mut token = String::new();
@@ -82,8 +82,16 @@ fn the_readme_walkthrough_works_as_written() {
     assert_eq!(json(2)["echoReductionLevel"], "High");
     assert_eq!(json(3)["speakerVolume"], 55);
     assert_eq!(json(4)["enrollmentCode"], code);
-    assert_eq!(json(5)["account"], "admin");
-    assert_eq!(outputs[6], "", "logout answers 204");
+    assert_eq!(json(5)["leds"]["networkA"]["colour"], "green");
+    assert_eq!(outputs[6], "", "identify answers 200 without a body");
+    assert_eq!(json(7)["status"], "started");
+    assert_eq!(json(8)["account"], "admin");
+    assert_eq!(outputs[9], "", "logout answers 204");
+    assert_eq!(
+        json(10)["speakerVolume"],
+        55,
+        "the vendor's example credential reads the settings"
+    );
     // After logout the credential is refused.
     let again = run(&blocks[1]
         .replace("localhost:8443", &format!("localhost:{port}"))

@@ -85,7 +85,7 @@ pub(super) fn heartbeat_event_schema() -> serde_json::Value {
 /// One change event: the changed resource's path, and the resource as JSON.
 pub(super) fn change_event_schema() -> serde_json::Value {
     event_schema(
-        serde_json::json!({"type": "string", "enum": ["/api/v1/audio", "/api/v1/room/layout"]}),
+        serde_json::json!({"type": "string", "enum": crate::device::announce::CHANGE_EVENTS}),
         serde_json::json!({"type": "string", "description": "The changed resource, as JSON"}),
     )
 }
@@ -93,8 +93,8 @@ pub(super) fn change_event_schema() -> serde_json::Value {
 /// One device data event (or the error event for an unknown name).
 pub(super) fn data_event_schema() -> serde_json::Value {
     event_schema(
-        serde_json::json!({"type": "string", "enum": ["deviceMetrics", "soundLocation", "error"]}),
-        serde_json::json!({"type": "string", "description": "deviceMetrics: {\"backgroundNoise\": dB}; error: {\"errors\": [...]}"}),
+        serde_json::json!({"type": "string", "pattern": "^(deviceMetrics|soundLocation|error \\(.*\\))$"}),
+        serde_json::json!({"type": "string", "description": "soundLocation: {azimuth, powerLevel, time, version, flags; HDL410: coordinates, triggeredZones}; deviceMetrics: {\"backgroundNoise\": dB}; error (<name>): {statusCode, event, message}"}),
     )
 }
 
