@@ -34,6 +34,8 @@ pub(crate) fn hardware_document(info: &DeviceInfo, ip_address: &str, enrollment_
         "model": info.model,
         "firmwareVersion": info.firmware_version,
         "deviceVersion": info.device_version,
+        // Deprecated by the vendor ("use device version instead"): its first two parts.
+        "deploymentDisplayName": deployment_display_name(&info.device_version),
         "deviceStatus": info.device_status,
         "hardwareComponents": hardware_components(info),
         "ipAddress": ip_address,
@@ -41,6 +43,11 @@ pub(crate) fn hardware_document(info: &DeviceInfo, ip_address: &str, enrollment_
         "enrollmentStatus": info.enrollment_status,
         "enrollmentCode": enrollment_code.unwrap_or(""),
     })
+}
+
+/// `5.0.123456` → `5.0`, as the vendor's example pairs them.
+fn deployment_display_name(device_version: &str) -> String {
+    device_version.split('.').take(2).collect::<Vec<_>>().join(".")
 }
 
 /// The schema of the device information document.
@@ -55,6 +62,7 @@ pub(crate) fn hardware_schema() -> Value {
             "model": {"type": "string", "enum": ["hdl310", "hdl410"]},
             "firmwareVersion": {"type": "string", "pattern": "^[0-9]+\\.[0-9]+(\\.[0-9]+)?(-[0-9]+)?$"},
             "deviceVersion": s,
+            "deploymentDisplayName": {"type": "string", "deprecated": true, "description": "Deprecated: use deviceVersion."},
             "deviceStatus": {"type": "string", "enum": ["Ok", "CableUnplugged", "Disconnected"]},
             "hardwareComponents": {"type": "array", "items": {
                 "type": "object",
