@@ -52,33 +52,7 @@ fn deployment_display_name(device_version: &str) -> String {
 
 /// The schema of the device information document.
 pub(crate) fn hardware_schema() -> Value {
-    let s = json!({"type": "string"});
-    json!({
-        "type": "object",
-        "required": ["hardwareId", "model", "firmwareVersion", "deviceVersion", "deviceStatus",
-                     "hardwareComponents", "ipAddress", "mac_address", "enrollmentStatus", "enrollmentCode"],
-        "properties": {
-            "hardwareId": s,
-            "model": {"type": "string", "enum": ["hdl310", "hdl410"]},
-            "firmwareVersion": {"type": "string", "pattern": "^[0-9]+\\.[0-9]+(\\.[0-9]+)?(-[0-9]+)?$"},
-            "deviceVersion": s,
-            "deploymentDisplayName": {"type": "string", "deprecated": true, "description": "Deprecated: use deviceVersion."},
-            "deviceStatus": {"type": "string", "enum": ["Ok", "CableUnplugged", "Disconnected"]},
-            "hardwareComponents": {"type": "array", "items": {
-                "type": "object",
-                "required": ["model", "hardwareId"],
-                "properties": {
-                    "model": {"type": "string", "enum": ["ConnectModule2", "Bar"]},
-                    "hardwareId": s,
-                    "portNumber": {"type": "integer", "minimum": 1, "maximum": 2, "description": "Bars only."},
-                }
-            }},
-            "ipAddress": s,
-            "mac_address": s,
-            "enrollmentStatus": {"type": "string", "enum": ["enrolled", "unEnrolled"]},
-            "enrollmentCode": {"type": "string", "description": "The enrollment code; empty unless the caller is admin."},
-        }
-    })
+    crate::util::named_json(include_str!("schemas.json"), "hardware")
 }
 
 /// The address reported as `ipAddress` when the config says `"auto"`.

@@ -225,27 +225,7 @@ pub(crate) fn calibration_json(status: &str) -> Bytes {
 
 /// The schema of the status document.
 pub(crate) fn status_schema() -> serde_json::Value {
-    let led = serde_json::json!({
-        "type": "object", "required": ["colour", "state"],
-        "properties": {
-            "colour": {"type": "string", "enum": ["green", "yellow", "red", "none"]},
-            "state": {"type": "string", "enum": ["solid", "pulsing", "blinking", "off"]},
-        },
-    });
-    let connection = serde_json::json!({
-        "type": "object", "required": ["status"],
-        "properties": {"status": {"type": "string", "enum": ["connected", "disconnected"]}},
-    });
-    serde_json::json!({
-        "type": "object",
-        "required": ["leds", "usb", "deviceComponents"],
-        "properties": {
-            "leds": {"type": "object", "required": ["console", "networkA"],
-                     "properties": {"console": led, "networkA": led}},
-            "usb": connection,
-            "deviceComponents": connection,
-        },
-    })
+    crate::util::named_json(include_str!("schemas.json"), "status")
 }
 
 #[cfg(test)]

@@ -260,58 +260,7 @@ fn responses(route: &Route, facts: &Facts) -> Map<String, Value> {
 }
 
 fn components() -> Value {
-    let header_param = |name: &str, what: &str| {
-        json!({
-            "name": name,
-            "in": "header",
-            "required": true,
-            "description": format!("{what}; 1 to 500 characters, no control characters."),
-            "schema": {"type": "string", "minLength": 1, "maxLength": 500},
-        })
-    };
-    let error_response = |what: &str| json!({"description": what, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}});
-    json!({
-        "securitySchemes": {
-            "nureva": {
-                "type": "apiKey",
-                "in": "header",
-                "name": "Authorization",
-                "description": "`Nureva <authParameters>` from POST /api/v1/auth/login, or `Nureva rgk_…` with an API key.",
-            },
-            "bearer": {"type": "http", "scheme": "bearer", "description": "The same credential under the Bearer scheme."},
-        },
-        "parameters": {
-            "ClientId": header_param("Nureva-Client-Id", "Name of the integration"),
-            "ClientVersion": header_param("Nureva-Client-Version", "Version of the integration"),
-        },
-        "schemas": {
-            "Error": {
-                "type": "object",
-                "required": ["errors"],
-                "properties": {"errors": {"type": "array", "minItems": 1, "items": {
-                    "type": "object",
-                    "required": ["code", "message"],
-                    "properties": {
-                        "code": {"type": "string", "pattern": "^[a-z][a-z0-9_]*$"},
-                        "message": {"type": "string"},
-                    },
-                }}},
-            },
-        },
-        "responses": {
-            "E400": error_response("Bad request: client headers, account name or body schema"),
-            "E401": error_response("No, invalid, expired or revoked credential, or failed login (with WWW-Authenticate)"),
-            "E403": error_response("The credential's role is too low, or an admin password change is required first"),
-            "E404": error_response("No such account, session or key"),
-            "E409": error_response("State conflict: admin cannot be disabled, key name taken, too many keys, legacy credential not revocable, calibration running; or the device's model or firmware does not have this operation (unsupported_device_type, not_enough_bars, unsupported_firmware)"),
-            "E413": error_response("Request body too large"),
-            "E415": error_response("Request body not sent as application/json"),
-            "E429": error_response("Too many requests (with Retry-After)"),
-            "E503": error_response("Busy (with Retry-After)"),
-            "E502": error_response("The device service behind this path refused or failed"),
-            "E504": error_response("The device service behind this path did not answer in time"),
-        },
-    })
+    schemas::components()
 }
 
 #[cfg(test)]

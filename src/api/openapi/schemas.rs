@@ -7,58 +7,38 @@ use serde_json::{Value, json};
 use crate::device::audio::audio_schema;
 use crate::device::info::hardware_schema;
 
+/// The static schemas, as JSON text: data costs far less binary than the code
+/// `json!` makes of it (the document is built once, on first request).
+const SCHEMAS: &str = include_str!("schemas.json");
+
+fn named(name: &str) -> Value {
+    crate::util::named_json(SCHEMAS, name)
+}
+
+/// The document's `components`: security schemes, the client header parameters, the
+/// error schema and the error responses.
+pub(super) fn components() -> Value {
+    named("components")
+}
+
 /// Schema of the capabilities response (an OpenAPI document).
 pub(super) fn capabilities_schema() -> Value {
-    json!({
-        "type": "object",
-        "required": ["openapi", "info", "paths"],
-        "properties": {
-            "openapi": {"type": "string"},
-            "info": {"type": "object"},
-            "paths": {"type": "object"},
-        },
-    })
+    named("capabilities")
 }
 
 /// Schema of the login request.
 pub(super) fn login_request_schema() -> Value {
-    json!({
-        "type": "object",
-        "required": ["account", "password"],
-        "additionalProperties": false,
-        "properties": {
-            "account": {"type": "string", "enum": ["monitor", "general", "integrator", "admin"]},
-            "password": {"type": "string", "description": "The password; for admin at first, the enrollment code (XXX-XXX-XXX, any case, dashes optional)."},
-        },
-    })
+    named("loginRequest")
 }
 
 /// Schema of the login response.
 pub(super) fn login_response_schema() -> Value {
-    json!({
-        "type": "object",
-        "required": ["authParameters", "account", "expiresAt"],
-        "properties": {
-            "authParameters": {"type": "string", "description": "Send as `Authorization: Nureva <authParameters>`."},
-            "account": {"type": "string", "enum": ["monitor", "general", "integrator", "admin"]},
-            "expiresAt": {"type": ["string", "null"], "format": "date-time"},
-        },
-    })
+    named("loginResponse")
 }
 
 /// Schema of the validate response.
 pub(super) fn validate_response_schema() -> Value {
-    json!({
-        "type": "object",
-        "required": ["account", "kind", "sessionId", "createdAt", "expiresAt"],
-        "properties": {
-            "account": {"type": "string", "enum": ["monitor", "general", "integrator", "admin"]},
-            "kind": {"type": "string", "enum": ["session", "apiKey"]},
-            "sessionId": {"type": "string"},
-            "createdAt": {"type": "string", "format": "date-time"},
-            "expiresAt": {"type": ["string", "null"], "format": "date-time"},
-        },
-    })
+    named("validateResponse")
 }
 
 fn event_schema(names: serde_json::Value, data: serde_json::Value) -> serde_json::Value {
@@ -120,12 +100,7 @@ pub(super) fn audio_patch_schema() -> Value {
 
 /// Schema of a volume step request.
 pub(super) fn volume_request_schema() -> Value {
-    json!({
-        "type": "object",
-        "required": ["operation"],
-        "additionalProperties": false,
-        "properties": {"operation": {"type": "string", "enum": ["increment", "decrement"]}},
-    })
+    named("volumeRequest")
 }
 
 /// Schema of the device information document.
@@ -133,22 +108,8 @@ pub(super) fn hardware_response_schema() -> Value {
     hardware_schema()
 }
 
-const ROLE_ENUM: [&str; 4] = ["monitor", "general", "integrator", "admin"];
-
 fn account_schema() -> Value {
-    json!({
-        "type": "object",
-        "required": ["account", "enabled", "passwordSet", "passwordEmpty", "passwordIsEnrollmentCode", "changedAt"],
-        "properties": {
-            "account": {"type": "string", "enum": ROLE_ENUM},
-            "enabled": {"type": "boolean"},
-            "passwordSet": {"type": "boolean"},
-            "passwordEmpty": {"type": "boolean"},
-            "passwordIsEnrollmentCode": {"type": "boolean"},
-            "changedAt": {"type": "string", "format": "date-time"},
-            "sessionsRevoked": {"type": "integer", "minimum": 0},
-        },
-    })
+    named("account")
 }
 
 /// Schema of the account list.
@@ -163,81 +124,27 @@ pub(super) fn account_response_schema() -> Value {
 
 /// Schema of an account PATCH.
 pub(super) fn account_patch_schema() -> Value {
-    json!({
-        "type": "object",
-        "additionalProperties": false,
-        "minProperties": 1,
-        "properties": {
-            "enabled": {"type": "boolean", "description": "admin cannot be disabled (409)"},
-            "password": {"type": "string", "maxLength": 1024, "description": "Policy: passwordMinLength–passwordMaxLength characters, not the account name; general may be empty when the policy allows."},
-            "currentPassword": {"type": "string", "description": "Required when changing the admin password."},
-        },
-    })
+    named("accountPatch")
 }
 
 /// Schema of the session list.
 pub(super) fn sessions_schema() -> Value {
-    let ts = json!({"type": "string", "format": "date-time"});
-    let opt_ts = json!({"type": ["string", "null"], "format": "date-time"});
-    json!({"type": "object", "required": ["sessions"], "properties": {"sessions": {"type": "array", "items": {
-        "type": "object",
-        "required": ["id", "account", "clientId", "clientVersion", "remoteAddress", "createdAt", "lastUsedAt", "expiresAt", "viaEnrollmentCode"],
-        "properties": {
-            "id": {"type": "string"},
-            "account": {"type": "string", "enum": ROLE_ENUM},
-            "clientId": {"type": "string"},
-            "clientVersion": {"type": "string"},
-            "remoteAddress": {"type": "string"},
-            "createdAt": ts,
-            "lastUsedAt": opt_ts,
-            "expiresAt": opt_ts,
-            "viaEnrollmentCode": {"type": "boolean"},
-        },
-    }}}})
+    named("sessions")
 }
 
 /// Schema of a key creation request.
 pub(super) fn key_request_schema() -> Value {
-    json!({
-        "type": "object",
-        "required": ["name", "account"],
-        "additionalProperties": false,
-        "properties": {
-            "name": {"type": "string", "minLength": 1, "maxLength": crate::auth::ops::KEY_NAME_MAX},
-            "account": {"type": "string", "enum": ROLE_ENUM},
-        },
-    })
+    named("keyRequest")
 }
 
 /// Schema of a created key (the only time the key is shown).
 pub(super) fn key_created_schema() -> Value {
-    json!({
-        "type": "object",
-        "required": ["id", "key", "name", "account", "createdAt"],
-        "properties": {
-            "id": {"type": "string"},
-            "key": {"type": "string", "pattern": "^rgk_", "description": "Shown once; send as `Authorization: Nureva <key>`."},
-            "name": {"type": "string"},
-            "account": {"type": "string", "enum": ROLE_ENUM},
-            "createdAt": {"type": "string", "format": "date-time"},
-        },
-    })
+    named("keyCreated")
 }
 
 /// Schema of the key list.
 pub(super) fn keys_schema() -> Value {
-    json!({"type": "object", "required": ["keys"], "properties": {"keys": {"type": "array", "items": {
-        "type": "object",
-        "required": ["id", "name", "account", "createdAt", "lastUsedAt", "lastClientId"],
-        "properties": {
-            "id": {"type": "string"},
-            "name": {"type": "string"},
-            "account": {"type": "string", "enum": ROLE_ENUM},
-            "createdAt": {"type": "string", "format": "date-time"},
-            "lastUsedAt": {"type": ["string", "null"], "format": "date-time"},
-            "lastClientId": {"type": ["string", "null"]},
-        },
-    }}}})
+    named("keys")
 }
 
 fn policy_properties() -> Value {
@@ -272,9 +179,38 @@ pub(super) fn policy_patch_schema() -> Value {
 }
 
 pub(super) fn calibration_schema() -> Value {
-    json!({"type": "object", "required": ["status"], "properties": {"status": {"type": "string", "enum": ["started"]}}})
+    named("calibration")
 }
 
 pub(super) fn any_object_schema() -> Value {
     json!({"type": "object"})
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_named_schema_is_an_object() {
+        let all: &[fn() -> Value] = &[
+            capabilities_schema,
+            login_request_schema,
+            login_response_schema,
+            validate_response_schema,
+            account_schema,
+            account_patch_schema,
+            sessions_schema,
+            keys_schema,
+            key_request_schema,
+            key_created_schema,
+            volume_request_schema,
+            calibration_schema,
+            hardware_schema,
+            crate::device::status::status_schema,
+        ];
+        for schema in all {
+            assert_eq!(schema()["type"], "object");
+        }
+        assert!(components()["responses"]["E409"].is_object());
+    }
 }
