@@ -34,6 +34,15 @@ pub(crate) fn path_is_under(path: &str, prefix: &str) -> bool {
         .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
 }
 
+/// Member `name` of a JSON object given as text (compiled-in schemas); `Null` when
+/// absent (a unit test checks that every name is there).
+pub(crate) fn named_json(doc: &str, name: &str) -> serde_json::Value {
+    serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(doc)
+        .ok()
+        .and_then(|mut m| m.remove(name))
+        .unwrap_or(serde_json::Value::Null)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -50,13 +59,4 @@ mod tests {
     fn hex_is_lower_case_pairs() {
         assert_eq!(hex(&[0x00, 0x0f, 0xa5, 0xff]), "000fa5ff");
     }
-}
-
-/// Member `name` of a JSON object given as text (compiled-in schemas); `Null` when
-/// absent (a unit test checks that every name is there).
-pub(crate) fn named_json(doc: &str, name: &str) -> serde_json::Value {
-    serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(doc)
-        .ok()
-        .and_then(|mut m| m.remove(name))
-        .unwrap_or(serde_json::Value::Null)
 }
