@@ -27,7 +27,7 @@ use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 use tokio_rustls::TlsAcceptor;
@@ -326,25 +326,43 @@ impl Connection {
         Ok(Handshake::Tls(Box::new(self.acceptor.accept(watched).await?)))
     }
 
+    /// Serve one accepted connection: the TLS handshake, then HTTP.
     async fn serve(self, tcp: TcpStream) {
         let _ = tcp.set_nodelay(true);
         let activity = Arc::new(Activity::new(self.limits.head_timeout, self.limits.idle_timeout));
-        let tls = match tokio::time::timeout(self.limits.handshake_timeout, self.handshake(tcp, &activity)).await {
-            Ok(Ok(Handshake::Tls(tls))) => tls,
+        if let Some(tls) = self.accept_tls(tcp, &activity).await {
+            let is_h2 = tls.get_ref().1.alpn_protocol() == Some(b"h2");
+            self.serve_http(tls, is_h2, activity).await;
+        }
+    }
+
+    /// The TLS handshake under its timeout; `None` when the connection ends here
+    /// (failed, timed out, or a plain-HTTP request answered with `https_required`).
+    async fn accept_tls(&self, tcp: TcpStream, activity: &Arc<Activity>) -> Option<Box<TlsStream<Watched>>> {
+        match tokio::time::timeout(self.limits.handshake_timeout, self.handshake(tcp, activity)).await {
+            Ok(Ok(Handshake::Tls(tls))) => Some(tls),
             Ok(Ok(Handshake::PlainHttp)) => {
                 tracing::debug!(remote = %self.remote, "answered a plain-HTTP request on the TLS port");
-                return;
+                None
             }
             Ok(Err(e)) => {
                 tracing::debug!(remote = %self.remote, error = %e, "TLS handshake failed");
-                return;
+                None
             }
             Err(_) => {
                 tracing::debug!(remote = %self.remote, "TLS handshake timed out");
-                return;
+                None
             }
-        };
-        let is_h2 = tls.get_ref().1.alpn_protocol() == Some(b"h2");
+        }
+    }
+
+    /// HTTP on an established stream (generic, so that any kind of stream is served
+    /// by this one loop), under the watchdog, until the connection ends, times out
+    /// or is drained at shutdown.
+    async fn serve_http<IO>(self, io: IO, is_h2: bool, activity: Arc<Activity>)
+    where
+        IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
         // The first request head must arrive within the head timeout of the
         // handshake (its bytes often travel with the client's last handshake flight);
         // the idle timeout governs the gaps between requests after that.
@@ -368,7 +386,7 @@ impl Connection {
                 }))
             }
         });
-        let io = JsonParseErrors::new(tls, Arc::clone(&activity));
+        let io = JsonParseErrors::new(io, Arc::clone(&activity));
         let conn = self.builder.serve_connection(TokioIo::new(io), service);
         tokio::pin!(conn);
         let mut shutdown = self.app.shutdown_signal();
