@@ -13,6 +13,7 @@ mod api;
 mod crash;
 mod gateway;
 mod hostile;
+mod plain_http;
 mod process;
 mod reload;
 mod streams;
