@@ -245,6 +245,7 @@ fn check_policy(policy: RawPolicy, requests_per_minute: u32, c: &Checker<'_>) ->
         allow_empty_general_password: policy.allow_empty_general_password,
         require_admin_password_change: policy.require_admin_password_change,
         legacy_basic_credentials: policy.legacy_basic_credentials,
+        accept_vendor_example_credential: policy.accept_vendor_example_credential,
         login_failures_per_hour: policy.login_failures_per_hour,
         login_failures_before_delay: policy.login_failures_before_delay,
         requests_per_minute,

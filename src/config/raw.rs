@@ -104,6 +104,7 @@ pub(super) struct RawPolicy {
     pub allow_empty_general_password: bool,
     pub require_admin_password_change: bool,
     pub legacy_basic_credentials: bool,
+    pub accept_vendor_example_credential: bool,
     pub login_failures_per_hour: u32,
     pub login_failures_before_delay: u32,
 }

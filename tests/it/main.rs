@@ -19,4 +19,5 @@ mod reload;
 mod streams;
 mod technician;
 mod transport;
+mod vendor_example;
 mod walkthrough;

@@ -54,6 +54,12 @@ async fn plain_http_serves_the_same_api_under_the_same_rules() {
     let over_tls = d.get("/api/v1/audio", &token).send().await.unwrap();
     assert_eq!(over_tls.status(), StatusCode::OK, "one credential for both ports");
     assert_eq!(plain.body, over_tls.text().await.unwrap(), "the same answer");
+    let example = call("GET", &audio, &["--header", "Authorization: Nureva Z2VuZXJhbDo="]).await;
+    assert_eq!(
+        (example.status, &example.body),
+        (200, &plain.body),
+        "the vendor's example credential"
+    );
 
     // The same rules: client headers, credential, body framing, roles.
     let bare = curl(&["--request", "GET", "--url", &audio, "--header", &auth]).await;
