@@ -20,6 +20,7 @@ use crate::auth::limits::{LoginThrottle, RateLimiter};
 use crate::auth::passwords::Hasher;
 use crate::auth::state::State;
 use crate::auth::store::{Store, StoreError};
+use crate::auth::vendor_example::FirstUse;
 use crate::config::Config;
 use crate::device::announce::Announcer;
 use crate::device::status::DeviceLive;
@@ -56,6 +57,7 @@ struct Inner {
     shutdown: watch::Sender<bool>,
     stream_slots: Arc<Semaphore>,
     legacy: LegacyCache,
+    example_first_use: FirstUse,
     throttle: Arc<LoginThrottle>,
     device: Arc<Announcer>,
     live_device: Arc<DeviceLive>,
@@ -148,6 +150,7 @@ impl App {
                 shutdown: watch::channel(false).0,
                 stream_slots,
                 legacy,
+                example_first_use: FirstUse::default(),
                 throttle,
                 device,
                 live_device: Arc::new(DeviceLive::new(&config_device)),
@@ -213,6 +216,11 @@ impl App {
     /// Verified legacy `base64(account:password)` credentials.
     pub fn legacy_cache(&self) -> &LegacyCache {
         &self.inner.legacy
+    }
+
+    /// When the vendor's example credential was last audited.
+    pub(crate) fn example_first_use(&self) -> &FirstUse {
+        &self.inner.example_first_use
     }
 
     /// The configured route to the device's own services that serves `path`, if any.
@@ -284,6 +292,7 @@ impl App {
         };
         match principal.kind {
             CredentialKind::Legacy => crate::auth::legacy::still_valid(&state, principal),
+            CredentialKind::VendorExample => crate::auth::vendor_example::still_valid(&state, principal),
             kind => {
                 let not_expired = match kind {
                     CredentialKind::Session => state

@@ -1,7 +1,7 @@
 //! The command line: `serve` and the technician's commands.
 //!
 //! Every subcommand accepts `--config`, `--state-dir` and `--cert-dir`; `serve` also
-//! takes `--listen`. Local commands work on the state files directly, through the
+//! takes `--listen` and `--http-listen`. Local commands work on the state files directly, through the
 //! same store and lock as the running service, so they work whether or not the
 //! service runs, concurrent writers never lose each other's changes, and a running
 //! service enforces the change within a second (it watches the state and certificate
@@ -66,6 +66,10 @@ pub enum Command {
         /// Address to listen on (overrides server.listen); port 0 picks a free port.
         #[arg(long, value_name = "ADDR")]
         listen: Option<SocketAddr>,
+        /// Also serve plain HTTP on this address (overrides server.http_listen):
+        /// credentials travel in clear text, for isolated room networks only.
+        #[arg(long, value_name = "ADDR")]
+        http_listen: Option<SocketAddr>,
     },
     /// Show or reset the enrollment code.
     #[command(subcommand)]
@@ -247,14 +251,15 @@ impl From<ApiError> for CliError {
 impl Cli {
     /// Load the config named on the command line, with the command-line overrides.
     pub fn load_config(&self) -> Result<Config, ConfigError> {
-        let listen = match &self.command {
-            Command::Serve { listen } => *listen,
-            _ => None,
+        let (listen, http_listen) = match &self.command {
+            Command::Serve { listen, http_listen } => (*listen, *http_listen),
+            _ => (None, None),
         };
         Config::load(
             self.global.config.as_deref(),
             &Overrides {
                 listen,
+                http_listen,
                 state_dir: self.global.state_dir.clone(),
                 cert_dir: self.global.cert_dir.clone(),
             },
@@ -603,7 +608,21 @@ mod tests {
         let cli = Cli::try_parse_from(["roomgate", "enrollment", "show", "--state-dir", "/tmp/x"]).unwrap();
         assert_eq!(cli.global.state_dir.as_deref(), Some(std::path::Path::new("/tmp/x")));
         let cli = Cli::try_parse_from(["roomgate", "serve", "--listen", "127.0.0.1:0"]).unwrap();
-        assert!(matches!(cli.command, Command::Serve { listen: Some(_) }));
+        assert!(matches!(
+            cli.command,
+            Command::Serve {
+                listen: Some(_),
+                http_listen: None
+            }
+        ));
+        let cli = Cli::try_parse_from(["roomgate", "serve", "--http-listen", "127.0.0.1:0"]).unwrap();
+        assert!(matches!(
+            cli.command,
+            Command::Serve {
+                listen: None,
+                http_listen: Some(_)
+            }
+        ));
         assert!(Cli::try_parse_from(["roomgate", "enrollment", "show", "--listen", "127.0.0.1:0"]).is_err());
     }
 

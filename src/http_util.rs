@@ -1,5 +1,5 @@
-//! The response body type every handler returns, and small builders for JSON and
-//! empty responses.
+//! The response body type every handler returns, small builders for JSON and
+//! empty responses, and the mark of a request that came over plain HTTP.
 //!
 //! One boxed body type serves fixed JSON, server-sent event streams and (for
 //! gateway routes) streamed upstream bodies, so the pipeline has a single response
@@ -11,6 +11,11 @@ use bytes::Bytes;
 use http::{HeaderValue, Response, StatusCode, header};
 use http_body_util::{BodyExt, Empty, Full, combinators::BoxBody};
 use serde::Serialize;
+
+/// Marks a request that arrived on the plain-HTTP listener (absent: HTTPS). Set by
+/// the transport; read by the gateway for `X-Forwarded-Proto`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct PlainHttp;
 
 /// The error a streamed response body may end with.
 pub(crate) type BodyError = Box<dyn std::error::Error + Send + Sync>;

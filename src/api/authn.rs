@@ -1,6 +1,7 @@
 //! Authentication and authorisation of a request: the presented credential
-//! (`Nureva` or `Bearer` scheme), its verification, the role check, and the rule
-//! that an enrollment-code admin credential must change the password first.
+//! (`Nureva` or `Bearer` scheme), its verification (sessions and API keys, then the
+//! vendor's example credential, then legacy credentials), the role check, and the
+//! rule that an enrollment-code admin credential must change the password first.
 
 use std::net::SocketAddr;
 
@@ -10,8 +11,8 @@ use crate::api::client::Client;
 use crate::app::App;
 use crate::auth::accounts::Role;
 use crate::auth::credentials::{Principal, Refusal};
-use crate::auth::legacy;
 use crate::auth::state::State;
+use crate::auth::{legacy, vendor_example};
 use crate::error::ApiError;
 
 /// The credential text from `Authorization: Nureva <token>` (or `Bearer`).
@@ -55,7 +56,8 @@ fn invalid_auth_parameters() -> ApiError {
 }
 
 /// Verify the presented credential against `state`: a session or API key in
-/// memory, else (when the policy allows) a legacy `base64(account:password)`.
+/// memory, else the vendor's example credential (while the state accepts it), else
+/// (when the policy allows) a legacy `base64(account:password)`.
 pub(super) async fn authenticate(
     app: &App,
     headers: &HeaderMap,
@@ -66,22 +68,41 @@ pub(super) async fn authenticate(
     let token = presented_credential(headers)?;
     match app.credentials().verify(token, state, &client.id, crate::util::now()) {
         Ok(principal) => Ok(principal),
-        Err(Refusal::Invalid) if state.policy.legacy_basic_credentials => {
-            let verifier = legacy::Verifier {
-                hasher: app.hasher(),
-                cache: app.legacy_cache(),
-                throttle: app.login_throttle(),
-            };
-            Box::pin(verifier.verify(token, remote.ip(), &client.id, state))
-                .await?
-                .ok_or_else(invalid_auth_parameters)
-        }
-        Err(Refusal::Invalid) => Err(invalid_auth_parameters()),
+        Err(Refusal::Invalid) => not_stored(app, token, remote, client, state).await,
         Err(Refusal::Expired) => Err(ApiError::unauthorized(
             "credential_expired",
             "the session has expired; log in again",
         )),
     }
+}
+
+/// A token that is no session or API key: the vendor's example credential, or (in
+/// legacy mode) `base64(account:password)`; anything else is refused.
+async fn not_stored(
+    app: &App,
+    token: &str,
+    remote: SocketAddr,
+    client: &Client,
+    state: &State,
+) -> Result<Principal, ApiError> {
+    let caller = vendor_example::Caller {
+        ip: remote.ip(),
+        client_id: &client.id,
+    };
+    if let Some(principal) = vendor_example::verify(token, state, app.example_first_use(), caller) {
+        return Ok(principal);
+    }
+    if !state.policy.legacy_basic_credentials {
+        return Err(invalid_auth_parameters());
+    }
+    let verifier = legacy::Verifier {
+        hasher: app.hasher(),
+        cache: app.legacy_cache(),
+        throttle: app.login_throttle(),
+    };
+    Box::pin(verifier.verify(token, remote.ip(), &client.id, state))
+        .await?
+        .ok_or_else(invalid_auth_parameters)
 }
 
 pub(super) fn authorize(

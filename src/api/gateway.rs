@@ -6,7 +6,8 @@
 //! headers and anything claiming to be roomgate's own (`X-Roomgate-*`,
 //! `X-Forwarded-*`, `Forwarded`), adds who the caller is (`X-Roomgate-Account`,
 //! `X-Roomgate-Client-Id`, `X-Roomgate-Client-Version`, `X-Forwarded-For`,
-//! `X-Forwarded-Proto`) and streams both bodies without buffering, so an upstream
+//! `X-Forwarded-Proto`: `http` for a request from the plain-HTTP listener, else
+//! `https`) and streams both bodies without buffering, so an upstream
 //! event stream reaches the client event by event. The path and query are forwarded
 //! unchanged. Connections to each upstream are pooled. An upstream that refuses or
 //! dies gives 502; one that does not answer within the route's timeout, 504.
@@ -34,7 +35,7 @@ use tokio::net::UnixStream;
 use crate::auth::accounts::Role;
 use crate::config::{RouteConfig, Upstream};
 use crate::error::ApiError;
-use crate::http_util::{Body, BodyError};
+use crate::http_util::{Body, BodyError, PlainHttp};
 
 /// Idle upstream connections kept per route.
 const POOL_IDLE_PER_ROUTE: usize = 8;
@@ -171,9 +172,19 @@ fn strip_hop_by_hop(headers: &mut HeaderMap) {
     }
 }
 
+/// `X-Forwarded-Proto` of a request: `http` when it came over the plain-HTTP
+/// listener, `https` otherwise.
+fn forwarded_proto(extensions: &http::Extensions) -> &'static str {
+    match extensions.get::<PlainHttp>() {
+        Some(PlainHttp) => "http",
+        None => "https",
+    }
+}
+
 /// The headers sent upstream: the client's, minus credentials, hop-by-hop and
-/// anything claiming to come from roomgate, plus who the caller is.
-fn upstream_headers(mut headers: HeaderMap, caller: &Caller<'_>) -> HeaderMap {
+/// anything claiming to come from roomgate, plus who the caller is and the scheme
+/// it used (`proto`).
+fn upstream_headers(mut headers: HeaderMap, caller: &Caller<'_>, proto: &'static str) -> HeaderMap {
     strip_hop_by_hop(&mut headers);
     headers.remove(header::AUTHORIZATION);
     headers.remove(header::HOST);
@@ -195,7 +206,7 @@ fn upstream_headers(mut headers: HeaderMap, caller: &Caller<'_>) -> HeaderMap {
     set("x-roomgate-client-id", caller.client_id);
     set("x-roomgate-client-version", caller.client_version);
     set("x-forwarded-for", &caller.remote.to_string());
-    set("x-forwarded-proto", "https");
+    set("x-forwarded-proto", proto);
     headers
 }
 
@@ -234,7 +245,7 @@ impl ProxyRoute {
         *upstream.method_mut() = parts.method;
         *upstream.uri_mut() = uri;
         *upstream.version_mut() = Version::HTTP_11;
-        *upstream.headers_mut() = upstream_headers(parts.headers, caller);
+        *upstream.headers_mut() = upstream_headers(parts.headers, caller, forwarded_proto(&parts.extensions));
 
         let sent = match &self.client {
             UpstreamClient::Http { client, .. } => {
@@ -288,7 +299,7 @@ mod tests {
             client_id: "Crestron",
             client_version: "2.1",
         };
-        let out = upstream_headers(h, &caller);
+        let out = upstream_headers(h.clone(), &caller, "https");
         for gone in ["authorization", "connection", "x-private", "keep-alive", "forwarded"] {
             assert!(!out.contains_key(gone), "{gone}");
         }
@@ -299,6 +310,13 @@ mod tests {
         assert_eq!(out.get_all("x-forwarded-for").iter().count(), 1);
         assert_eq!(out["accept"], "text/event-stream");
         assert_eq!(out["nureva-client-id"], "Crestron");
+        assert_eq!(out["x-forwarded-proto"], "https");
+        let mut plain = http::Extensions::new();
+        assert_eq!(forwarded_proto(&plain), "https");
+        plain.insert(PlainHttp);
+        assert_eq!(forwarded_proto(&plain), "http");
+        let out = upstream_headers(h, &caller, forwarded_proto(&plain));
+        assert_eq!(out["x-forwarded-proto"], "http");
     }
 
     #[test]

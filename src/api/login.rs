@@ -140,7 +140,7 @@ pub(crate) fn validate(ctx: &Ctx) -> Result<Response<Body>, ApiError> {
 /// `POST /api/v1/auth/logout`: revoke the credential presented.
 pub(crate) async fn logout(ctx: &Ctx) -> Result<Response<Body>, ApiError> {
     let p = ctx.principal.clone().ok_or_else(ApiError::internal)?;
-    if p.kind == CredentialKind::Legacy {
+    if !p.kind.is_stored() {
         return Err(ApiError::conflict(
             "not_revocable",
             "a base64(account:password) credential cannot be logged out; change the account's password to revoke it",
@@ -156,7 +156,7 @@ pub(crate) async fn logout(ctx: &Ctx) -> Result<Response<Body>, ApiError> {
                 CredentialKind::ApiKey => {
                     s.api_keys.remove(&id);
                 }
-                CredentialKind::Legacy => {}
+                CredentialKind::Legacy | CredentialKind::VendorExample => {}
             }
             Ok(())
         })

@@ -34,7 +34,8 @@ const SECRET_LEN: usize = 32;
 /// base64url (no padding) length of id ‖ secret.
 const TOKEN_B64_LEN: usize = 64;
 
-/// Session, API key, or (legacy mode) `base64(account:password)`.
+/// Session, API key, (legacy mode) `base64(account:password)`, or the vendor's
+/// example credential.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CredentialKind {
     /// Made by a login.
@@ -43,6 +44,8 @@ pub enum CredentialKind {
     ApiKey,
     /// `base64(account:password)`, accepted only when the policy allows it.
     Legacy,
+    /// base64(`general:`) while the general password is empty (`auth::vendor_example`).
+    VendorExample,
 }
 
 impl CredentialKind {
@@ -52,7 +55,15 @@ impl CredentialKind {
             CredentialKind::Session => "session",
             CredentialKind::ApiKey => "apiKey",
             CredentialKind::Legacy => "legacy",
+            CredentialKind::VendorExample => "vendorExample",
         }
+    }
+
+    /// Whether credentials of this kind are records in the state (sessions, API
+    /// keys), which can be revoked one by one; the others follow from an account's
+    /// password.
+    pub fn is_stored(self) -> bool {
+        matches!(self, CredentialKind::Session | CredentialKind::ApiKey)
     }
 }
 
@@ -423,8 +434,8 @@ impl CredentialIndex {
                         }
                     }
                 }
-                // Never in the index: legacy credentials are not stored.
-                CredentialKind::Legacy => {}
+                // Never in the index: these credentials are not stored.
+                CredentialKind::Legacy | CredentialKind::VendorExample => {}
             }
         }
     }

@@ -1,6 +1,6 @@
 //! The auth core: accounts, passwords, credentials, the enrollment code, the security
 //! policy, login throttling, the persisted state and its store, the operations that
-//! change it, and their audit trail. Nothing here knows about HTTP.
+//! change it, their audit trail, and the vendor's example credential. Nothing here knows about HTTP.
 
 pub(crate) mod accounts;
 pub(crate) mod audit;
@@ -13,3 +13,4 @@ pub(crate) mod passwords;
 pub(crate) mod policy;
 pub(crate) mod state;
 pub(crate) mod store;
+pub(crate) mod vendor_example;

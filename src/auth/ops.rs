@@ -139,16 +139,19 @@ pub(crate) fn key_views(state: &State) -> Vec<KeyView> {
     v
 }
 
-/// The hash a login for `account` is checked against: none when the account is
-/// disabled, has no password, or has an empty password the policy no longer allows.
-pub(crate) fn usable_password_hash(state: &State, account: Role) -> Option<String> {
+/// The record of `account` when a login for it can succeed: enabled, with a
+/// password, and not an empty password the policy no longer allows.
+pub(crate) fn usable_account(state: &State, account: Role) -> Option<&AccountRecord> {
     let record = state.account(account)?;
     let empty_refused =
         record.password_is_empty && !(account == Role::General && state.policy.allow_empty_general_password);
-    record
-        .password_hash
-        .clone()
-        .filter(|_| record.enabled && !empty_refused)
+    (record.enabled && record.password_hash.is_some() && !empty_refused).then_some(record)
+}
+
+/// The hash a login for `account` is checked against: none when the account is
+/// disabled, has no password, or has an empty password the policy no longer allows.
+pub(crate) fn usable_password_hash(state: &State, account: Role) -> Option<String> {
+    usable_account(state, account).and_then(|record| record.password_hash.clone())
 }
 
 /// What the user typed, as it is hashed: the enrollment code is normalised (case,

@@ -1,5 +1,6 @@
 //! The security policy: session lifetime and cap, password rules, login throttle and
-//! request rate, admin password-change requirement, legacy credential acceptance.
+//! request rate, admin password-change requirement, legacy credential acceptance and
+//! the vendor's example credential.
 //!
 //! The config's `[policy]` section gives the factory defaults; the live policy is part
 //! of the persisted state, so an admin's changes survive restarts and a factory reset
@@ -33,6 +34,9 @@ pub struct Policy {
     pub require_admin_password_change: bool,
     /// Accept `Nureva base64(account:password)` credentials (off by default).
     pub legacy_basic_credentials: bool,
+    /// Accept the vendor's example credential, base64(`general:`), while the general
+    /// account's password is empty (on by default; see `auth::vendor_example`).
+    pub accept_vendor_example_credential: bool,
     /// Failed logins allowed per account per hour before 429.
     pub login_failures_per_hour: u32,
     /// Failed logins from one address before the growing delay starts.
@@ -51,6 +55,7 @@ impl Default for Policy {
             allow_empty_general_password: true,
             require_admin_password_change: false,
             legacy_basic_credentials: false,
+            accept_vendor_example_credential: true,
             login_failures_per_hour: LOGIN_FAILURES_CAP,
             login_failures_before_delay: 5,
             requests_per_minute: 600,

@@ -1,6 +1,7 @@
 //! Stage two: every value within its bounds, the rules that involve several keys,
 //! relative paths resolved against the config file's folder.
 
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -114,6 +115,7 @@ pub(super) fn config(raw: RawConfig, c: &Checker<'_>) -> Result<Config, ConfigEr
     let (ms, hour) = (Duration::from_millis, Duration::from_secs(3600));
     let start = StartConfig {
         listen: raw.server.listen,
+        http_listen: check_http_listen(raw.server.listen, raw.server.http_listen.map(|a| a.0), c)?,
         state_dir: c.path("server.state_dir", raw.server.state_dir.as_deref().unwrap_or(STATE_DIR))?,
         passwords: super::HashParams {
             memory_kib: within!(c, raw.passwords.memory_kib, 64, 1024 * 1024),
@@ -189,6 +191,21 @@ pub(super) fn config(raw: RawConfig, c: &Checker<'_>) -> Result<Config, ConfigEr
     })
 }
 
+/// The plain-HTTP listener, when set, needs an address of its own (port 0 for both
+/// is fine: each gets a free port).
+fn check_http_listen(
+    listen: SocketAddr,
+    http_listen: Option<SocketAddr>,
+    c: &Checker<'_>,
+) -> Result<Option<SocketAddr>, ConfigError> {
+    match http_listen {
+        Some(addr) if addr == listen && addr.port() != 0 => {
+            Err(c.err("server.http_listen", "must differ from server.listen"))
+        }
+        other => Ok(other),
+    }
+}
+
 fn check_tls(tls: RawTls, c: &Checker<'_>) -> Result<TlsConfig, ConfigError> {
     let cert_dir = c.path("tls.cert_dir", tls.cert_dir.as_deref().unwrap_or(CERT_DIR))?;
     let (cert_file, key_file, operator_supplied) = match (&tls.cert_file, &tls.key_file) {
@@ -231,6 +248,7 @@ fn check_policy(policy: RawPolicy, requests_per_minute: u32, c: &Checker<'_>) ->
         allow_empty_general_password: policy.allow_empty_general_password,
         require_admin_password_change: policy.require_admin_password_change,
         legacy_basic_credentials: policy.legacy_basic_credentials,
+        accept_vendor_example_credential: policy.accept_vendor_example_credential,
         login_failures_per_hour: policy.login_failures_per_hour,
         login_failures_before_delay: policy.login_failures_before_delay,
         requests_per_minute,

@@ -69,6 +69,8 @@ impl std::error::Error for ConfigError {}
 pub struct Overrides {
     /// `--listen`
     pub listen: Option<SocketAddr>,
+    /// `--http-listen`
+    pub http_listen: Option<SocketAddr>,
     /// `--state-dir`
     pub state_dir: Option<PathBuf>,
     /// `--cert-dir`
@@ -103,7 +105,7 @@ pub struct Config {
     pub origin: Option<ConfigOrigin>,
 }
 
-/// The settings that take effect only at start: the listener, the state folder, and
+/// The settings that take effect only at start: the listeners, the state folder, and
 /// what sizes the connection cap, the password hasher, the event-stream and
 /// legacy-cache slots, the throttle's ceiling and the log output. Each field's serde
 /// name is its key in the file, which is how a reload names the ones that changed.
@@ -112,6 +114,9 @@ pub struct StartConfig {
     /// Address to listen on.
     #[serde(rename = "server.listen")]
     pub listen: SocketAddr,
+    /// Address of the optional plain-HTTP listener (`None`: off, the default).
+    #[serde(rename = "server.http_listen")]
+    pub http_listen: Option<SocketAddr>,
     /// Folder of the persisted state (accounts, sessions, keys, settings).
     #[serde(rename = "server.state_dir")]
     pub state_dir: PathBuf,
@@ -412,6 +417,9 @@ impl Config {
     pub fn apply(&mut self, o: &Overrides) {
         if let Some(listen) = o.listen {
             self.start.listen = listen;
+        }
+        if let Some(http_listen) = o.http_listen {
+            self.start.http_listen = Some(http_listen);
         }
         if let Some(dir) = &o.state_dir {
             self.start.state_dir = absolute(dir);

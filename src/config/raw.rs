@@ -37,12 +37,14 @@ pub(super) struct RawConfig {
     pub routes: Vec<RawRoute>,
 }
 
-/// `[server]`. `state_dir` is left out of the defaults (see [`parse`]).
+/// `[server]`. `state_dir` is left out of the defaults (see [`parse`]);
+/// `http_listen` is off unless a file sets it.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawServer {
     #[serde(deserialize_with = "text")]
     pub listen: SocketAddr,
+    pub http_listen: Option<Text<SocketAddr>>,
     pub state_dir: Option<String>,
 }
 
@@ -102,6 +104,7 @@ pub(super) struct RawPolicy {
     pub allow_empty_general_password: bool,
     pub require_admin_password_change: bool,
     pub legacy_basic_credentials: bool,
+    pub accept_vendor_example_credential: bool,
     pub login_failures_per_hour: u32,
     pub login_failures_before_delay: u32,
 }

@@ -32,6 +32,29 @@ fn a_reload_keeps_start_only_settings_and_names_them() {
     let mut next = load("[passwords]\niterations = 3\n[limits]\nlogin_delay_max = \"1m\"\n").unwrap();
     let pending = next.keep_start_only(&load("").unwrap());
     assert_eq!(pending, ["passwords", "limits.login_delay_max"]);
+    // Turning the plain-HTTP listener on, moving it, or turning it off: a restart.
+    let off = load("").unwrap();
+    let on = load("[server]\nhttp_listen = \"127.0.0.1:8080\"\n").unwrap();
+    let moved = load("[server]\nhttp_listen = \"127.0.0.1:8081\"\n").unwrap();
+    for (mut next, running) in [(on.clone(), &off), (moved, &on), (off.clone(), &on)] {
+        assert_eq!(next.keep_start_only(running), ["server.http_listen"]);
+        assert_eq!(
+            next.start.http_listen, running.start.http_listen,
+            "the running one stays"
+        );
+    }
+}
+
+#[test]
+fn plain_http_is_off_unless_a_file_or_the_command_line_asks() {
+    assert_eq!(load("").unwrap().start.http_listen, None);
+    assert_eq!(load(EMBEDDED_DEFAULT).unwrap().start.http_listen, None);
+    let c = load("[server]\nhttp_listen = \"0.0.0.0:8080\"\n").unwrap();
+    assert_eq!(c.start.http_listen, Some("0.0.0.0:8080".parse().unwrap()));
+    assert!(
+        load("[server]\nlisten = \"127.0.0.1:0\"\nhttp_listen = \"127.0.0.1:0\"\n").is_ok(),
+        "port 0 twice: two free ports"
+    );
 }
 
 #[test]
@@ -85,7 +108,7 @@ fn embedded_default_is_valid_and_documents_the_built_in_defaults() {
 fn the_defaults_are_the_embedded_files_values() {
     let c = load("").unwrap();
     let (s, l, secs) = (&c.start, &c.limits, Duration::from_secs);
-    assert_eq!(s.listen.to_string(), "0.0.0.0:8443");
+    assert_eq!((s.listen.to_string(), s.http_listen), ("0.0.0.0:8443".to_string(), None));
     assert_eq!(s.passwords, HashParams { memory_kib: 19456, iterations: 2, parallelism: 1 });
     assert_eq!([s.max_connections, s.hash_concurrency, s.hash_queue, s.max_event_streams], [2048, 2, 32, 64]);
     assert_eq!((s.legacy_cache_entries, s.login_delay_max, s.log_format), (64, secs(900), LogFormat::Text));
@@ -183,6 +206,8 @@ fn bad_values_name_their_keys() {
         r#"
         server.listen = "nowhere" | server.listen | `nowhere` is not an address like 0.0.0.0:8443
         server.state_dir = " " | server.state_dir | must not be empty
+        server.http_listen = "port 80" | server.http_listen | `port 80` is not an address like 0.0.0.0:8443
+        server = { listen = "0.0.0.0:8443", http_listen = "0.0.0.0:8443" } | server.http_listen | must differ from server.listen
         limits.idle_timeout = "soon" | limits.idle_timeout | `soon` is not a duration (examples: "500ms", "10s", "2m")
         limits.head_timeout = "1ms" | limits.head_timeout | must be between 100ms and 1h
         limits.max_connections = 0 | limits.max_connections | must be between 1 and 65536
@@ -232,10 +257,12 @@ fn overrides_win() {
     let mut c = load("").unwrap();
     c.apply(&Overrides {
         listen: Some("127.0.0.1:0".parse().unwrap()),
+        http_listen: Some("127.0.0.1:8080".parse().unwrap()),
         state_dir: Some("/tmp/s".into()),
         cert_dir: Some("/tmp/c".into()),
     });
     assert_eq!(c.start.listen.to_string(), "127.0.0.1:0");
+    assert_eq!(c.start.http_listen, Some("127.0.0.1:8080".parse().unwrap()));
     assert_eq!(c.start.state_dir, Path::new("/tmp/s"));
     assert_eq!(c.tls.key_file, Path::new("/tmp/c/key.pem"));
 }

@@ -1,11 +1,17 @@
-//! The listener: accept → connection cap → TLS handshake under a timeout →
+//! The listeners: accept → connection cap → TLS handshake under a timeout →
 //! hyper-util `auto` (HTTP/1.1 or HTTP/2) → graceful shutdown.
 //!
-//! This module owns the listening socket and each connection's hyper connection:
+//! This module owns the listening sockets and each connection's hyper connection:
 //! it takes a connection slot before accepting, runs the handshake, and acts on the
 //! verdicts of the connection's watchdog (module `watchdog`). On HTTP/1, hyper's own
 //! error answers go through `parse_errors`. A plain-HTTP request on the TLS port
 //! gets a JSON 400 telling the caller to use https.
+//!
+//! The optional plain-HTTP listener (`server.http_listen`, off by default) shares
+//! the connection cap, the limits and everything after the handshake: a TLS stream
+//! and a plain TCP stream go through the same `Connection::serve_http` (HTTP/1.1
+//! only on the plain port). Its requests carry the `http_util::PlainHttp` mark, so that a
+//! route's upstream is told `X-Forwarded-Proto: http`.
 //!
 //! Shutdown is driven by a future: stop accepting, tell open connections and event
 //! streams to finish, wait up to `drain_timeout` for in-flight requests (by getting
@@ -27,7 +33,7 @@ use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 use tokio_rustls::TlsAcceptor;
@@ -36,6 +42,7 @@ use tokio_rustls::server::TlsStream;
 use crate::app::App;
 use crate::auth::store::StoreError;
 use crate::config::{Config, Limits};
+use crate::http_util::PlainHttp;
 use crate::reload::{ReloadHook, ReloadTrigger};
 use crate::transport::parse_errors::{JsonParseErrors, canned_response};
 use crate::transport::tls::{self, SharedServerConfig, TlsError};
@@ -66,6 +73,8 @@ pub enum StartError {
 /// A bound, ready-to-run service.
 pub struct Server {
     listener: TcpListener,
+    /// The plain-HTTP listener and its address, when `server.http_listen` is set.
+    http: Option<(TcpListener, SocketAddr)>,
     app: App,
     tls: SharedServerConfig,
     fingerprint: String,
@@ -78,8 +87,52 @@ impl std::fmt::Debug for Server {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Server")
             .field("local_addr", &self.local_addr)
+            .field("http_local_addr", &self.http_local_addr())
             .finish_non_exhaustive()
     }
+}
+
+/// Which listener a connection came in on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Via {
+    /// The HTTPS port.
+    Tls,
+    /// The optional plain-HTTP port.
+    Plain,
+}
+
+/// Bind `addr`; the address actually bound (the real port for port 0).
+async fn bind_listener(addr: SocketAddr) -> Result<(TcpListener, SocketAddr), StartError> {
+    let failed = |e: io::Error| StartError::Bind {
+        addr,
+        reason: e.kind().to_string(),
+    };
+    let listener = TcpListener::bind(addr).await.map_err(failed)?;
+    let local_addr = listener.local_addr().map_err(failed)?;
+    Ok((listener, local_addr))
+}
+
+/// The next connection on either listener (a missing plain listener never accepts).
+async fn accept_either(tls: &TcpListener, plain: Option<&TcpListener>) -> io::Result<(TcpStream, SocketAddr, Via)> {
+    let plain_accept = async {
+        match plain {
+            Some(listener) => listener.accept().await,
+            None => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        accepted = tls.accept() => accepted.map(|(tcp, remote)| (tcp, remote, Via::Tls)),
+        accepted = plain_accept => accepted.map(|(tcp, remote)| (tcp, remote, Via::Plain)),
+    }
+}
+
+/// Say loudly, at every start, that the plain-HTTP listener is on and what it risks.
+fn warn_plain_http(addr: SocketAddr) {
+    tracing::warn!(
+        "listening on plain http://{addr} as well (server.http_listen): passwords, \
+         authParameters and API keys travel in clear text on it; use it only on an isolated \
+         room network, for controllers that cannot do TLS"
+    );
 }
 
 impl Server {
@@ -97,18 +150,15 @@ impl Server {
         .await
         .map_err(|_| StartError::Task)??;
         let tls_config = tls::server_config(&cert)?;
-        let addr = app.config().start.listen;
-        let listener = TcpListener::bind(addr).await.map_err(|e| StartError::Bind {
-            addr,
-            reason: e.kind().to_string(),
-        })?;
-        let local_addr = listener.local_addr().map_err(|e| StartError::Bind {
-            addr,
-            reason: e.kind().to_string(),
-        })?;
+        let (listener, local_addr) = bind_listener(app.config().start.listen).await?;
+        let http = match app.config().start.http_listen {
+            Some(addr) => Some(bind_listener(addr).await?),
+            None => None,
+        };
         tracing::info!("certificate sha256 fingerprint {}", cert.fingerprint);
         Ok(Server {
             listener,
+            http,
             app,
             tls: Arc::new(ArcSwap::new(tls_config)),
             fingerprint: cert.fingerprint,
@@ -121,6 +171,12 @@ impl Server {
     /// The bound address (the real port when the config said port 0).
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
+    }
+
+    /// The bound plain-HTTP address, when `server.http_listen` is set (the real
+    /// port when it said port 0).
+    pub fn http_local_addr(&self) -> Option<SocketAddr> {
+        self.http.as_ref().map(|(_, addr)| *addr)
     }
 
     /// The application handle.
@@ -148,6 +204,7 @@ impl Server {
     pub async fn run(self, shutdown: impl Future<Output = ()>) {
         let Server {
             listener,
+            http,
             app,
             tls,
             local_addr,
@@ -156,12 +213,17 @@ impl Server {
             ..
         } = self;
         let mut limits = app.config().limits.clone();
-        // The cap is sized once; a reload that changes it asks for a restart.
+        // The cap is sized once, for both listeners; a reload that changes it asks
+        // for a restart.
         let max_connections = app.config().start.max_connections;
         let slots = Arc::new(Semaphore::new(max_connections));
-        let mut builder = Arc::new(http_builder(&limits));
+        let mut builders = Builders::new(&limits);
         app.spawn_background();
         crate::reload::spawn(app.clone(), Arc::clone(&tls), reload, reload_hook);
+        let http_listener = http.map(|(listener, addr)| {
+            warn_plain_http(addr);
+            listener
+        });
         tracing::info!(version = env!("CARGO_PKG_VERSION"), "listening on https://{local_addr}");
         crate::transport::notify::ready();
 
@@ -177,9 +239,9 @@ impl Server {
                     Err(_) => break,
                 },
             };
-            let (tcp, remote) = tokio::select! {
+            let (tcp, remote, via) = tokio::select! {
                 () = &mut shutdown => break,
-                accepted = listener.accept() => match accepted {
+                accepted = accept_either(&listener, http_listener.as_ref()) => match accepted {
                     Ok(pair) => pair,
                     Err(e) => {
                         // Out of descriptors and the like: back off instead of spinning.
@@ -196,15 +258,16 @@ impl Server {
                 let current = app.config();
                 if current.limits != limits {
                     limits = current.limits.clone();
-                    builder = Arc::new(http_builder(&limits));
+                    builders = Builders::new(&limits);
                 }
             }
             let conn = Connection {
                 app: app.clone(),
                 acceptor: TlsAcceptor::from(tls.load_full()),
-                builder: Arc::clone(&builder),
+                builder: builders.for_listener(via),
                 limits: limits.clone(),
                 remote,
+                via,
             };
             tokio::spawn(async move {
                 conn.serve(tcp).await;
@@ -213,6 +276,7 @@ impl Server {
         }
 
         drop(listener);
+        drop(http_listener);
         tracing::info!("shutting down: no longer accepting connections");
         crate::transport::notify::stopping();
         app.begin_shutdown();
@@ -281,12 +345,36 @@ fn http_builder(limits: &Limits) -> auto::Builder<TokioExecutor> {
     b
 }
 
+/// hyper's connection settings per listener, rebuilt when a reload changes the limits.
+struct Builders {
+    tls: Arc<auto::Builder<TokioExecutor>>,
+    /// HTTP/1.1 only: no h2c on the plain port.
+    plain: Arc<auto::Builder<TokioExecutor>>,
+}
+
+impl Builders {
+    fn new(limits: &Limits) -> Self {
+        Builders {
+            tls: Arc::new(http_builder(limits)),
+            plain: Arc::new(http_builder(limits).http1_only()),
+        }
+    }
+
+    fn for_listener(&self, via: Via) -> Arc<auto::Builder<TokioExecutor>> {
+        Arc::clone(match via {
+            Via::Tls => &self.tls,
+            Via::Plain => &self.plain,
+        })
+    }
+}
+
 struct Connection {
     app: App,
     acceptor: TlsAcceptor,
     builder: Arc<auto::Builder<TokioExecutor>>,
     limits: Limits,
     remote: SocketAddr,
+    via: Via,
 }
 
 /// The answer to a plain-HTTP request on the TLS port.
@@ -326,39 +414,74 @@ impl Connection {
         Ok(Handshake::Tls(Box::new(self.acceptor.accept(watched).await?)))
     }
 
+    /// Serve one accepted connection: the TLS handshake on the HTTPS port, then (on
+    /// either port) HTTP.
     async fn serve(self, tcp: TcpStream) {
         let _ = tcp.set_nodelay(true);
         let activity = Arc::new(Activity::new(self.limits.head_timeout, self.limits.idle_timeout));
-        let tls = match tokio::time::timeout(self.limits.handshake_timeout, self.handshake(tcp, &activity)).await {
-            Ok(Ok(Handshake::Tls(tls))) => tls,
+        match self.via {
+            Via::Tls => {
+                if let Some(tls) = self.accept_tls(tcp, &activity).await {
+                    let is_h2 = tls.get_ref().1.alpn_protocol() == Some(b"h2");
+                    self.serve_http(tls, is_h2, activity).await;
+                }
+            }
+            Via::Plain => {
+                let watched = Watched {
+                    tcp,
+                    activity: Arc::clone(&activity),
+                };
+                self.serve_http(watched, false, activity).await;
+            }
+        }
+    }
+
+    /// The TLS handshake under its timeout; `None` when the connection ends here
+    /// (failed, timed out, or a plain-HTTP request answered with `https_required`).
+    async fn accept_tls(&self, tcp: TcpStream, activity: &Arc<Activity>) -> Option<Box<TlsStream<Watched>>> {
+        match tokio::time::timeout(self.limits.handshake_timeout, self.handshake(tcp, activity)).await {
+            Ok(Ok(Handshake::Tls(tls))) => Some(tls),
             Ok(Ok(Handshake::PlainHttp)) => {
                 tracing::debug!(remote = %self.remote, "answered a plain-HTTP request on the TLS port");
-                return;
+                None
             }
             Ok(Err(e)) => {
                 tracing::debug!(remote = %self.remote, error = %e, "TLS handshake failed");
-                return;
+                None
             }
             Err(_) => {
                 tracing::debug!(remote = %self.remote, "TLS handshake timed out");
-                return;
+                None
             }
-        };
-        let is_h2 = tls.get_ref().1.alpn_protocol() == Some(b"h2");
+        }
+    }
+
+    /// HTTP on an established stream (TLS or plain TCP: generic, so that both are
+    /// served by this one loop), under the watchdog, until the connection ends, times
+    /// out or is drained at shutdown.
+    async fn serve_http<IO>(self, io: IO, is_h2: bool, activity: Arc<Activity>)
+    where
+        IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
         // The first request head must arrive within the head timeout of the
-        // handshake (its bytes often travel with the client's last handshake flight);
-        // the idle timeout governs the gaps between requests after that.
+        // handshake (its bytes often travel with the client's last handshake flight;
+        // on the plain port, of the accept); the idle timeout governs the gaps
+        // between requests after that.
         let now = activity.now_ms();
         activity.head_started_ms.store(now, Ordering::Release);
         activity.idle_since_ms.store(now, Ordering::Release);
 
         let app = self.app.clone();
         let remote = self.remote;
+        let plain = self.via == Via::Plain;
         let svc_activity = Arc::clone(&activity);
-        let service = service_fn(move |req: Request<Incoming>| {
+        let service = service_fn(move |mut req: Request<Incoming>| {
             let in_flight = svc_activity.request_started();
             let app = app.clone();
             let activity = Arc::clone(&svc_activity);
+            if plain {
+                req.extensions_mut().insert(PlainHttp);
+            }
             async move {
                 let resp = crate::api::handle(&app, remote, req).await;
                 activity.responses.fetch_add(1, Ordering::AcqRel);
@@ -368,7 +491,7 @@ impl Connection {
                 }))
             }
         });
-        let io = JsonParseErrors::new(tls, Arc::clone(&activity));
+        let io = JsonParseErrors::new(io, Arc::clone(&activity));
         let conn = self.builder.serve_connection(TokioIo::new(io), service);
         tokio::pin!(conn);
         let mut shutdown = self.app.shutdown_signal();

@@ -419,6 +419,7 @@ async fn the_policy_is_validated_persisted_and_applied_at_once() {
     assert_eq!(policy["sessionLifetimeSecs"], Value::Null);
     assert_eq!(policy["loginFailuresPerHour"], 100);
     assert_eq!(policy["legacyBasicCredentials"], false);
+    assert_eq!(policy["acceptVendorExampleCredential"], true);
     assert_eq!(policy["requireAdminPasswordChange"], false);
 
     let general: Vec<String> = {
@@ -525,9 +526,11 @@ async fn an_enrollment_code_admin_must_change_the_password_first_when_required()
 async fn legacy_basic_credentials_only_when_allowed_and_cached_safely() {
     use base64::Engine as _;
     let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
-    let d = Device::start().await;
+    // The vendor's documented example, `Nureva Z2VuZXJhbDo=` (general with no
+    // password), is accepted on its own unless the policy says no (see
+    // `vendor_example.rs`); here it is one legacy credential among others.
+    let d = Device::start_with("[policy]\naccept_vendor_example_credential = false\n").await;
     let admin = d.admin_token().await;
-    // The vendor's documented example: `Nureva Z2VuZXJhbDo=` (general with no password).
     assert_eq!(b64("general:"), "Z2VuZXJhbDo=");
     assert_eq!(
         d.get_status("/api/v1/audio", "Z2VuZXJhbDo=").await,

@@ -71,6 +71,8 @@ pub(crate) struct Device {
     #[allow(dead_code)] // no test reads it yet
     pub config_path: PathBuf,
     pub addr: SocketAddr,
+    /// The plain-HTTP listener, when the config sets `server.http_listen`.
+    pub http_addr: Option<SocketAddr>,
     pub app: roomgate::App,
     #[allow(dead_code)] // no test reads it yet
     pub fingerprint: String,
@@ -94,6 +96,7 @@ impl Device {
         let config = roomgate::Config::load(Some(&config_path), &Default::default()).unwrap();
         let server = roomgate::Server::bind(config).await.unwrap();
         let addr = server.local_addr();
+        let http_addr = server.http_local_addr();
         let app = server.app().clone();
         let fingerprint = server.fingerprint().to_string();
         let (tx, rx) = oneshot::channel::<()>();
@@ -105,6 +108,7 @@ impl Device {
             dir,
             config_path,
             addr,
+            http_addr,
             app,
             fingerprint,
             client,
@@ -134,6 +138,12 @@ impl Device {
     /// `https://localhost:PORT{path}` (the certificate names localhost).
     pub(crate) fn url(&self, path: &str) -> String {
         format!("https://localhost:{}{path}", self.port())
+    }
+
+    /// `http://127.0.0.1:PORT{path}` on the plain-HTTP listener (which must be on).
+    pub(crate) fn http_url(&self, path: &str) -> String {
+        let addr = self.http_addr.expect("the config turns plain HTTP on");
+        format!("http://{addr}{path}")
     }
 
     pub(crate) fn cert_path(&self) -> PathBuf {
@@ -369,6 +379,17 @@ impl Proc {
         format!("https://localhost:{}{path}", self.addr.port())
     }
 
+    /// The plain-HTTP address its start-up warning names, if it logged one.
+    pub(crate) fn http_addr(&self) -> Option<SocketAddr> {
+        let log = self.log_text();
+        let rest = log.split("listening on plain http://").nth(1)?;
+        rest.chars()
+            .take_while(|c| !c.is_whitespace())
+            .collect::<String>()
+            .parse()
+            .ok()
+    }
+
     pub(crate) fn signal(&self, sig: &str) {
         let status = Command::new("kill")
             .arg(format!("-{sig}"))
@@ -407,6 +428,51 @@ pub(crate) fn wait_timeout(child: &mut Child, limit: Duration) -> std::process::
         }
         assert!(start.elapsed() < limit, "process did not exit within {limit:?}");
         std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// One answer of the `curl` binary: status, response head and body.
+#[derive(Debug)]
+pub(crate) struct CurlAnswer {
+    pub status: u16,
+    pub head: String,
+    pub body: String,
+}
+
+impl CurlAnswer {
+    /// The body as JSON.
+    pub(crate) fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+
+    /// The `code`s of a JSON error body.
+    pub(crate) fn error_codes(&self) -> Vec<String> {
+        let body = self.json();
+        let errors = body["errors"].as_array().expect("an errors array");
+        errors.iter().map(|e| e["code"].as_str().unwrap().to_string()).collect()
+    }
+}
+
+/// Run `curl --silent --include ARGS…` (one HTTP/1.1 exchange) and split its answer.
+pub(crate) async fn curl(args: &[&str]) -> CurlAnswer {
+    let out = tokio::process::Command::new("curl")
+        .args(["--silent", "--show-error", "--include", "--max-time", "20"])
+        .args(args)
+        .output()
+        .await
+        .expect("curl must be installed (see .ci/run)");
+    assert!(
+        out.status.success(),
+        "curl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    CurlAnswer {
+        status,
+        head: head.to_string(),
+        body: body.to_string(),
     }
 }
 

@@ -1,7 +1,8 @@
 //! Routes to the device's own services, against real upstreams on loopback (TCP and a
-//! Unix socket): headers stripped and added, query strings kept, bodies streamed both
-//! ways, an upstream event stream arriving event by event, 502 and 504, roles per
-//! route, a built-in endpoint taken over, and the capabilities document.
+//! Unix socket): headers stripped and added (`X-Forwarded-Proto: http` from the
+//! plain-HTTP port), query strings kept, bodies streamed both ways, an upstream event
+//! stream arriving event by event, 502 and 504, roles per route, a built-in endpoint
+//! taken over, and the capabilities document.
 
 use std::convert::Infallible;
 use std::time::Duration;
@@ -141,6 +142,34 @@ async fn start_upstream(unix: Option<&std::path::Path>) -> (String, Upstream) {
 
 fn route(prefix: &str, role: &str, upstream: &str, extra: &str) -> String {
     format!("[[route]]\nprefix = \"{prefix}\"\nmin_role = \"{role}\"\nupstream = \"{upstream}\"\n{extra}\n")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_over_plain_http_is_forwarded_as_http() {
+    let (addr, _up) = start_upstream(None).await;
+    let plain = "[server]\nhttp_listen = \"127.0.0.1:0\"\n";
+    let d = Device::start_with(&format!("{plain}{}", route("/api/v1/camera", "general", &addr, ""))).await;
+    let token = d.login("general", "").await;
+    let via = |url: String| {
+        common::with_client_headers(reqwest::Client::new().get(url))
+            .header("Authorization", format!("Nureva {token}"))
+            .header("X-Forwarded-Proto", "https")
+            .send()
+    };
+    let echo: Value = via(d.http_url("/api/v1/camera/x")).await.unwrap().json().await.unwrap();
+    assert_eq!(
+        echo["headers"]["x-forwarded-proto"], "http",
+        "not what the client claimed"
+    );
+    let echo: Value = d
+        .get("/api/v1/camera/x", &token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(echo["headers"]["x-forwarded-proto"], "https");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

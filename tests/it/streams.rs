@@ -1,5 +1,6 @@
-//! Server-sent event streams: heartbeat, change events, revocation closing a stream,
-//! and the cap on open streams.
+//! Server-sent event streams: heartbeat, change events, revocation closing a stream
+//! (also one opened with the vendor's example credential, once it is refused), and
+//! the cap on open streams.
 
 use std::time::Duration;
 
@@ -290,4 +291,58 @@ async fn streams_end_after_the_configured_maximum() {
         took >= Duration::from_millis(300) && took < Duration::from_secs(2),
         "{took:?}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_opened_with_the_vendor_example_credential_ends_when_it_is_refused() {
+    let d = Device::start().await;
+    let admin = d.admin_token().await;
+    let example = "Z2VuZXJhbDo=";
+    let patch = |path: &'static str, body: serde_json::Value| {
+        d.req(Method::PATCH, path)
+            .header("Authorization", format!("Nureva {admin}"))
+            .json(&body)
+            .send()
+    };
+    let general = "/api/v1/auth/accounts/general";
+    let policy = "/api/v1/security/policy";
+    let refusals = [
+        (
+            general,
+            json!({"password": "general-pass-9"}),
+            general,
+            json!({"password": ""}),
+        ),
+        (
+            policy,
+            json!({"acceptVendorExampleCredential": false}),
+            policy,
+            json!({"acceptVendorExampleCredential": true}),
+        ),
+        (general, json!({"enabled": false}), general, json!({"enabled": true})),
+    ];
+    for (path, refuse, undo_path, undo) in refusals {
+        let mut stream = d.get("/api/v1/events", example).send().await.unwrap();
+        assert_eq!(stream.status(), StatusCode::OK);
+        // Other changes do not end it.
+        let r = d.get("/api/v1/audio", example).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        assert_eq!(
+            patch(policy, json!({"maxSessionsPerAccount": 31}))
+                .await
+                .unwrap()
+                .status(),
+            StatusCode::OK
+        );
+        assert!(
+            !ends_within(&mut stream, Duration::from_millis(300)).await,
+            "still open"
+        );
+        assert_eq!(patch(path, refuse.clone()).await.unwrap().status(), StatusCode::OK);
+        assert!(
+            ends_within(&mut stream, Duration::from_secs(5)).await,
+            "{refuse} ends it"
+        );
+        assert_eq!(patch(undo_path, undo).await.unwrap().status(), StatusCode::OK);
+    }
 }

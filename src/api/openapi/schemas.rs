@@ -157,6 +157,7 @@ fn policy_properties() -> Value {
         "allowEmptyGeneralPassword": {"type": "boolean"},
         "requireAdminPasswordChange": {"type": "boolean"},
         "legacyBasicCredentials": {"type": "boolean"},
+        "acceptVendorExampleCredential": {"type": "boolean", "description": "Accept the vendor's example credential, base64(\"general:\"), while the general password is empty"},
         "loginFailuresPerHour": count(crate::auth::policy::LOGIN_FAILURES_CAP),
         "loginFailuresBeforeDelay": count(crate::auth::policy::LOGIN_FAILURES_CAP),
         "requestsPerMinute": count(1_000_000),
