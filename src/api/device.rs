@@ -1,6 +1,6 @@
 //! The reference device's endpoints: audio settings, volume steps, device
-//! information, room layout and the device data stream. The device model itself
-//! is `crate::device`.
+//! information and the device data stream (the room's are `api::room`). The
+//! device model itself is `crate::device`.
 //!
 //! Changes go through the state store (persisted before the reply); the store's
 //! listener announces them on `/api/v1/events`, whoever made them.
@@ -61,24 +61,6 @@ pub(crate) fn hardware(ctx: &Ctx) -> Response<Body> {
         StatusCode::OK,
         &hardware_document(&ctx.app.config().device, &ctx.app.ip_address(), code),
     )
-}
-
-/// `GET /api/v1/room/layout`
-pub(crate) fn get_room_layout(ctx: &Ctx) -> Response<Body> {
-    json_response(StatusCode::OK, &ctx.state.device.room_layout)
-}
-
-/// `PATCH /api/v1/room/layout`: replaces the named top-level fields; all valid or
-/// nothing changes.
-pub(crate) async fn patch_room_layout(ctx: &Ctx, body: Value) -> Result<Response<Body>, ApiError> {
-    let layout = ctx
-        .app
-        .update(move |s| {
-            s.device.room_layout = s.device.room_layout.patched(&body)?;
-            Ok(s.device.room_layout.clone())
-        })
-        .await?;
-    Ok(json_response(StatusCode::OK, &layout))
 }
 
 /// The `?events=` filter: names separated by commas, the parameter repeatable.

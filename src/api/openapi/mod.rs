@@ -52,7 +52,7 @@ pub(crate) fn document(device_name: &str, forwarded: &[RouteConfig]) -> Value {
         "servers": [{"url": "/"}],
         "tags": [
             {"name": "meta"}, {"name": "auth"}, {"name": "streams"}, {"name": "audio"},
-            {"name": "data"}, {"name": "room"}, {"name": "admin"}, {"name": "security"}, {"name": "forwarded"}
+            {"name": "data"}, {"name": "room"}, {"name": "integrations"}, {"name": "network"}, {"name": "admin"}, {"name": "security"}, {"name": "forwarded"}
         ],
         "paths": paths,
         "components": components(),
@@ -134,6 +134,8 @@ fn path_parameters(path: &str) -> Vec<Value> {
         .map(|name| {
             let schema = match name {
                 "account" => json!({"type": "string", "enum": ["monitor", "general", "integrator", "admin"]}),
+                "profileId" => json!({"type": "string", "format": "uuid",
+                    "pattern": "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"}),
                 _ => json!({"type": "string", "pattern": "^[A-Za-z0-9_-]{22}$"}),
             };
             json!({"name": name, "in": "path", "required": true, "schema": schema})
@@ -179,7 +181,12 @@ fn responses(route: &Route, facts: &Facts) -> Map<String, Value> {
     if route.path.contains('{') {
         err(&mut r, "404");
     }
-    if matches!(route.op, Op::UpdateAccount | Op::CreateKey | Op::Logout) {
+    if route.needs != crate::api::routes::Needs::NONE
+        || matches!(
+            route.op,
+            Op::UpdateAccount | Op::CreateKey | Op::Logout | Op::CreateProfile | Op::RenameProfile
+        )
+    {
         err(&mut r, "409");
     }
     if facts.body.is_some() {
@@ -236,8 +243,8 @@ fn components() -> Value {
             "E400": error_response("Bad request: client headers, account name or body schema"),
             "E401": error_response("No, invalid, expired or revoked credential, or failed login (with WWW-Authenticate)"),
             "E403": error_response("The credential's role is too low, or an admin password change is required first"),
-            "E404": error_response("No such account, session or key"),
-            "E409": error_response("State conflict: admin cannot be disabled, key name taken, too many keys, legacy credential not revocable"),
+            "E404": error_response("No such account, session, key or room profile"),
+            "E409": error_response("State conflict: admin cannot be disabled, key or profile name taken, too many keys or profiles, legacy credential not revocable; or the device type, bars or firmware do not support the operation"),
             "E413": error_response("Request body too large"),
             "E415": error_response("Request body not sent as application/json"),
             "E429": error_response("Too many requests (with Retry-After)"),
