@@ -15,6 +15,7 @@ mod gateway;
 mod hostile;
 mod process;
 mod reload;
+mod room;
 mod streams;
 mod technician;
 mod transport;
