@@ -1,6 +1,6 @@
 //! The reference device's endpoints: audio settings, volume steps, device
-//! information, room layout and the device data stream. The device model itself
-//! is `crate::device`.
+//! information and the device data stream (the room's are `api::room`). The
+//! device model itself is `crate::device`.
 //!
 //! Changes go through the state store (persisted before the reply); the store's
 //! listener announces them on `/api/v1/events`, whoever made them.
@@ -12,7 +12,7 @@ use crate::api::Ctx;
 use crate::auth::accounts::Role;
 use crate::device::audio::{AudioPatch, AudioSettings, VolumeOp, render};
 use crate::device::info::hardware_document;
-use crate::device::measurements::{DATA_EVENTS, Rates, RoomView, ZoneArea, data_source};
+use crate::device::measurements::{DATA_EVENTS, Rates, RoomView, data_source};
 use crate::error::ApiError;
 use crate::events;
 use crate::http_util::{Body, json_response};
@@ -97,24 +97,6 @@ pub(crate) fn calibrate(ctx: &Ctx) -> Result<Response<Body>, ApiError> {
     ))
 }
 
-/// `GET /api/v1/room/layout`
-pub(crate) fn get_room_layout(ctx: &Ctx) -> Response<Body> {
-    json_response(StatusCode::OK, &ctx.state.device.room_layout)
-}
-
-/// `PATCH /api/v1/room/layout`: replaces the named top-level fields; all valid or
-/// nothing changes.
-pub(crate) async fn patch_room_layout(ctx: &Ctx, body: Value) -> Result<Response<Body>, ApiError> {
-    let layout = ctx
-        .app
-        .update(move |s| {
-            s.device.room_layout = s.device.room_layout.patched(&body)?;
-            Ok(s.device.room_layout.clone())
-        })
-        .await?;
-    Ok(json_response(StatusCode::OK, &layout))
-}
-
 /// The `?events=` filter: names separated by commas, the parameter repeatable;
 /// absent, every event. Unknown names are returned apart (each gets the vendor's
 /// error frame, and the known ones still flow).
@@ -146,22 +128,22 @@ fn data_filter(query: Option<&str>) -> (Vec<&'static str>, Vec<String>) {
 /// tick, so a layout or voice-amplification change applies at once.
 fn room_view(app: &crate::app::App) -> RoomView {
     let state = app.snapshot();
-    let layout = &state.device.room_layout;
-    let r = &layout.room_dimensions;
-    let zones = layout
-        .zones
-        .iter()
-        .map(|z| ZoneArea {
-            rect: [z.x_min, z.x_max, z.y_min, z.y_max],
-            reported: serde_json::json!({"type": z.kind, "label": z.label, "id": z.id}),
-        })
-        .collect();
+    let r = state.device.room_layout.room_dimensions();
     RoomView {
         bounds: [r.x_min, r.x_max, r.y_min, r.y_max],
-        zones,
         voice_amplification: state.device.audio.voice_amplification_enabled,
         coordinates: app.config().device.model.is_hdl410(),
     }
+}
+
+/// The zones holding a point, from the layout in force.
+fn zones_at(app: &crate::app::App, x: i32, y: i32) -> Vec<Value> {
+    let state = app.snapshot();
+    let zones = state.device.room_layout.triggered_zones(x, y);
+    zones
+        .iter()
+        .map(|z| serde_json::to_value(z).unwrap_or(Value::Null))
+        .collect()
 }
 
 /// `GET /api/v1/data`: the device data stream, `?events=` filtered; an unknown
@@ -174,7 +156,8 @@ pub(crate) fn data(ctx: &Ctx) -> Result<Response<Body>, ApiError> {
         sound_location: events.sound_location_interval,
         device_metrics: events.data_interval,
     };
-    let app = ctx.app.clone();
+    let (app, app2) = (ctx.app.clone(), ctx.app.clone());
     let look = Box::new(move || room_view(&app));
-    Ok(events::response(data_source(rates, &wanted, &unknown, look), w))
+    let zones = Box::new(move |x, y| zones_at(&app2, x, y));
+    Ok(events::response(data_source(rates, &wanted, &unknown, look, zones), w))
 }

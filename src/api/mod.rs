@@ -19,6 +19,7 @@ pub(crate) mod gateway;
 pub(crate) mod login;
 pub(crate) mod meta;
 pub(crate) mod openapi;
+pub(crate) mod room;
 pub(crate) mod routes;
 pub(crate) mod streams;
 
@@ -282,12 +283,15 @@ async fn dispatch(op: Op, ctx: Ctx, body: Option<Value>) -> Result<Response<Body
         Op::GetAudio => Ok(device::get_audio(&ctx)),
         Op::Hardware => Ok(device::hardware(&ctx)),
         Op::Data => device::data(&ctx),
-        Op::GetRoomLayout => Ok(device::get_room_layout(&ctx)),
         Op::Status => Ok(device::status(&ctx)),
         Op::Identify => Ok(device::identify(&ctx)),
         Op::Calibrate => device::calibrate(&ctx),
         // Refused by `check_needs` on both models before they get here.
         Op::GetSettings | Op::PatchSettings => Err(ApiError::not_found()),
+        Op::GetRoomLayout => Ok(room::get_room_layout(&ctx)),
+        Op::ListProfiles => Ok(room::list_profiles(&ctx)),
+        Op::GetCameraSwitcher => Ok(room::get_camera_switcher(&ctx)),
+        Op::NetworkConfiguration => Ok(room::network_configuration(&ctx)),
         Op::ListAccounts => Ok(admin::list_accounts(&ctx)),
         Op::ListSessions => Ok(admin::list_sessions(&ctx)),
         Op::ListKeys => Ok(admin::list_keys(&ctx)),
@@ -296,7 +300,13 @@ async fn dispatch(op: Op, ctx: Ctx, body: Option<Value>) -> Result<Response<Body
         Op::Logout => Box::pin(login::logout(&ctx)).await,
         Op::PatchAudio => Box::pin(device::patch_audio(&ctx, body)).await,
         Op::ChangeVolume => Box::pin(device::change_volume(&ctx, body)).await,
-        Op::PatchRoomLayout => Box::pin(device::patch_room_layout(&ctx, body)).await,
+        Op::PatchRoomLayout => Box::pin(room::patch_room_layout(&ctx, body)).await,
+        Op::PatchZoneInputMaps => Box::pin(room::patch_zone_input_maps(&ctx, body)).await,
+        Op::CreateProfile => Box::pin(room::create_profile(&ctx, body)).await,
+        Op::RenameProfile => Box::pin(room::rename_profile(&ctx, body)).await,
+        Op::ActivateProfile => Box::pin(room::activate_profile(&ctx)).await,
+        Op::DeleteProfile => Box::pin(room::delete_profile(&ctx)).await,
+        Op::PatchCameraSwitcher => Box::pin(room::patch_camera_switcher(&ctx, body)).await,
         Op::UpdateAccount => Box::pin(admin::update_account(&ctx, body)).await,
         Op::RevokeSession => Box::pin(admin::revoke_session(&ctx)).await,
         Op::CreateKey => Box::pin(admin::create_key(&ctx, body)).await,

@@ -52,6 +52,24 @@ pub enum Op {
     GetRoomLayout,
     /// `PATCH /api/v1/room/layout`
     PatchRoomLayout,
+    /// `PATCH /api/v1/room/zone-input-maps`
+    PatchZoneInputMaps,
+    /// `GET /api/v1/room/profiles`
+    ListProfiles,
+    /// `POST /api/v1/room/profiles`
+    CreateProfile,
+    /// `PATCH /api/v1/room/profiles/{profileId}`
+    RenameProfile,
+    /// `POST /api/v1/room/profiles/{profileId}/active`
+    ActivateProfile,
+    /// `DELETE /api/v1/room/profiles/{profileId}`
+    DeleteProfile,
+    /// `GET /api/v1/integrations/camera-switcher`
+    GetCameraSwitcher,
+    /// `PATCH /api/v1/integrations/camera-switcher`
+    PatchCameraSwitcher,
+    /// `GET /api/v1/network/configuration`
+    NetworkConfiguration,
     /// `GET /api/v1/auth/accounts`
     ListAccounts,
     /// `PATCH /api/v1/auth/accounts/{account}`
@@ -82,6 +100,10 @@ impl Op {
                 | Op::PatchAudio
                 | Op::ChangeVolume
                 | Op::PatchRoomLayout
+                | Op::PatchZoneInputMaps
+                | Op::CreateProfile
+                | Op::RenameProfile
+                | Op::PatchCameraSwitcher
                 | Op::UpdateAccount
                 | Op::CreateKey
                 | Op::PatchPolicy
@@ -270,6 +292,69 @@ pub static ROUTES: &[Route] = &[
         "/api/v1/room/layout",
         Op::PatchRoomLayout,
         Some(Role::Integrator),
+        true,
+    ),
+    device_route(
+        Method::PATCH,
+        "/api/v1/room/zone-input-maps",
+        Op::PatchZoneInputMaps,
+        Some(Role::Integrator),
+        Needs::HDL410,
+    ),
+    device_route(
+        Method::GET,
+        "/api/v1/room/profiles",
+        Op::ListProfiles,
+        Some(Role::General),
+        Needs::HDL410,
+    ),
+    device_route(
+        Method::POST,
+        "/api/v1/room/profiles",
+        Op::CreateProfile,
+        Some(Role::Integrator),
+        Needs::HDL410,
+    ),
+    device_route(
+        Method::PATCH,
+        "/api/v1/room/profiles/{profileId}",
+        Op::RenameProfile,
+        Some(Role::Integrator),
+        Needs::HDL410,
+    ),
+    device_route(
+        Method::POST,
+        "/api/v1/room/profiles/{profileId}/active",
+        Op::ActivateProfile,
+        Some(Role::Integrator),
+        Needs::HDL410,
+    ),
+    device_route(
+        Method::DELETE,
+        "/api/v1/room/profiles/{profileId}",
+        Op::DeleteProfile,
+        Some(Role::Integrator),
+        Needs::HDL410,
+    ),
+    device_route(
+        Method::GET,
+        "/api/v1/integrations/camera-switcher",
+        Op::GetCameraSwitcher,
+        Some(Role::General),
+        Needs::HDL410,
+    ),
+    device_route(
+        Method::PATCH,
+        "/api/v1/integrations/camera-switcher",
+        Op::PatchCameraSwitcher,
+        Some(Role::Integrator),
+        Needs::HDL410,
+    ),
+    route(
+        Method::GET,
+        "/api/v1/network/configuration",
+        Op::NetworkConfiguration,
+        Some(Role::General),
         true,
     ),
     route(

@@ -1,7 +1,8 @@
 //! The change announcements the reference device makes: an `/api/v1/events` event
 //! for each of its resources that changed (named after the resource's path, with
-//! the whole new resource as data, as the vendor's stream does), and the audio
-//! settings rendered once per change, since they are the most polled answer.
+//! the whole new resource as data, as the vendor's stream does) — audio settings,
+//! room layout, room profiles, camera switcher — and the audio settings rendered
+//! once per change, since they are the most polled answer.
 
 use arc_swap::ArcSwap;
 use bytes::Bytes;
@@ -9,6 +10,8 @@ use bytes::Bytes;
 use super::DeviceSettings;
 use super::audio::{AudioSettings, render};
 use super::model::Release;
+use super::room::RoomDevice;
+use crate::config::DeviceInfo;
 use crate::events::EventBus;
 use crate::http_util::to_json_bytes;
 
@@ -19,6 +22,8 @@ pub(crate) const CHANGE_EVENTS: &[&str] = &[
     "/api/v1/audio/hardware",
     super::status::CALIBRATE_EVENT,
     "/api/v1/room/layout",
+    "/api/v1/room/profiles",
+    "/api/v1/integrations/camera-switcher",
     super::status::LED_EVENT,
     super::status::USB_EVENT,
     super::status::COMPONENTS_EVENT,
@@ -29,13 +34,17 @@ pub(crate) const CHANGE_EVENTS: &[&str] = &[
 pub(crate) struct Announcer {
     /// The audio settings as reported by firmware of this release.
     audio_json: ArcSwap<(Release, Bytes)>,
+    /// What the room documents are rendered for.
+    room_device: RoomDevice,
 }
 
 impl Announcer {
-    /// Start from the settings in force on firmware `release`.
-    pub(crate) fn new(initial: &DeviceSettings, release: Release) -> Announcer {
+    /// Start from the settings in force on the device `info` describes.
+    pub(crate) fn new(initial: &DeviceSettings, info: &DeviceInfo) -> Announcer {
+        let release = info.firmware_version.release();
         Announcer {
             audio_json: ArcSwap::from_pointee((release, render(&initial.audio, release))),
+            room_device: RoomDevice::from_info(info),
         }
     }
 
@@ -63,8 +72,16 @@ impl Announcer {
                 .store(std::sync::Arc::new((release, Bytes::clone(&audio))));
             bus.publish("/api/v1/audio", audio);
         }
-        if before.room_layout != after.room_layout {
-            bus.publish("/api/v1/room/layout", to_json_bytes(&after.room_layout));
+        let (was, room) = (&before.room_layout, &after.room_layout);
+        if was.layout_differs(room) {
+            bus.publish("/api/v1/room/layout", to_json_bytes(&room.document(&self.room_device)));
+        }
+        if was.profiles_document() != room.profiles_document() {
+            bus.publish("/api/v1/room/profiles", to_json_bytes(&room.profiles_document()));
+        }
+        let switcher = room.camera_switcher_document();
+        if was.camera_switcher_document() != switcher {
+            bus.publish("/api/v1/integrations/camera-switcher", to_json_bytes(&switcher));
         }
     }
 }

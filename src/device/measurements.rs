@@ -56,23 +56,12 @@ impl NoiseSimulator {
     }
 }
 
-/// A zone as the talker sees it: where it is and how it is reported.
-#[derive(Debug, Clone)]
-pub(crate) struct ZoneArea {
-    /// `[xMin, xMax, yMin, yMax]`, millimetres.
-    pub(crate) rect: [i32; 4],
-    /// What `triggeredZones` reports for it: `{type, label, id}`.
-    pub(crate) reported: Value,
-}
-
 /// What the simulation needs to know about the room, read again at every tick so
 /// that a layout change applies at once.
 #[derive(Debug, Clone)]
 pub(crate) struct RoomView {
     /// `[xMin, xMax, yMin, yMax]`, millimetres, origin at the primary bar.
     pub(crate) bounds: [i32; 4],
-    /// The zones that are on.
-    pub(crate) zones: Vec<ZoneArea>,
     /// Whether voice amplification is on (`flags.voiceAmpModeActive`).
     pub(crate) voice_amplification: bool,
     /// HDL410: report coordinates and triggered zones.
@@ -143,8 +132,9 @@ impl Talker {
         (degrees.round() as i32).clamp(-70, 70)
     }
 
-    /// The next sound-location body.
-    fn next_sample(&mut self, room: &RoomView, now: std::time::SystemTime) -> Value {
+    /// The next sound-location body; `zones_at` gives the zones (`{type, label, id}`)
+    /// that are on and hold a point.
+    fn next_sample(&mut self, room: &RoomView, zones_at: &ZonesAt, now: std::time::SystemTime) -> Value {
         self.walk(room);
         self.talk();
         let power = if self.speaking { random_in(48, 72) } else { 0 };
@@ -154,7 +144,7 @@ impl Talker {
         body.insert("time".into(), json!(iso8601_millis(now)));
         if room.coordinates {
             body.insert("coordinates".into(), json!({"x": self.x, "y": self.y}));
-            body.insert("triggeredZones".into(), Value::Array(self.triggered(room)));
+            body.insert("triggeredZones".into(), Value::Array(self.triggered(zones_at)));
         }
         body.insert("version".into(), json!(SOUND_LOCATION_VERSION));
         body.insert(
@@ -170,17 +160,11 @@ impl Talker {
     }
 
     /// The zone the talker is in, if speaking (0 or 1 entries, as the vendor).
-    fn triggered(&self, room: &RoomView) -> Vec<Value> {
+    fn triggered(&self, zones_at: &ZonesAt) -> Vec<Value> {
         if !self.speaking {
             return Vec::new();
         }
-        let inside = |r: &[i32; 4]| (r[0]..=r[1]).contains(&self.x) && (r[2]..=r[3]).contains(&self.y);
-        room.zones
-            .iter()
-            .find(|z| inside(&z.rect))
-            .map(|z| z.reported.clone())
-            .into_iter()
-            .collect()
+        zones_at(self.x, self.y).into_iter().take(1).collect()
     }
 }
 
@@ -191,6 +175,8 @@ fn iso8601_millis(t: std::time::SystemTime) -> String {
 
 /// The look at the room the sound-location simulation takes at every tick.
 pub(crate) type LookAtRoom = Box<dyn Fn() -> RoomView + Send + Sync>;
+/// The zones that are on and hold a point, as `triggeredZones` entries.
+pub(crate) type ZonesAt = Box<dyn Fn(i32, i32) -> Vec<Value> + Send + Sync>;
 
 /// The periods of the data stream's events.
 #[derive(Debug, Clone, Copy)]
@@ -216,13 +202,19 @@ pub(crate) fn unknown_event_frame(name: &str) -> bytes::Bytes {
 
 /// The data stream's source: errors for `unknown` names first, then each wanted
 /// event at its rate.
-pub(crate) fn data_source(rates: Rates, wanted: &[&str], unknown: &[String], look: LookAtRoom) -> Source {
+pub(crate) fn data_source(
+    rates: Rates,
+    wanted: &[&str],
+    unknown: &[String],
+    look: LookAtRoom,
+    zones_at: ZonesAt,
+) -> Source {
     let first = unknown.iter().map(|n| unknown_event_frame(n)).collect();
     let mut timers: Vec<events::Timer> = Vec::new();
     if wanted.contains(&"soundLocation") {
         let mut talker = Talker::new(&look());
         timers.push(events::timer(rates.sound_location, move || {
-            let body = talker.next_sample(&look(), std::time::SystemTime::now());
+            let body = talker.next_sample(&look(), &zones_at, std::time::SystemTime::now());
             events::frame("soundLocation", body.to_string().as_bytes(), None)
         }));
     }
@@ -243,13 +235,14 @@ mod tests {
     fn room(coordinates: bool) -> RoomView {
         RoomView {
             bounds: [-3000, 3000, 0, 6000],
-            zones: vec![ZoneArea {
-                rect: [-3000, 3000, 0, 6000],
-                reported: json!({"type": "Switching", "label": "Whole room", "id": "z1"}),
-            }],
             voice_amplification: true,
             coordinates,
         }
+    }
+
+    /// One zone covering the room.
+    fn whole_room() -> ZonesAt {
+        Box::new(|_, _| vec![json!({"type": "Switching", "label": "Whole room", "id": "z1"})])
     }
 
     #[test]
@@ -267,7 +260,7 @@ mod tests {
         let mut t = Talker::new(&r);
         let (mut spoke, mut paused, mut last) = (0, 0, (t.x, t.y));
         for _ in 0..5_000 {
-            let s = t.next_sample(&r, std::time::SystemTime::UNIX_EPOCH);
+            let s = t.next_sample(&r, &whole_room(), std::time::SystemTime::UNIX_EPOCH);
             let (x, y) = (
                 s["coordinates"]["x"].as_i64().unwrap(),
                 s["coordinates"]["y"].as_i64().unwrap(),
@@ -302,7 +295,7 @@ mod tests {
     #[test]
     fn an_hdl310_reports_no_coordinates_or_zones() {
         let r = room(false);
-        let s = Talker::new(&r).next_sample(&r, std::time::SystemTime::now());
+        let s = Talker::new(&r).next_sample(&r, &whole_room(), std::time::SystemTime::now());
         assert!(s.get("coordinates").is_none() && s.get("triggeredZones").is_none());
         let keys: Vec<_> = s.as_object().unwrap().keys().cloned().collect();
         assert_eq!(keys.len(), 5, "{keys:?}");

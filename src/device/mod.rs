@@ -1,15 +1,19 @@
 //! The reference device: what a real HDL310/HDL410 would route to its own daemons
-//! (SPEC §10). Audio settings, room layout, device information, simulated
-//! measurements and the change announcements the device makes; its HTTP handlers
-//! are `api::device`. Replacing this folder with `[[route]]` entries to the
+//! (SPEC §10). Audio settings, the room (layout, profiles, camera switching),
+//! device information, network configuration, simulated measurements and the
+//! change announcements the device makes; its HTTP handlers are `api::device` and
+//! `api::room`. Replacing this folder with `[[route]]` entries to the
 //! device's services is one move: the auth core does not depend on anything here
 //! but [`DeviceSettings`], the part of the state document the device owns.
 
 pub(crate) mod announce;
 pub(crate) mod audio;
+pub(crate) mod camera;
+pub(crate) mod fields;
 pub(crate) mod info;
 pub(crate) mod measurements;
 pub(crate) mod model;
+pub(crate) mod network;
 pub(crate) mod room;
 pub(crate) mod status;
 
@@ -22,6 +26,8 @@ use serde::{Deserialize, Serialize};
 pub struct DeviceSettings {
     #[serde(default)]
     pub audio: audio::AudioSettings,
+    /// The room: layout, profiles and camera switcher integration (the state
+    /// file keeps them under `roomLayout`).
     #[serde(default)]
     pub room_layout: room::RoomLayout,
 }

@@ -664,7 +664,7 @@ async fn the_room_layout_is_checked_persisted_and_announced() {
             .json(&body)
             .send()
     };
-    let zones = json!([{"id": "front", "label": "Presenter", "type": "Switching", "xMin": -1500, "xMax": 1500, "yMin": 0, "yMax": 2000}]);
+    let zones = json!([{"id": "front", "label": "Presenter", "type": "Switching", "geometry": {"point1": {"x": -1500, "y": 0}, "point2": {"x": 1500, "y": 2000}}}]);
     let r = patch(json!({"uiMeasurementSystem": "IMPERIAL", "roomDimensionsVerified": true, "zones": zones}))
         .await
         .unwrap();
@@ -697,13 +697,13 @@ async fn the_room_layout_is_checked_persisted_and_announced() {
         ),
         (
             json!({"zones": [{"id": "z", "label": "x", "type": "Switching", "xMin": 0, "xMax": 9000, "yMin": 0, "yMax": 1}]}),
-            "invalid_value",
+            "unknown_field",
         ),
         (json!({"zones": "none"}), "invalid_type"),
-        (json!({"computedRoomDimensions": {}}), "unknown_field"),
+        (json!({"computedRoomDimensions": {}}), "read_only_field"),
         (
-            json!({"audioComponentPositions": [{"id": "a", "x": 0, "y": 0, "z": 0, "zAngle": 720}]}),
-            "out_of_range",
+            json!({"audioComponentPositions": [{"id": "AUDIO_BAR_0", "x": 0, "y": 0, "z": 0, "zAngle": 720}]}),
+            "unsupported_device_type",
         ),
     ] {
         let (status, codes) = error_of(patch(body.clone()).await.unwrap()).await;

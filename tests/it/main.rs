@@ -16,6 +16,7 @@ mod hostile;
 mod plain_http;
 mod process;
 mod reload;
+mod room;
 mod streams;
 mod technician;
 mod transport;

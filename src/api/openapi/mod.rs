@@ -68,7 +68,7 @@ pub(crate) fn document(device: &DeviceInfo, forwarded: &[RouteConfig]) -> Value 
         "servers": [{"url": "/"}],
         "tags": [
             {"name": "meta"}, {"name": "auth"}, {"name": "streams"}, {"name": "audio"},
-            {"name": "data"}, {"name": "room"}, {"name": "admin"}, {"name": "security"}, {"name": "forwarded"}
+            {"name": "data"}, {"name": "room"}, {"name": "integrations"}, {"name": "network"}, {"name": "admin"}, {"name": "security"}, {"name": "forwarded"}
         ],
         "paths": paths,
         "components": components(),
@@ -196,6 +196,8 @@ fn path_parameters(path: &str) -> Vec<Value> {
         .map(|name| {
             let schema = match name {
                 "account" => json!({"type": "string", "enum": ["monitor", "general", "integrator", "admin"]}),
+                "profileId" => json!({"type": "string", "format": "uuid",
+                    "pattern": "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"}),
                 _ => json!({"type": "string", "pattern": "^[A-Za-z0-9_-]{22}$"}),
             };
             json!({"name": name, "in": "path", "required": true, "schema": schema})
@@ -244,7 +246,11 @@ fn responses(route: &Route, facts: &Facts) -> Map<String, Value> {
     if route.path.contains('{') {
         err(&mut r, "404");
     }
-    if matches!(route.op, Op::UpdateAccount | Op::CreateKey | Op::Logout | Op::Calibrate) || route.needs != Needs::NONE
+    if route.needs != Needs::NONE
+        || matches!(
+            route.op,
+            Op::UpdateAccount | Op::CreateKey | Op::Logout | Op::Calibrate | Op::CreateProfile | Op::RenameProfile
+        )
     {
         err(&mut r, "409");
     }

@@ -6,6 +6,7 @@ use serde_json::{Value, json};
 
 use crate::device::audio::audio_schema;
 use crate::device::info::hardware_schema;
+use crate::device::room::schema as room_schema;
 
 /// The static schemas, as JSON text: data costs far less binary than the code
 /// `json!` makes of it (the document is built once, on first request).
@@ -80,12 +81,47 @@ pub(super) fn data_event_schema() -> serde_json::Value {
 
 /// Schema of the room layout.
 pub(super) fn room_layout_schema() -> Value {
-    crate::device::room::schema(false)
+    room_schema::layout(false)
 }
 
 /// Schema of a room layout PATCH.
 pub(super) fn room_layout_patch_schema() -> Value {
-    crate::device::room::schema(true)
+    room_schema::layout(true)
+}
+
+/// Schema of a zone input maps PATCH (and its answer).
+pub(super) fn zone_input_maps_schema() -> Value {
+    room_schema::input_maps_patch()
+}
+
+/// Schema of the room profile list.
+pub(super) fn profiles_schema() -> Value {
+    room_schema::profiles()
+}
+
+/// Schema of one room profile.
+pub(super) fn profile_schema() -> Value {
+    room_schema::profile()
+}
+
+/// Schema of a profile create or rename request.
+pub(super) fn profile_name_schema() -> Value {
+    room_schema::profile_name()
+}
+
+/// Schema of the camera switcher integration.
+pub(super) fn camera_switcher_schema() -> Value {
+    crate::device::camera::schema(false)
+}
+
+/// Schema of a camera switcher PATCH.
+pub(super) fn camera_switcher_patch_schema() -> Value {
+    crate::device::camera::schema(true)
+}
+
+/// Schema of the network configuration.
+pub(super) fn network_schema() -> Value {
+    crate::device::network::schema()
 }
 
 /// Schema of the audio settings document.
