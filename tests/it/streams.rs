@@ -253,7 +253,21 @@ async fn an_hdl410_reports_where_the_talker_is_and_which_zone_it_triggers() {
     )
     .await;
     d.set_password(roomgate::testing::Role::Monitor, "monitor-pass-1").await;
+    d.set_password(roomgate::testing::Role::Integrator, "integrator-pass-1")
+        .await;
     let monitor = d.login("monitor", "monitor-pass-1").await;
+    let integrator = d.login("integrator", "integrator-pass-1").await;
+    // One zone over the whole (default) room: every voiced sample triggers it.
+    let zone = json!({"zones": [{"type": "Switching", "on": true, "label": "Whole room", "id": "40dc92d0-1b49-44c8-ada8-3a0f97b7b185",
+        "geometry": {"point1": {"x": -3000, "y": 0}, "point2": {"x": 3000, "y": 6000}}}]});
+    let r = d
+        .req(Method::PATCH, "/api/v1/room/layout")
+        .header("Authorization", format!("Nureva {integrator}"))
+        .json(&zone)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
     let mut resp = d.get("/api/v1/data", &monitor).send().await.unwrap();
     let mut seen = String::new();
     let mut samples = Vec::new();
@@ -274,7 +288,16 @@ async fn an_hdl410_reports_where_the_talker_is_and_which_zone_it_triggers() {
         assert!((-60_000..=60_000).contains(&x) && (0..=60_000).contains(&y), "{s}");
         assert!((-70..=70).contains(&s["azimuth"].as_i64().unwrap()));
         assert_eq!(s["version"], 3);
-        assert!(s["triggeredZones"].as_array().unwrap().len() <= 1);
+        let zones = s["triggeredZones"].as_array().unwrap();
+        if s["flags"]["voiceDetected"] == true {
+            assert_eq!(zones.len(), 1, "{s}");
+            assert_eq!(
+                (zones[0]["type"].as_str(), zones[0]["label"].as_str()),
+                (Some("Switching"), Some("Whole room"))
+            );
+        } else {
+            assert!(zones.is_empty(), "{s}");
+        }
         assert!(s["time"].as_str().unwrap().ends_with('Z'));
         assert!(s["flags"]["voiceDetected"].is_boolean());
     }
