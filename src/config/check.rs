@@ -286,7 +286,7 @@ fn check_components(device: &DeviceInfo, c: &Checker<'_>) -> Result<(), ConfigEr
                 };
                 return Err(c.err(
                     &key("port_number"),
-                    &format!("a bar of an {} is on port {wanted}", device.model),
+                    format!("a bar of an {} is on port {wanted}", device.model),
                 ));
             }
             (_, Some(_)) => return Err(c.err(&key("port_number"), "only a bar has a port number")),
