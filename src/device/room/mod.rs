@@ -6,7 +6,7 @@
 //! Coordinates are millimetres with the origin at the centre back of the primary
 //! bar (`AUDIO_BAR_0`, port 1). What the device computes — `hardwareId`, the
 //! computed and resolved positions, the computed room — is never stored: it is
-//! derived when the layout is rendered ([`RoomLayout::document`]). The rules are in
+//! derived when the layout is rendered (`RoomLayout::document`). The rules are in
 //! `rules`, PATCHes in `patch`, profiles in `profiles`, older stored layouts are
 //! converted by `stored`, and the schema is in `schema`.
 
