@@ -3,6 +3,7 @@
 //!
 //! - `server`: bind, the accept loop and connection cap, the TLS handshake, hyper connections, graceful drain.
 //! - `watchdog`: each connection's head and idle timeouts, fed by socket reads and requests in flight.
+//! - `stream`: one stream type (TLS or plain TCP) for both listeners, so hyper is compiled once.
 //! - `parse_errors`: the HTTP/1 write adapter that turns hyper's own 400/431/414 into JSON.
 //! - `signals`: SIGINT/SIGTERM stop the service, SIGHUP asks for a reload.
 //! - `tls`: the device certificate (load or generate) and the rustls server config.
@@ -12,5 +13,6 @@ pub(crate) mod notify;
 mod parse_errors;
 pub(crate) mod server;
 pub(crate) mod signals;
+mod stream;
 pub(crate) mod tls;
 mod watchdog;

@@ -33,7 +33,7 @@ use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 use tokio_rustls::TlsAcceptor;
@@ -46,6 +46,7 @@ use crate::http_util::PlainHttp;
 use crate::reload::{ReloadHook, ReloadTrigger};
 use crate::transport::parse_errors::{JsonParseErrors, canned_response};
 use crate::transport::tls::{self, SharedServerConfig, TlsError};
+use crate::transport::stream::Stream;
 use crate::transport::watchdog::{Activity, Tracked, Verdict, Watched};
 
 /// Why the service could not start.
@@ -423,7 +424,7 @@ impl Connection {
             Via::Tls => {
                 if let Some(tls) = self.accept_tls(tcp, &activity).await {
                     let is_h2 = tls.get_ref().1.alpn_protocol() == Some(b"h2");
-                    self.serve_http(tls, is_h2, activity).await;
+                    self.serve_http(Stream::Tls(tls), is_h2, activity).await;
                 }
             }
             Via::Plain => {
@@ -431,7 +432,7 @@ impl Connection {
                     tcp,
                     activity: Arc::clone(&activity),
                 };
-                self.serve_http(watched, false, activity).await;
+                self.serve_http(Stream::Plain(watched), false, activity).await;
             }
         }
     }
@@ -456,13 +457,10 @@ impl Connection {
         }
     }
 
-    /// HTTP on an established stream (TLS or plain TCP: generic, so that both are
-    /// served by this one loop), under the watchdog, until the connection ends, times
-    /// out or is drained at shutdown.
-    async fn serve_http<IO>(self, io: IO, is_h2: bool, activity: Arc<Activity>)
-    where
-        IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
-    {
+    /// HTTP on an established stream (TLS or plain TCP, one type so that both are
+    /// served by this one loop and one copy of hyper's), under the watchdog, until
+    /// the connection ends, times out or is drained at shutdown.
+    async fn serve_http(self, io: Stream, is_h2: bool, activity: Arc<Activity>) {
         // The first request head must arrive within the head timeout of the
         // handshake (its bytes often travel with the client's last handshake flight;
         // on the plain port, of the accept); the idle timeout governs the gaps

@@ -20,7 +20,7 @@ use hyper_util::server::conn::auto;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
-const BODY: &[u8] = br#"{"microphoneMute":false,"audienceMute":false,"speakerVolume":50,"speakerTrebleLevel":50,"speakerBassLevel":50,"echoReductionLevel":"Medium","noiseReductionLevel":"Medium","voiceAmplificationEnabled":false,"voiceAmplificationLevel":20}"#;
+const BODY: &[u8] = br#"{"microphoneMute":false,"audienceMute":false,"microphonePickupState":"Mono","microphoneGain":0,"speakerVolume":50,"speakerTrebleLevel":50,"speakerBassLevel":50,"echoReductionLevel":"Medium","noiseReductionLevel":"Medium","auxiliaryOutputState":"LineLevel","voiceAmplificationEnabled":false,"voiceAmplificationLevel":20,"voiceAmplificationAuxInLevel":"Line","dynamicBoostEnabled":false,"microphoneDuckingEnabled":false,"voiceAmplificationGateThreshold":128,"voiceAmplificationUsbOutputGainLevel":20}"#;
 
 async fn answer(_req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
     let mut resp = Response::new(Full::new(Bytes::from_static(BODY)));
