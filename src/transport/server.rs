@@ -45,8 +45,8 @@ use crate::config::{Config, Limits};
 use crate::http_util::PlainHttp;
 use crate::reload::{ReloadHook, ReloadTrigger};
 use crate::transport::parse_errors::{JsonParseErrors, canned_response};
-use crate::transport::tls::{self, SharedServerConfig, TlsError};
 use crate::transport::stream::Stream;
+use crate::transport::tls::{self, SharedServerConfig, TlsError};
 use crate::transport::watchdog::{Activity, Tracked, Verdict, Watched};
 
 /// Why the service could not start.
