@@ -476,6 +476,41 @@ pub(crate) async fn curl(args: &[&str]) -> CurlAnswer {
     }
 }
 
+/// What a vendor curl example gave: whether curl succeeded, the status, the body.
+pub(crate) struct VendorAnswer {
+    pub ok: bool,
+    pub status: u16,
+    pub body: String,
+}
+
+impl Device {
+    /// Run a curl example from the vendor's pages as printed, against this device:
+    /// the documented address `https://10.0.0.1` becomes the device's and curl
+    /// trusts its certificate (`--max-time` ends streams); nothing else changes.
+    pub(crate) async fn vendor_curl(&self, example: &str, max_time_secs: u32) -> VendorAnswer {
+        let script = format!(
+            "{} --silent --show-error --max-time {max_time_secs} --cacert '{}' --write-out '\\n%{{http_code}}'",
+            example
+                .trim_end()
+                .replace("https://10.0.0.1", &format!("https://localhost:{}", self.port())),
+            self.cert_path().display()
+        );
+        let out = tokio::process::Command::new("bash")
+            .arg("-c")
+            .arg(&script)
+            .output()
+            .await
+            .expect("bash and curl must be installed (see .ci/run)");
+        let text = String::from_utf8(out.stdout).unwrap();
+        let (body, status) = text.rsplit_once('\n').unwrap_or(("", &text));
+        VendorAnswer {
+            ok: out.status.success(),
+            status: status.trim().parse().unwrap_or(0),
+            body: body.to_string(),
+        }
+    }
+}
+
 /// Poll `check` until it is true or `limit` passes; returns the time it took.
 pub(crate) async fn eventually(limit: Duration, mut check: impl AsyncFnMut() -> bool) -> Option<Duration> {
     let start = std::time::Instant::now();

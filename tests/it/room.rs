@@ -17,8 +17,8 @@ use serde_json::{Value, json};
 
 use crate::common::{Device, error_of};
 
-/// An HDL410 that, like the vendor's, takes the factory `Nureva Z2VuZXJhbDo=`.
-const HDL410: &str = "[device]\nmodel = \"hdl410\"\n[policy]\nlegacy_basic_credentials = true\n";
+/// An HDL410 as shipped (it takes the factory `Nureva Z2VuZXJhbDo=` by default).
+const HDL410: &str = "[device]\nmodel = \"hdl410\"\n";
 const HDL310: &str = "[device]\nmodel = \"hdl310\"\n";
 
 /// The vendor's "Set measurement system" step 1 (older page versions), verbatim.
@@ -85,38 +85,17 @@ fn curl_with_body(method: &str, path: &str, token: &str, body: &str) -> String {
     )
 }
 
-/// Run a vendor curl against `d`: the vendor's host becomes the device's, its
-/// certificate is trusted; the status and the body (JSON, or Null when empty).
+/// Run a vendor curl against `d` (see [`Device::vendor_curl`]); curl must succeed.
+/// The status and the body (JSON, or Null when empty).
 async fn curl(d: &Device, script: &str) -> (u16, Value) {
-    let script = format!(
-        "{} --cacert '{}' --silent --show-error --write-out '\\n%{{http_code}}'",
-        script.replace("https://10.0.0.1", &format!("https://localhost:{}", d.port())),
-        d.cert_path().display()
-    );
-    let what: String = script.lines().take(2).collect();
-    let out = tokio::task::spawn_blocking(move || {
-        std::process::Command::new("bash")
-            .arg("-c")
-            .arg(&script)
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap();
-    assert!(
-        out.status.success(),
-        "{}: {}",
-        what,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8(out.stdout).unwrap();
-    let (body, status) = text.rsplit_once('\n').unwrap();
-    let body = if body.is_empty() {
+    let a = d.vendor_curl(script, 20).await;
+    assert!(a.ok, "{}", script.lines().next().unwrap_or(""));
+    let body = if a.body.is_empty() {
         Value::Null
     } else {
-        serde_json::from_str(body).unwrap_or_else(|_| panic!("not JSON: {body}"))
+        serde_json::from_str(&a.body).unwrap_or_else(|_| panic!("not JSON: {}", a.body))
     };
-    (status.parse().unwrap(), body)
+    (a.status, body)
 }
 
 /// Integrator and admin tokens.

@@ -13,26 +13,6 @@ use serde_json::{Value, json};
 use crate::common::{Device, error_of};
 use crate::streams::{first_data, read_until};
 
-/// Run a vendor curl example as printed, against `d`: the documented address
-/// `https://10.0.0.1` becomes the test device's, and curl trusts its certificate.
-/// Returns the HTTP status and the body.
-fn vendor_curl(d: &Device, example: &str) -> (u16, String) {
-    let command = example.replace("https://10.0.0.1", &format!("https://127.0.0.1:{}", d.port()));
-    let script = format!(
-        "{} --silent --show-error --max-time 3 --cacert '{}' --write-out '\\n%{{http_code}}'",
-        command.trim_end(),
-        d.cert_path().display()
-    );
-    let out = std::process::Command::new("bash")
-        .arg("-c")
-        .arg(&script)
-        .output()
-        .unwrap();
-    let text = String::from_utf8(out.stdout).unwrap();
-    let (body, status) = text.rsplit_once('\n').unwrap_or(("", &text));
-    (status.trim().parse().unwrap_or(0), body.to_string())
-}
-
 const GET_AUDIO: &str = r"curl --request GET \
      --url https://10.0.0.1/api/v1/audio \
      --header 'Authorization: Nureva Z2VuZXJhbDo=' \
@@ -69,7 +49,8 @@ const CHANGE_VOLUME: &str = r#"curl --request PUT \
 async fn the_vendor_curl_examples_work_on_both_models() {
     for model in ["hdl310", "hdl410"] {
         let d = Device::start_with(&format!("[device]\nmodel = \"{model}\"\n")).await;
-        let (status, body) = tokio::task::block_in_place(|| vendor_curl(&d, GET_AUDIO));
+        let a = d.vendor_curl(GET_AUDIO, 3).await;
+        let (status, body) = (a.status, a.body);
         assert_eq!(status, 200, "{model}: {body}");
         let audio: Value = serde_json::from_str(&body).unwrap();
         assert_eq!(
@@ -77,7 +58,8 @@ async fn the_vendor_curl_examples_work_on_both_models() {
             (Some(50), Some(false))
         );
 
-        let (status, body) = tokio::task::block_in_place(|| vendor_curl(&d, GET_HARDWARE));
+        let a = d.vendor_curl(GET_HARDWARE, 3).await;
+        let (status, body) = (a.status, a.body);
         assert_eq!(status, 200, "{model}: {body}");
         let hw: Value = serde_json::from_str(&body).unwrap();
         assert_eq!(hw["model"], model);
@@ -94,17 +76,19 @@ async fn the_vendor_curl_examples_work_on_both_models() {
         assert!(hw["hardwareComponents"][0].get("portNumber").is_none());
         assert_eq!(hw["hardwareComponents"][0]["hardwareId"], hw["hardwareId"]);
 
-        let (status, body) = tokio::task::block_in_place(|| vendor_curl(&d, CHANGE_VOLUME));
+        let a = d.vendor_curl(CHANGE_VOLUME, 3).await;
+        let (status, body) = (a.status, a.body);
         assert_eq!(status, 200, "{model}: {body}");
         let after: Value = serde_json::from_str(&body).unwrap();
         assert_eq!(after["speakerVolume"], 55);
 
-        let (status, body) = tokio::task::block_in_place(|| vendor_curl(&d, GET_ROOM_LAYOUT));
+        let a = d.vendor_curl(GET_ROOM_LAYOUT, 3).await;
+        let (status, body) = (a.status, a.body);
         assert_eq!(status, 200, "{model}: {body}");
         assert!(serde_json::from_str::<Value>(&body).unwrap()["roomDimensions"].is_object());
 
         // The heartbeat never ends by itself: curl's --max-time does; what it read counts.
-        let (_, body) = tokio::task::block_in_place(|| vendor_curl(&d, GET_HEARTBEAT));
+        let body = d.vendor_curl(GET_HEARTBEAT, 3).await.body;
         assert!(
             body.starts_with("event: heartbeat\ndata: .\nretry: 5000\n\n"),
             "{body:?}"
