@@ -60,7 +60,7 @@ pub(crate) fn merge_top_level(
         if merged.contains_key(name) {
             merged.insert(name.clone(), value.clone());
         } else {
-            let shown: String = name.chars().filter(|c| !c.is_control()).take(64).collect();
+            let shown = crate::util::shown(name);
             unknown.push(ErrorEntry {
                 code: "unknown_field",
                 message: format!("`{shown}` is not a {what} field"),

@@ -43,6 +43,16 @@ pub(crate) fn named_json(doc: &str, name: &str) -> serde_json::Value {
         .unwrap_or(serde_json::Value::Null)
 }
 
+/// A client-supplied name as shown in a message: printable characters only, at
+/// most 64 of them, so a hostile key can neither bloat a reply nor break a line.
+pub(crate) fn shown(name: &str) -> String {
+    let mut s: String = name.chars().filter(|c| !c.is_control()).take(64).collect();
+    if name.chars().count() > 64 {
+        s.push('…');
+    }
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -116,7 +116,7 @@ pub(crate) fn only_fields(obj: &Map<String, Value>, allowed: &[&str]) -> Result<
             "unknown_field",
             format!(
                 "`{}` is not a field of this request (allowed: {})",
-                k.chars().filter(|c| !c.is_control()).take(64).collect::<String>(),
+                crate::util::shown(k),
                 allowed.join(", ")
             ),
         )),

@@ -11,6 +11,7 @@ use serde_json::{Map, Value, json};
 
 use crate::device::model::{Firmware, Release};
 use crate::error::{ApiError, ErrorEntry};
+use crate::util::shown;
 
 /// Volume points one `increment`/`decrement` moves (the vendor documents 4–6).
 pub(crate) const VOLUME_STEP: u8 = 5;
@@ -340,18 +341,7 @@ impl AudioPatch {
     /// Check a PATCH body for a device running `firmware`. Every problem is reported
     /// (one entry per field); nothing is applied unless every field is valid.
     pub fn parse(body: &Value, firmware: &Firmware) -> Result<AudioPatch, ApiError> {
-        let Some(obj) = body.as_object() else {
-            return Err(ApiError::bad_request(
-                "invalid_body",
-                "request body must be a JSON object of settings",
-            ));
-        };
-        if obj.is_empty() {
-            return Err(ApiError::bad_request(
-                "empty_patch",
-                "the request body names no audio setting",
-            ));
-        }
+        let obj = super::fields::patch_object(body, "audio")?;
         let mut ok = Vec::with_capacity(obj.len());
         let mut errors = Vec::new();
         for (name, value) in obj {
@@ -403,15 +393,6 @@ pub(crate) fn render(settings: &AudioSettings, release: Release) -> bytes::Bytes
         }
     }
     crate::http_util::to_json_bytes(&value)
-}
-
-/// Field names in messages are truncated so a hostile key cannot bloat the reply.
-fn shown(name: &str) -> String {
-    let mut s: String = name.chars().filter(|c| !c.is_control()).take(64).collect();
-    if name.chars().count() > 64 {
-        s.push('…');
-    }
-    s
 }
 
 fn check_field(name: &str, value: &Value, firmware: &Firmware) -> Result<(&'static Field, FieldValue), ErrorEntry> {

@@ -12,14 +12,7 @@ pub(crate) fn entry(code: &'static str, message: String) -> ErrorEntry {
     ErrorEntry { code, message }
 }
 
-/// A client-supplied name as shown in a message: printable, at most 64 characters.
-pub(crate) fn shown(name: &str) -> String {
-    let mut s: String = name.chars().filter(|c| !c.is_control()).take(64).collect();
-    if name.chars().count() > 64 {
-        s.push('…');
-    }
-    s
-}
+pub(crate) use crate::util::shown;
 
 /// The body of a PATCH as an object naming at least one field of `what`.
 pub(crate) fn patch_object<'a>(body: &'a Value, what: &str) -> Result<&'a Map<String, Value>, ApiError> {

@@ -191,7 +191,7 @@ pub(crate) struct Rates {
 /// (<name>)` with `{statusCode: 404, event, message}`; the other events keep
 /// flowing.
 pub(crate) fn unknown_event_frame(name: &str) -> bytes::Bytes {
-    let shown: String = name.chars().filter(|c| !c.is_control()).take(64).collect();
+    let shown = crate::util::shown(name);
     let data = json!({
         "statusCode": 404,
         "event": shown,
