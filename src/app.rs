@@ -6,13 +6,14 @@
 //! listener, which rebuilds the credential index and bumps the change counter that
 //! open event streams watch, so a revocation takes effect for the very next request.
 
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use arc_swap::ArcSwap;
 use bytes::Bytes;
 use http::HeaderValue;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
+use tokio::sync::{Semaphore, watch};
 
 use crate::auth::credentials::{CredentialIndex, CredentialKind, Principal};
 use crate::auth::legacy::LegacyCache;
@@ -25,8 +26,9 @@ use crate::config::Config;
 use crate::device::announce::Announcer;
 use crate::device::status::DeviceLive;
 use crate::error::ApiError;
-use crate::events::EventBus;
+use crate::events::{EventBus, StreamSlot};
 use crate::http_util::to_json_bytes;
+use crate::per_address::PerAddress;
 
 /// How often the service looks for state changes made by another process (the CLI).
 pub(crate) const STATE_POLL_INTERVAL: Duration = Duration::from_millis(250);
@@ -56,6 +58,8 @@ struct Inner {
     changes: Arc<watch::Sender<u64>>,
     shutdown: watch::Sender<bool>,
     stream_slots: Arc<Semaphore>,
+    public_stream_slots: Arc<Semaphore>,
+    stream_shares: PerAddress,
     legacy: LegacyCache,
     example_first_use: FirstUse,
     throttle: Arc<LoginThrottle>,
@@ -131,6 +135,8 @@ impl App {
             });
         }
         let stream_slots = Arc::new(Semaphore::new(config.start.max_event_streams));
+        let public_stream_slots = Arc::new(Semaphore::new(config.start.max_public_streams));
+        let stream_shares = PerAddress::new(config.start.max_streams_per_address);
         let legacy =
             LegacyCache::new(config.start.legacy_cache_entries).map_err(|e| StoreError::Init(e.to_string()))?;
         let config_device = config.device.clone();
@@ -146,6 +152,8 @@ impl App {
                 changes,
                 shutdown: watch::channel(false).0,
                 stream_slots,
+                public_stream_slots,
+                stream_shares,
                 legacy,
                 example_first_use: FirstUse::default(),
                 throttle,
@@ -303,11 +311,28 @@ impl App {
         }
     }
 
-    /// A place for one event stream, or 503 when `max_event_streams` are open.
-    pub fn stream_slot(&self) -> Result<OwnedSemaphorePermit, ApiError> {
-        Arc::clone(&self.inner.stream_slots)
+    /// A place for one event stream of `remote`: under the public budget
+    /// (`max_public_streams`) for an unauthenticated stream, else under
+    /// `max_event_streams`, and under the address's share (`max_streams_per_address`);
+    /// 503 when either is used up.
+    pub(crate) fn stream_slot(&self, authenticated: bool, remote: IpAddr) -> Result<StreamSlot, ApiError> {
+        let budget = if authenticated {
+            &self.inner.stream_slots
+        } else {
+            &self.inner.public_stream_slots
+        };
+        let share = self
+            .inner
+            .stream_shares
+            .try_take(remote)
+            .ok_or_else(|| ApiError::busy("too_many_streams", "this address has too many event streams open", 5))?;
+        let place = Arc::clone(budget)
             .try_acquire_owned()
-            .map_err(|_| ApiError::busy("too_many_streams", "too many event streams are open", 5))
+            .map_err(|_| ApiError::busy("too_many_streams", "too many event streams are open", 5))?;
+        Ok(StreamSlot {
+            _place: place,
+            _share: share,
+        })
     }
 
     /// Receives `true` when the service begins shutting down.

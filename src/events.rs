@@ -18,6 +18,7 @@ use tokio::sync::{OwnedSemaphorePermit, broadcast, watch};
 use tokio::time::{Interval, MissedTickBehavior};
 
 use crate::http_util::{Body, BodyError};
+use crate::per_address::Share;
 
 /// Events kept for slow subscribers before they skip ahead.
 const BUS_CAPACITY: usize = 64;
@@ -125,6 +126,16 @@ pub(crate) fn scheduled(first: Vec<Bytes>, timers: Vec<Timer>) -> Source {
     }
 }
 
+/// An open stream's place: one of its budget's (public or authenticated) and one
+/// of its client address's share.
+#[derive(Debug)]
+pub(crate) struct StreamSlot {
+    /// The place under `max_event_streams` or `max_public_streams`.
+    pub _place: OwnedSemaphorePermit,
+    /// The place under `max_streams_per_address`.
+    pub _share: Share,
+}
+
 /// Decides, on every state change, whether the stream's credential is still good.
 pub(crate) type StillValid = Box<dyn Fn() -> bool + Send + Sync>;
 
@@ -138,9 +149,9 @@ pub(crate) struct Watch {
     pub still_valid: Option<StillValid>,
     /// Keep-alive comment interval for quiet streams.
     pub keepalive: Duration,
-    /// The stream's place under `max_event_streams`: held, never read, given back
-    /// when the stream ends and this is dropped.
-    pub _slot: OwnedSemaphorePermit,
+    /// The stream's place under its budget and its address's share: held, never
+    /// read, given back when the stream ends and this is dropped.
+    pub _slot: StreamSlot,
     /// When the stream ends at the latest (`events.max_stream_duration`).
     pub until: Option<tokio::time::Instant>,
 }

@@ -2,9 +2,9 @@
 //! 415), the JSON body read within its size limit and timeout, and the helpers
 //! handlers use to pick fields out of it with the documented error codes.
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use http::{HeaderMap, header};
-use http_body_util::{BodyExt, Limited};
+use http_body_util::BodyExt;
 use hyper::body::Body as HttpBody;
 use serde_json::{Map, Value};
 
@@ -12,6 +12,58 @@ use crate::app::App;
 use crate::auth::passwords::Password;
 use crate::error::ApiError;
 use crate::http_util::BodyError;
+
+/// Why a body could not be collected.
+enum Collect {
+    /// Past the limit after this many bytes.
+    TooLarge(usize),
+    /// The client's framing was broken or the connection failed.
+    Failed,
+}
+
+/// The whole body, if it fits in `limit` bytes.
+async fn collect_within<B>(body: &mut B, limit: usize) -> Result<Bytes, Collect>
+where
+    B: HttpBody<Data = Bytes> + Unpin,
+    B::Error: Into<BodyError>,
+{
+    let mut buf = BytesMut::new();
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|_| Collect::Failed)?;
+        if let Ok(data) = frame.into_data() {
+            if buf.len() + data.len() > limit {
+                return Err(Collect::TooLarge(buf.len() + data.len()));
+            }
+            buf.extend_from_slice(&data);
+        }
+    }
+    Ok(buf.freeze())
+}
+
+/// Read and throw away the rest of a body the answer does not need, up to `max`
+/// bytes within `timeout`; `true` when the body ended within them. A client that
+/// is still sending its body when the server answers and closes gets a reset, which
+/// takes the unread answer with it (curl: "broken pipe", HTTP/2 clients: a stream
+/// error); read to its end, the body leaves nothing to reset.
+pub(crate) async fn discard<B>(mut body: B, max: usize, timeout: std::time::Duration) -> bool
+where
+    B: HttpBody<Data = Bytes> + Unpin,
+{
+    let drain = async {
+        let mut read = 0usize;
+        while let Some(frame) = body.frame().await {
+            let Ok(frame) = frame else { return false };
+            if let Ok(data) = frame.into_data() {
+                read = read.saturating_add(data.len());
+                if read > max {
+                    return false;
+                }
+            }
+        }
+        true
+    };
+    tokio::time::timeout(timeout, drain).await.unwrap_or(false)
+}
 
 /// Whether the request says `Content-Type: application/json` (parameters allowed).
 pub(super) fn is_json(headers: &HeaderMap) -> bool {
@@ -54,23 +106,27 @@ pub(super) fn check_body_framing<B: HttpBody>(
     Ok(())
 }
 
-/// Read a JSON body within the size limit and the body timeout.
+/// Read a JSON body within the size limit and the body timeout. A body over the
+/// limit is read on and thrown away (see [`discard`]) before the 413 goes out.
 pub(super) async fn read_json<B>(body: B, app: &App) -> Result<Value, ApiError>
 where
-    B: HttpBody<Data = Bytes> + Send + 'static,
+    B: HttpBody<Data = Bytes> + Send + Unpin + 'static,
     B::Error: Into<BodyError>,
 {
     let config = app.config();
     let limits = &config.limits;
-    let collected = tokio::time::timeout(limits.body_timeout, Limited::new(body, limits.max_body_bytes).collect())
+    let mut body = body;
+    let collected = tokio::time::timeout(limits.body_timeout, collect_within(&mut body, limits.max_body_bytes))
         .await
         .map_err(|_| ApiError::request_timeout())?;
     let bytes = match collected {
-        Ok(c) => c.to_bytes(),
-        Err(e) if e.is::<http_body_util::LengthLimitError>() => {
+        Ok(bytes) => bytes,
+        Err(Collect::TooLarge(read)) => {
+            let left = limits.max_discard_bytes.saturating_sub(read);
+            discard(body, left, limits.discard_timeout).await;
             return Err(ApiError::payload_too_large(limits.max_body_bytes));
         }
-        Err(_) => {
+        Err(Collect::Failed) => {
             return Err(ApiError::bad_request(
                 "body_read_error",
                 "the request body could not be read",

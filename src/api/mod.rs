@@ -100,7 +100,7 @@ impl Ctx {
 /// on the heap only while the request is in flight.
 pub async fn handle<B>(app: &App, remote: SocketAddr, req: Request<B>) -> Response<Body>
 where
-    B: HttpBody<Data = Bytes> + Send + Sync + 'static,
+    B: HttpBody<Data = Bytes> + Send + Sync + Unpin + 'static,
     B::Error: Into<BodyError>,
 {
     Box::pin(handle_logged(app, remote, req)).await
@@ -108,14 +108,17 @@ where
 
 async fn handle_logged<B>(app: &App, remote: SocketAddr, req: Request<B>) -> Response<Body>
 where
-    B: HttpBody<Data = Bytes> + Send + Sync + 'static,
+    B: HttpBody<Data = Bytes> + Send + Sync + Unpin + 'static,
     B::Error: Into<BodyError>,
 {
     let started = Instant::now();
     // Cheap to keep (no allocation): the method and the URI's shared bytes, for logs.
     let method = req.method().clone();
     let uri = req.uri().clone();
-    let resp = match pipeline(app, remote, req).await {
+    let (parts, body) = req.into_parts();
+    let framing = Framing::of(&parts);
+    let mut body = Some(body);
+    let mut resp = match pipeline(app, remote, parts, &mut body).await {
         Ok(resp) => resp,
         Err(e) => {
             if e.status().is_server_error() {
@@ -124,6 +127,12 @@ where
             e.into_response(&app.realm())
         }
     };
+    if let Some(body) = body {
+        finish_unread(app, &framing, body, &mut resp).await;
+    }
+    if method == http::Method::HEAD {
+        resp = without_body(resp);
+    }
     tracing::debug!(
         %method,
         path = uri.path(),
@@ -135,12 +144,81 @@ where
     resp
 }
 
-async fn pipeline<B>(app: &App, remote: SocketAddr, req: Request<B>) -> Result<Response<Body>, ApiError>
+/// What the request head says about its body, kept for after the pipeline.
+struct Framing {
+    /// HTTP/1.x (where a connection can be told to close).
+    http1: bool,
+    /// `Expect: 100-continue`: the client sends the body only when asked to.
+    expects_continue: bool,
+    /// The declared `Content-Length`, if any.
+    declared: Option<u64>,
+}
+
+impl Framing {
+    fn of(parts: &http::request::Parts) -> Framing {
+        let header = |name| parts.headers.get(name).and_then(|v| v.to_str().ok());
+        Framing {
+            http1: parts.version < http::Version::HTTP_2,
+            expects_continue: header(http::header::EXPECT).is_some_and(|v| v.eq_ignore_ascii_case("100-continue")),
+            declared: header(http::header::CONTENT_LENGTH).and_then(|v| v.trim().parse().ok()),
+        }
+    }
+}
+
+/// The pipeline answered without reading the request body (a refusal before the
+/// body, or an endpoint that takes none). Read what is left of it, within
+/// `limits.max_discard_bytes` and `limits.discard_timeout`, before the answer goes
+/// out, so that the client reads the answer rather than a reset. A body that is not
+/// coming (`Expect: 100-continue`) is not asked for; one too large to read closes an
+/// HTTP/1 connection after the answer.
+async fn finish_unread<B>(app: &App, framing: &Framing, body: B, resp: &mut Response<Body>)
 where
-    B: HttpBody<Data = Bytes> + Send + Sync + 'static,
+    B: HttpBody<Data = Bytes> + Unpin,
+{
+    if body.is_end_stream() || framing.expects_continue {
+        return;
+    }
+    let (max, timeout) = {
+        let config = app.config();
+        (config.limits.max_discard_bytes, config.limits.discard_timeout)
+    };
+    let fits = framing.declared.is_none_or(|n| n <= max as u64);
+    if fits && body::discard(body, max, timeout).await {
+        return;
+    }
+    if framing.http1 {
+        resp.headers_mut()
+            .insert(http::header::CONNECTION, http::HeaderValue::from_static("close"));
+    }
+}
+
+/// The answer to a HEAD request: the GET answer's head, without its body. The
+/// length of a body known in advance is kept, as GET would send it.
+fn without_body(resp: Response<Body>) -> Response<Body> {
+    let (mut parts, body) = resp.into_parts();
+    if let Some(len) = body.size_hint().exact()
+        && !parts.headers.contains_key(http::header::CONTENT_LENGTH)
+    {
+        parts
+            .headers
+            .insert(http::header::CONTENT_LENGTH, http::HeaderValue::from(len));
+    }
+    Response::from_parts(parts, crate::http_util::empty())
+}
+
+/// The pipeline proper. It takes the body out of `body` only when it reads it (or
+/// forwards it); a body left there is the caller's to finish.
+async fn pipeline<B>(
+    app: &App,
+    remote: SocketAddr,
+    parts: http::request::Parts,
+    body: &mut Option<B>,
+) -> Result<Response<Body>, ApiError>
+where
+    B: HttpBody<Data = Bytes> + Send + Sync + Unpin + 'static,
     B::Error: Into<BodyError>,
 {
-    let path = req.uri().path();
+    let path = parts.uri.path();
     if path != "/api" && !path.starts_with("/api/") {
         return Err(ApiError::not_found());
     }
@@ -150,25 +228,28 @@ where
         .map_err(|retry| {
             ApiError::rate_limited("rate_limited", "too many requests from this address; slow down", retry)
         })?;
-    let client = client_headers(req.headers())?;
+    let client = client_headers(&parts.headers)?;
     if let Some(route) = app.route_for(path) {
+        let body = body.take().ok_or_else(ApiError::internal)?;
+        let req = Request::from_parts(parts, body);
         return Box::pin(proxy(app, remote, &client, &state, &route, req)).await;
     }
-    let (route, params) = match lookup(req.method(), path) {
+    let (route, params) = match lookup(&parts.method, path) {
         Lookup::Found { route, params } => (route, params),
         Lookup::MethodNotAllowed { allow } => return Err(ApiError::method_not_allowed(allow)),
         Lookup::NotFound => return Err(ApiError::not_found()),
     };
+    let unread = body.as_ref().ok_or_else(ApiError::internal)?;
     check_body_framing(
         route.op.takes_body(),
-        req.headers(),
-        req.body(),
+        &parts.headers,
+        unread,
         app.config().limits.max_body_bytes,
     )?;
     let principal = match route.min_role {
         None => None,
         Some(required) => {
-            let principal = authenticate(app, req.headers(), remote, &client, &state).await?;
+            let principal = authenticate(app, &parts.headers, remote, &client, &state).await?;
             authorize(&principal, required, &route.method, route.path)?;
             if must_change_password(&principal, &state) && !route.op.allowed_before_password_change() {
                 return Err(password_change_required());
@@ -177,7 +258,7 @@ where
         }
     };
     check_needs(app, route)?;
-    let query = req.uri().query().map(str::to_string);
+    let query = parts.uri.query().map(str::to_string);
     let ctx = Ctx {
         app: app.clone(),
         remote,
@@ -187,12 +268,14 @@ where
         query,
         state,
     };
-    let body = if route.op.takes_body() {
-        Some(Box::pin(read_json(req.into_body(), app)).await?)
-    } else {
-        None
+    let json = match body.take() {
+        Some(b) if route.op.takes_body() => Some(Box::pin(read_json(b, app)).await?),
+        other => {
+            *body = other;
+            None
+        }
     };
-    dispatch(route.op, ctx, body).await
+    dispatch(route.op, ctx, json).await
 }
 
 /// Refuse an operation this device's model or firmware does not have, as the
@@ -252,9 +335,11 @@ where
     B::Error: Into<BodyError>,
 {
     let cfg = &route.config;
-    if !cfg.methods.contains(req.method()) {
-        let allow: Vec<&str> = cfg.methods.iter().map(http::Method::as_str).collect();
-        return Err(ApiError::method_not_allowed(allow.join(", ")));
+    let method = req.method();
+    let allowed =
+        cfg.methods.contains(method) || (method == http::Method::HEAD && cfg.methods.contains(&http::Method::GET));
+    if !allowed {
+        return Err(ApiError::method_not_allowed(routes::allow_header(cfg.methods.iter())));
     }
     let limit = app.config().limits.max_body_bytes;
     check_body_framing(false, req.headers(), req.body(), limit)?;

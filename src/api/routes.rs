@@ -468,6 +468,9 @@ static EXACT: std::sync::LazyLock<std::collections::HashMap<&'static str, Vec<&'
 
 /// Look a request up. One trailing slash is ignored (`/api/v1/audio/`).
 pub(crate) fn lookup(method: &Method, path: &str) -> Lookup {
+    // HEAD is GET without the body (RFC 9110 §9.3.2): wherever GET is served, so is
+    // HEAD, with the same checks.
+    let method = if method == Method::HEAD { &Method::GET } else { method };
     let path = match path.strip_suffix('/') {
         Some(p) if !p.is_empty() => p,
         _ => path,
@@ -479,29 +482,40 @@ pub(crate) fn lookup(method: &Method, path: &str) -> Lookup {
                 params: Vec::new(),
             };
         }
-        let allow: Vec<&str> = routes.iter().map(|r| r.method.as_str()).collect();
         return Lookup::MethodNotAllowed {
-            allow: allow.join(", "),
+            allow: allow_header(routes.iter().map(|r| &r.method)),
         };
     }
-    let mut allow: Vec<&str> = Vec::new();
+    let mut allowed: Vec<&Method> = Vec::new();
     for route in ROUTES.iter().filter(|r| r.path.contains('{')) {
         if let Some(params) = match_path(route.path, path) {
             if route.method == *method {
                 return Lookup::Found { route, params };
             }
-            if !allow.contains(&route.method.as_str()) {
-                allow.push(route.method.as_str());
+            if !allowed.contains(&&route.method) {
+                allowed.push(&route.method);
             }
         }
     }
-    if allow.is_empty() {
+    if allowed.is_empty() {
         Lookup::NotFound
     } else {
         Lookup::MethodNotAllowed {
-            allow: allow.join(", "),
+            allow: allow_header(allowed.into_iter()),
         }
     }
+}
+
+/// The `Allow` value for a resource served with `methods`: HEAD follows GET.
+pub(crate) fn allow_header<'a>(methods: impl Iterator<Item = &'a Method>) -> String {
+    let mut allow: Vec<&str> = Vec::new();
+    for m in methods {
+        allow.push(m.as_str());
+        if *m == Method::GET {
+            allow.push(Method::HEAD.as_str());
+        }
+    }
+    allow.join(", ")
 }
 
 #[cfg(test)]
@@ -519,7 +533,15 @@ mod tests {
             other => panic!("{other:?}"),
         }
         match lookup(&Method::DELETE, "/api/v1/audio") {
-            Lookup::MethodNotAllowed { allow } => assert_eq!(allow, "GET, PATCH"),
+            Lookup::MethodNotAllowed { allow } => assert_eq!(allow, "GET, HEAD, PATCH"),
+            other => panic!("{other:?}"),
+        }
+        match lookup(&Method::HEAD, "/api/v1/audio") {
+            Lookup::Found { route, .. } => assert_eq!(route.op, Op::GetAudio, "HEAD is served where GET is"),
+            other => panic!("{other:?}"),
+        }
+        match lookup(&Method::HEAD, "/api/v1/auth/login") {
+            Lookup::MethodNotAllowed { allow } => assert_eq!(allow, "POST", "no HEAD without GET"),
             other => panic!("{other:?}"),
         }
         for p in [

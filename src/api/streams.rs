@@ -20,7 +20,7 @@ pub(super) fn watch(ctx: &Ctx) -> Result<Watch, ApiError> {
         changes: ctx.app.change_signal(),
         still_valid,
         keepalive: ctx.app.config().events.keepalive_interval,
-        _slot: ctx.app.stream_slot()?,
+        _slot: ctx.app.stream_slot(ctx.principal.is_some(), ctx.remote.ip())?,
         until: ctx
             .app
             .config()

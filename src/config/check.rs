@@ -123,9 +123,12 @@ pub(super) fn config(raw: RawConfig, c: &Checker<'_>) -> Result<Config, ConfigEr
             parallelism: within!(c, raw.passwords.parallelism, 1, 16),
         },
         max_connections: within!(c, raw.limits.max_connections, 1, 65_536),
+        max_connections_per_address: within!(c, raw.limits.max_connections_per_address, 1, 65_536),
         hash_concurrency: within!(c, raw.limits.hash_concurrency, 1, 64),
         hash_queue: within!(c, raw.limits.hash_queue, 0, 10_000),
         max_event_streams: within!(c, raw.limits.max_event_streams, 1, 65_536),
+        max_public_streams: within!(c, raw.limits.max_public_streams, 0, 65_536),
+        max_streams_per_address: within!(c, raw.limits.max_streams_per_address, 1, 65_536),
         legacy_cache_entries: within!(c, raw.limits.legacy_cache_entries, 1, 10_000),
         login_delay_max: within!(c, raw.limits.login_delay_max, Duration::from_secs(1), hour),
         log_format: raw.log.format,
@@ -135,12 +138,15 @@ pub(super) fn config(raw: RawConfig, c: &Checker<'_>) -> Result<Config, ConfigEr
     }
     let tls = check_tls(raw.tls, c)?;
     let limits = Limits {
+        first_byte_timeout: within!(c, raw.limits.first_byte_timeout, ms(100), hour),
         handshake_timeout: within!(c, raw.limits.handshake_timeout, ms(100), hour),
         head_timeout: within!(c, raw.limits.head_timeout, ms(100), hour),
         body_timeout: within!(c, raw.limits.body_timeout, ms(100), hour),
         idle_timeout: within!(c, raw.limits.idle_timeout, ms(100), 24 * hour),
         drain_timeout: within!(c, raw.limits.drain_timeout, ms(0), hour),
         max_body_bytes: within!(c, raw.limits.max_body_bytes, 1024, 16 * 1024 * 1024),
+        max_discard_bytes: within!(c, raw.limits.max_discard_bytes, 0, 1024 * 1024 * 1024),
+        discard_timeout: within!(c, raw.limits.discard_timeout, ms(0), hour),
         // hyper's HTTP/1 read buffer cannot be smaller than 8 KiB.
         max_header_bytes: within!(c, raw.limits.max_header_bytes, 8192, 1024 * 1024),
         max_headers: within!(c, raw.limits.max_headers, 8, 1024),

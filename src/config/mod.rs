@@ -125,15 +125,25 @@ pub struct StartConfig {
     /// Open connections at most; further clients wait in the listen backlog.
     #[serde(rename = "limits.max_connections")]
     pub max_connections: usize,
+    /// Open connections from one client address (IPv6: one /64) at most.
+    #[serde(rename = "limits.max_connections_per_address")]
+    pub max_connections_per_address: usize,
     /// Password hashes computed at the same time.
     #[serde(rename = "limits.hash_concurrency")]
     pub hash_concurrency: usize,
     /// Password hashes allowed to wait for a slot; past this, 503.
     #[serde(rename = "limits.hash_queue")]
     pub hash_queue: usize,
-    /// Open event streams (SSE) at most, across all clients.
+    /// Open authenticated event streams (SSE) at most.
     #[serde(rename = "limits.max_event_streams")]
     pub max_event_streams: usize,
+    /// Open unauthenticated event streams (the heartbeat) at most, a budget of
+    /// their own so that strangers cannot take the authenticated streams' places.
+    #[serde(rename = "limits.max_public_streams")]
+    pub max_public_streams: usize,
+    /// Open event streams of one client address (IPv6: one /64) at most.
+    #[serde(rename = "limits.max_streams_per_address")]
+    pub max_streams_per_address: usize,
     /// Verified `base64(account:password)` credentials remembered (legacy mode).
     #[serde(rename = "limits.legacy_cache_entries")]
     pub legacy_cache_entries: usize,
@@ -218,6 +228,8 @@ pub struct TlsConfig {
 /// [`StartConfig`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Limits {
+    /// A new connection must send its first byte within this.
+    pub first_byte_timeout: Duration,
     /// TLS handshake must finish within this.
     pub handshake_timeout: Duration,
     /// A request head must arrive within this once it has started.
@@ -230,6 +242,11 @@ pub struct Limits {
     pub drain_timeout: Duration,
     /// Largest accepted request body.
     pub max_body_bytes: usize,
+    /// A refused request's body is read and discarded up to this many bytes, so
+    /// that the client is still reading when the refusal arrives.
+    pub max_discard_bytes: usize,
+    /// …and for at most this long.
+    pub discard_timeout: Duration,
     /// HTTP/1 read buffer, which bounds the request head.
     pub max_header_bytes: usize,
     /// Most request headers (HTTP/1).

@@ -64,6 +64,9 @@ pub(super) struct RawTls {
 #[serde(deny_unknown_fields)]
 pub(super) struct RawLimits {
     pub max_connections: usize,
+    pub max_connections_per_address: usize,
+    #[serde(deserialize_with = "text")]
+    pub first_byte_timeout: Duration,
     #[serde(deserialize_with = "text")]
     pub handshake_timeout: Duration,
     #[serde(deserialize_with = "text")]
@@ -75,6 +78,9 @@ pub(super) struct RawLimits {
     #[serde(deserialize_with = "text")]
     pub drain_timeout: Duration,
     pub max_body_bytes: usize,
+    pub max_discard_bytes: usize,
+    #[serde(deserialize_with = "text")]
+    pub discard_timeout: Duration,
     pub max_header_bytes: usize,
     pub max_headers: usize,
     pub h2_max_concurrent_streams: u32,
@@ -84,6 +90,8 @@ pub(super) struct RawLimits {
     #[serde(deserialize_with = "text")]
     pub h2_keepalive_timeout: Duration,
     pub max_event_streams: usize,
+    pub max_public_streams: usize,
+    pub max_streams_per_address: usize,
     pub hash_concurrency: usize,
     pub hash_queue: usize,
     pub max_api_keys: usize,

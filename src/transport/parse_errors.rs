@@ -5,7 +5,6 @@
 use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::task::{Context, Poll};
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
@@ -51,36 +50,51 @@ pub(super) static PARSE_ERRORS: std::sync::LazyLock<[(&[u8], Vec<u8>); 3]> = std
 
 /// HTTP/1: hyper answers a request it cannot parse (bad request line or header
 /// syntax, an oversized head, a long URI) by itself, with a bare status line and no
-/// way to customise it. The service counts every response it hands to hyper; a final
-/// response head beyond that count can only be hyper's automatic one, so it is
-/// replaced by the same status as a JSON error: every error the device gives is JSON.
+/// way to customise it. This adapter replaces that answer with the same status as a
+/// JSON error: every error the device gives is JSON.
+///
+/// Which writes are hyper's own is decided from the connection's request counts,
+/// never from what a response carries (a proxied body may hold any bytes, including
+/// a status line). hyper parses a request head only when the previous exchange is
+/// complete and flushed, and writes its own answer only for a head it could not
+/// parse, so before the service was called for it. The adapter therefore notes, at
+/// each flush that finds no request in flight, how many requests had started: every
+/// byte of their responses has been written by then. A later write is hyper's own
+/// exactly when still no request is in flight and none has started since.
 pub(super) struct JsonParseErrors<S> {
     inner: S,
     activity: Arc<Activity>,
-    /// Final (non-1xx) response heads seen at the start of a write.
-    heads: u64,
-    /// The buffer being written was already counted (hyper retries after Pending).
-    counted: bool,
+    /// HTTP/1 (hyper writes no answers of its own on an HTTP/2 connection).
+    http1: bool,
+    /// Requests started when a flush last found none in flight.
+    settled: u64,
     /// A replacement being written: the bytes, how many are out, and how many of
     /// hyper's bytes it stands for.
     replacing: Option<(&'static [u8], usize, usize)>,
 }
 
 impl<S> JsonParseErrors<S> {
-    pub(super) fn new(inner: S, activity: Arc<Activity>) -> Self {
+    pub(super) fn new(inner: S, activity: Arc<Activity>, http1: bool) -> Self {
         JsonParseErrors {
             inner,
             activity,
-            heads: 0,
-            counted: false,
+            http1,
+            settled: 0,
             replacing: None,
         }
     }
-}
 
-/// Whether `buf` starts with a final (non-informational) HTTP/1.1 response head.
-fn starts_final_head(buf: &[u8]) -> bool {
-    buf.starts_with(b"HTTP/1.1 ") && buf.get(9).is_some_and(|c| *c != b'1')
+    /// The JSON version of `buf`, when `buf` is hyper's own answer to a request it
+    /// could not parse.
+    fn replacement_for(&self, buf: &[u8]) -> Option<&'static [u8]> {
+        if !self.http1 || self.activity.requests() != (0, self.settled) {
+            return None;
+        }
+        PARSE_ERRORS
+            .iter()
+            .find(|(prefix, _)| buf.starts_with(prefix))
+            .map(|(_, json)| json.as_slice())
+    }
 }
 
 impl<S: AsyncRead + Unpin> AsyncRead for JsonParseErrors<S> {
@@ -91,23 +105,14 @@ impl<S: AsyncRead + Unpin> AsyncRead for JsonParseErrors<S> {
 
 impl<S: AsyncWrite + Unpin> AsyncWrite for JsonParseErrors<S> {
     fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        if self.replacing.is_none() && !self.counted && starts_final_head(buf) {
-            self.heads += 1;
-            self.counted = true;
-            if self.heads > self.activity.responses.load(Ordering::Acquire) {
-                self.replacing = PARSE_ERRORS
-                    .iter()
-                    .find(|(prefix, _)| buf.starts_with(prefix))
-                    .map(|(_, json)| (json.as_slice(), 0, buf.len()));
-            }
-        }
-        let Some((bytes, mut written, stands_for)) = self.replacing else {
-            let poll = Pin::new(&mut self.inner).poll_write(cx, buf);
-            if poll.is_ready() {
-                self.counted = false;
-            }
-            return poll;
+        let (bytes, mut written, stands_for) = match self.replacing {
+            Some(replacing) => replacing,
+            None => match self.replacement_for(buf) {
+                Some(json) => (json, 0, buf.len()),
+                None => return Pin::new(&mut self.inner).poll_write(cx, buf),
+            },
         };
+        self.replacing = Some((bytes, written, stands_for));
         while written < bytes.len() {
             match Pin::new(&mut self.inner).poll_write(cx, &bytes[written..]) {
                 Poll::Ready(Ok(0)) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
@@ -120,12 +125,18 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for JsonParseErrors<S> {
             }
         }
         self.replacing = None;
-        self.counted = false;
         Poll::Ready(Ok(stands_for))
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_flush(cx)
+        let poll = Pin::new(&mut self.inner).poll_flush(cx);
+        if matches!(poll, Poll::Ready(Ok(()))) {
+            let (in_flight, started) = self.activity.requests();
+            if in_flight == 0 {
+                self.settled = started;
+            }
+        }
+        poll
     }
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {

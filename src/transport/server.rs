@@ -43,6 +43,7 @@ use crate::app::App;
 use crate::auth::store::StoreError;
 use crate::config::{Config, Limits};
 use crate::http_util::PlainHttp;
+use crate::per_address::PerAddress;
 use crate::reload::{ReloadHook, ReloadTrigger};
 use crate::transport::parse_errors::{JsonParseErrors, canned_response};
 use crate::transport::stream::Stream;
@@ -218,6 +219,7 @@ impl Server {
         // for a restart.
         let max_connections = app.config().start.max_connections;
         let slots = Arc::new(Semaphore::new(max_connections));
+        let per_address = PerAddress::new(app.config().start.max_connections_per_address);
         let mut builders = Builders::new(&limits);
         app.spawn_background();
         crate::reload::spawn(app.clone(), Arc::clone(&tls), reload, reload_hook);
@@ -254,6 +256,12 @@ impl Server {
                 },
             };
             backoff = Duration::from_millis(10);
+            // One address may hold only its share of the slots: past it, the
+            // connection is closed at once and the slot is free again.
+            let Some(share) = per_address.try_take(remote.ip()) else {
+                tracing::debug!(%remote, "this address holds its share of connections; closing");
+                continue;
+            };
             // A reload applies to the connections accepted after it.
             {
                 let current = app.config();
@@ -272,6 +280,7 @@ impl Server {
             };
             tokio::spawn(async move {
                 conn.serve(tcp).await;
+                drop(share);
                 drop(permit);
             });
         }
@@ -397,12 +406,10 @@ enum Handshake {
 
 impl Connection {
     async fn handshake(&self, tcp: TcpStream, activity: &Arc<Activity>) -> io::Result<Handshake> {
-        let mut first = [0u8; 1];
-        if tcp.peek(&mut first).await? == 0 {
-            return Err(io::ErrorKind::UnexpectedEof.into());
-        }
-        if first[0] != TLS_HANDSHAKE {
-            if first[0].is_ascii_uppercase() {
+        let wait = self.limits.first_byte_timeout.min(self.limits.handshake_timeout);
+        let first = first_byte(&tcp, wait).await?;
+        if first != TLS_HANDSHAKE {
+            if first.is_ascii_uppercase() {
                 answer_plain_http(tcp).await;
                 return Ok(Handshake::PlainHttp);
             }
@@ -428,6 +435,11 @@ impl Connection {
                 }
             }
             Via::Plain => {
+                let wait = self.limits.first_byte_timeout.min(self.limits.head_timeout);
+                if let Err(e) = first_byte(&tcp, wait).await {
+                    tracing::debug!(remote = %self.remote, error = %e, "nothing arrived; closing");
+                    return;
+                }
                 let watched = Watched {
                     tcp,
                     activity: Arc::clone(&activity),
@@ -476,20 +488,18 @@ impl Connection {
         let service = service_fn(move |mut req: Request<Incoming>| {
             let in_flight = svc_activity.request_started();
             let app = app.clone();
-            let activity = Arc::clone(&svc_activity);
             if plain {
                 req.extensions_mut().insert(PlainHttp);
             }
             async move {
                 let resp = crate::api::handle(&app, remote, req).await;
-                activity.responses.fetch_add(1, Ordering::AcqRel);
                 Ok::<_, Infallible>(resp.map(|body| Tracked {
                     body,
                     _in_flight: in_flight,
                 }))
             }
         });
-        let io = JsonParseErrors::new(io, Arc::clone(&activity));
+        let io = JsonParseErrors::new(io, Arc::clone(&activity), !is_h2);
         let conn = self.builder.serve_connection(TokioIo::new(io), service);
         tokio::pin!(conn);
         let mut shutdown = self.app.shutdown_signal();
@@ -544,6 +554,19 @@ impl Connection {
                 }
             }
         }
+    }
+}
+
+/// The connection's first byte, left unread, within `timeout`: a connection that
+/// sends nothing gives its slot back after this rather than after the handshake or
+/// head timeout.
+async fn first_byte(tcp: &TcpStream, timeout: Duration) -> io::Result<u8> {
+    let mut first = [0u8; 1];
+    match tokio::time::timeout(timeout, tcp.peek(&mut first)).await {
+        Ok(Ok(0)) => Err(io::ErrorKind::UnexpectedEof.into()),
+        Ok(Ok(_)) => Ok(first[0]),
+        Ok(Err(e)) => Err(e),
+        Err(_) => Err(io::ErrorKind::TimedOut.into()),
     }
 }
 

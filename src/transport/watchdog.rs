@@ -33,8 +33,8 @@ const NONE: u64 = u64::MAX;
 pub(super) struct Activity {
     origin: Instant,
     in_flight: AtomicUsize,
-    /// Responses the service has handed to hyper on this connection.
-    pub(super) responses: AtomicU64,
+    /// Requests hyper has handed to the service on this connection.
+    started: AtomicU64,
     pub(super) idle_since_ms: AtomicU64,
     pub(super) head_started_ms: AtomicU64,
     /// When the watchdog next looks (ms since `origin`).
@@ -55,7 +55,7 @@ impl Activity {
         Activity {
             origin: Instant::now(),
             in_flight: AtomicUsize::new(0),
-            responses: AtomicU64::new(0),
+            started: AtomicU64::new(0),
             idle_since_ms: AtomicU64::new(0),
             head_started_ms: AtomicU64::new(NONE),
             planned_ms: AtomicU64::new(0),
@@ -97,8 +97,18 @@ impl Activity {
         self.planned_ms.store(ms, Ordering::Release);
     }
 
+    /// Requests started and responses not yet finished, and requests started in
+    /// all: what `parse_errors` needs to tell hyper's own answers from the service's.
+    pub(super) fn requests(&self) -> (usize, u64) {
+        // `started` first: a request counted there is in flight or finished by the
+        // time `in_flight` is read, never missed by both.
+        let started = self.started.load(Ordering::Acquire);
+        (self.in_flight.load(Ordering::Acquire), started)
+    }
+
     pub(super) fn request_started(self: &Arc<Self>) -> InFlight {
         self.in_flight.fetch_add(1, Ordering::AcqRel);
+        self.started.fetch_add(1, Ordering::AcqRel);
         self.head_started_ms.store(NONE, Ordering::Release);
         InFlight(Arc::clone(self))
     }

@@ -260,7 +260,7 @@ async fn bad_requests_get_the_documented_status_and_code() {
             assert_eq!(www.unwrap(), "Nureva realm=\"HDL310 Conference Room\"", "case: {name}");
         }
         if status == StatusCode::METHOD_NOT_ALLOWED {
-            assert_eq!(allow.unwrap(), "GET, PATCH");
+            assert_eq!(allow.unwrap(), "GET, HEAD, PATCH");
         }
     }
     // Nothing above changed the settings.

@@ -280,7 +280,7 @@ async fn roles_are_enforced_per_route() {
         .send()
         .await
         .unwrap();
-    assert_eq!(resp.headers()["allow"], "GET");
+    assert_eq!(resp.headers()["allow"], "GET, HEAD");
     assert_eq!(resp.status(), StatusCode::METHOD_NOT_ALLOWED);
     // The capabilities document lists the routes with their roles.
     let doc = common::send_json(d.req(Method::GET, "/api/v1")).await;

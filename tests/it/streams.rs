@@ -116,7 +116,7 @@ async fn revoking_a_credential_closes_its_streams_only() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn open_streams_are_capped() {
-    let d = Device::start_with("[limits]\nmax_event_streams = 2\n").await;
+    let d = Device::start_with("[limits]\nmax_public_streams = 2\n").await;
     let _a = d.req(Method::GET, "/api/v1/heartbeat").send().await.unwrap();
     let _b = d.req(Method::GET, "/api/v1/heartbeat").send().await.unwrap();
     let resp = d.req(Method::GET, "/api/v1/heartbeat").send().await.unwrap();
