@@ -106,6 +106,7 @@ impl App {
         let changes = Arc::new(watch::channel(initial.generation).0);
         let events = EventBus::new();
         let throttle = Arc::new(LoginThrottle::new(config.start.login_delay_max));
+        throttle.remember_sessions(&initial);
         let device = Arc::new(Announcer::new(&initial.device, &config.device));
         {
             let device = Arc::clone(&device);

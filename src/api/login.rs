@@ -41,6 +41,18 @@ impl LoginRequest {
     }
 }
 
+/// 429: the account holds its cap of sessions, all of other addresses and in use.
+fn too_many_sessions(retry: u64) -> ApiError {
+    ApiError::rate_limited(
+        "too_many_sessions",
+        format!(
+            "this account holds the most sessions the policy allows, all of other addresses and in \
+             use; an admin can end some (DELETE /api/v1/auth/sessions/{{id}}), or one becomes free in {retry} seconds"
+        ),
+        retry,
+    )
+}
+
 fn invalid_credentials() -> ApiError {
     ApiError::unauthorized("invalid_credentials", "the account or password is not correct")
 }
@@ -75,6 +87,7 @@ pub(crate) async fn login(ctx: Ctx, body: Value) -> Result<Response<Body>, ApiEr
 
     let client = ctx.client.clone();
     let remote_addr = remote.clone();
+    let idle = ctx.app.config().limits.session_idle_takeover.as_secs();
     let issued = ctx
         .app
         .update(move |s| {
@@ -85,9 +98,11 @@ pub(crate) async fn login(ctx: Ctx, body: Value) -> Result<Response<Body>, ApiEr
             let signer = Signer::for_state(s).ok_or_else(ApiError::internal)?;
             let minted = signer.mint_session().map_err(|_| ApiError::internal())?;
             let created_at = now();
-            // Make room under the policy's cap: the oldest sessions go.
-            let keep = (s.policy.max_sessions_per_account as usize).saturating_sub(1);
-            s.trim_sessions_of(account, keep);
+            // Make room under the policy's cap: the caller's own oldest session
+            // goes, or one unused for `idle`, never one an integration is using.
+            let cap = s.policy.max_sessions_per_account as usize;
+            s.make_room_for_session(account, &remote_addr, cap, created_at, idle)
+                .map_err(too_many_sessions)?;
             s.sessions.insert(
                 minted.id.clone(),
                 SessionRecord {
@@ -107,7 +122,12 @@ pub(crate) async fn login(ctx: Ctx, body: Value) -> Result<Response<Body>, ApiEr
     let (minted, expires_at) = match issued {
         Ok(v) => v,
         Err(e) => {
-            audit::record("login", "failure", &actor, None);
+            let outcome = if e.code() == "too_many_sessions" {
+                "refused"
+            } else {
+                "failure"
+            };
+            audit::record("login", outcome, &actor, None);
             return Err(e);
         }
     };

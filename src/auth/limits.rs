@@ -92,6 +92,9 @@ fn refilled(b: &Bucket, now: Instant, per_second: f64, capacity: f64) -> f64 {
     (b.tokens + elapsed * per_second).min(capacity)
 }
 
+/// Addresses remembered per account as known sources (the latest successes).
+pub(crate) const KNOWN_SOURCES: usize = 32;
+
 /// The window of the per-account failed-login limit (OWASP ASVS 2.2.1: per hour).
 pub(crate) const LOGIN_WINDOW: Duration = Duration::from_secs(3600);
 
@@ -111,11 +114,21 @@ struct SourceFailures {
 ///   to `max_delay`). A success from the address, or an hour without failures,
 ///   clears it.
 ///
+/// The per-account ceiling does not hold back a *known source*: an address that
+/// has logged in to that account before (since start, or holding one of its
+/// sessions in the state). Without that exception, a few guesses from each of a
+/// handful of addresses would lock the real admin out for an hour (ASVS 2.2.1 asks
+/// for controls that resist such lockouts); a known source still has its own
+/// per-address delay, so its guesses stay slow.
+///
 /// Throttled attempts are refused before any password is hashed. Memory is bounded:
-/// four accounts × the hourly cap, and a bounded map of addresses.
+/// four accounts × the hourly cap, [`KNOWN_SOURCES`] addresses per account, and a
+/// bounded map of addresses.
 #[derive(Debug)]
 pub struct LoginThrottle {
     accounts: Mutex<HashMap<Role, VecDeque<Instant>>>,
+    /// Per account, the addresses that logged in to it, the latest last.
+    known: Mutex<HashMap<Role, VecDeque<IpAddr>>>,
     sources: Vec<Mutex<HashMap<IpAddr, SourceFailures>>>,
     hasher: RandomState,
     max_delay: Duration,
@@ -126,6 +139,7 @@ impl LoginThrottle {
     pub fn new(max_delay: Duration) -> Self {
         LoginThrottle {
             accounts: Mutex::new(HashMap::new()),
+            known: Mutex::new(HashMap::new()),
             sources: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
             hasher: RandomState::new(),
             max_delay,
@@ -148,7 +162,7 @@ impl LoginThrottle {
     /// when to retry.
     pub fn check(&self, account: Role, ip: IpAddr, policy: &Policy, now: Instant) -> Result<(), u64> {
         let mut waits = Vec::new();
-        {
+        if !self.is_known(account, ip) {
             let mut accounts = self.accounts.lock().unwrap_or_else(|p| p.into_inner());
             if let Some(failures) = accounts.get_mut(&account) {
                 while failures
@@ -223,15 +237,46 @@ impl LoginThrottle {
     /// Count the outcome of a password check.
     pub fn record(&self, account: Role, ip: IpAddr, policy: &Policy, ok: bool) {
         if ok {
-            self.record_success(ip);
+            self.record_success(account, ip);
         } else {
             self.record_failure(account, ip, policy, Instant::now());
         }
     }
 
-    /// A successful login clears the address's record.
-    pub fn record_success(&self, ip: IpAddr) {
+    /// A successful login clears the address's record and makes it a known source
+    /// of the account.
+    pub fn record_success(&self, account: Role, ip: IpAddr) {
         self.shard(ip).lock().unwrap_or_else(|p| p.into_inner()).remove(&ip);
+        self.remember_source(account, ip);
+    }
+
+    /// Remember `ip` as a known source of `account` (the oldest is forgotten past
+    /// [`KNOWN_SOURCES`]).
+    pub fn remember_source(&self, account: Role, ip: IpAddr) {
+        let mut known = self.known.lock().unwrap_or_else(|p| p.into_inner());
+        let sources = known.entry(account).or_default();
+        sources.retain(|k| *k != ip);
+        if sources.len() >= KNOWN_SOURCES {
+            sources.pop_front();
+        }
+        sources.push_back(ip);
+    }
+
+    /// Remember the addresses the state's sessions were opened from, so that known
+    /// sources survive a restart.
+    pub fn remember_sessions(&self, state: &crate::auth::state::State) {
+        let mut sessions: Vec<_> = state.sessions.values().collect();
+        sessions.sort_by_key(|s| s.created_at);
+        for s in sessions {
+            if let Ok(ip) = s.remote_addr.parse() {
+                self.remember_source(s.account, ip);
+            }
+        }
+    }
+
+    fn is_known(&self, account: Role, ip: IpAddr) -> bool {
+        let known = self.known.lock().unwrap_or_else(|p| p.into_inner());
+        known.get(&account).is_some_and(|sources| sources.contains(&ip))
     }
 
     /// The account's password was changed (by an admin or at the console): its
@@ -330,6 +375,39 @@ mod tests {
     }
 
     #[test]
+    fn a_known_source_gets_past_the_account_ceiling_but_not_its_own_delay() {
+        let t = LoginThrottle::new(Duration::from_secs(900));
+        let p = policy(10, 5);
+        let t0 = Instant::now();
+        let home = IpAddr::from([10, 0, 0, 1]);
+        t.record_success(Role::Admin, home);
+        // Five wrong guesses from each of two strangers reach the account ceiling.
+        for i in 0..10u8 {
+            t.record_failure(Role::Admin, IpAddr::from([10, 0, 1, i / 5]), &p, t0);
+        }
+        let now = t0 + Duration::from_secs(1);
+        assert!(
+            t.check(Role::Admin, IpAddr::from([10, 0, 2, 1]), &p, now).is_err(),
+            "a stranger waits"
+        );
+        assert!(t.check(Role::Admin, home, &p, now).is_ok(), "the known source gets in");
+        assert!(
+            t.check(Role::General, IpAddr::from([10, 0, 2, 1]), &p, now).is_ok(),
+            "known per account"
+        );
+        // Its own guesses are still slowed down.
+        for _ in 0..5 {
+            t.record_failure(Role::Admin, home, &p, now);
+        }
+        assert!(t.check(Role::Admin, home, &p, now).is_err());
+        // The oldest known source is forgotten past the bound.
+        for i in 0..KNOWN_SOURCES as u32 {
+            t.remember_source(Role::Admin, IpAddr::from((0x0b00_0000 + i).to_be_bytes()));
+        }
+        assert!(!t.is_known(Role::Admin, home));
+    }
+
+    #[test]
     fn the_source_delay_grows_and_success_clears_it() {
         let t = LoginThrottle::new(Duration::from_secs(8));
         let p = policy(100, 2);
@@ -351,7 +429,7 @@ mod tests {
             t.check(Role::General, IpAddr::from([192, 168, 1, 6]), &p, now).is_ok(),
             "other addresses are not delayed"
         );
-        t.record_success(ip);
+        t.record_success(Role::Admin, ip);
         assert!(t.check(Role::Admin, ip, &p, now).is_ok());
     }
 

@@ -504,4 +504,58 @@ mod tests {
         let left: Vec<_> = s.sessions.keys().cloned().collect();
         assert_eq!(left, ["s3", "s4"]);
     }
+
+    fn session_from(remote: &str, created_at: u64) -> crate::auth::state::SessionRecord {
+        crate::auth::state::SessionRecord {
+            account: Role::General,
+            verifier: "00".repeat(32),
+            created_at,
+            last_used_at: None,
+            client_id: "c".into(),
+            client_version: "1".into(),
+            remote_addr: remote.into(),
+            via_enrollment_code: false,
+        }
+    }
+
+    #[test]
+    fn a_login_at_the_cap_replaces_its_own_session_or_an_unused_one_never_one_in_use() {
+        const IDLE: u64 = 3600;
+        let mut s = state();
+        let mut integration = session_from("10.0.0.2", 100);
+        integration.last_used_at = Some(10_000);
+        s.sessions.insert("integration".into(), integration);
+        s.sessions.insert("stale".into(), session_from("10.0.0.3", 50));
+        s.sessions.insert("other".into(), session_from("10.0.0.4", 9_000));
+        // At the cap, a stranger may take only the place of the session unused for an hour.
+        assert_eq!(
+            s.make_room_for_session(Role::General, "10.0.1.1", 3, 10_010, IDLE),
+            Ok(())
+        );
+        assert!(!s.sessions.contains_key("stale") && s.sessions.len() == 2);
+        s.sessions.insert("stranger".into(), session_from("10.0.1.1", 10_010));
+        // Then every session is in use: the next stranger waits, and nothing ends.
+        let wait = s.make_room_for_session(Role::General, "10.0.1.2", 3, 10_020, IDLE);
+        assert_eq!(
+            wait,
+            Err(9_000 + IDLE - 10_020),
+            "until `other` has been unused for an hour"
+        );
+        assert_eq!(s.sessions.len(), 3);
+        // A caller holding a session replaces its own oldest.
+        assert_eq!(
+            s.make_room_for_session(Role::General, "10.0.1.1", 3, 10_030, IDLE),
+            Ok(())
+        );
+        assert!(!s.sessions.contains_key("stranger") && s.sessions.contains_key("integration"));
+        // Other accounts do not count.
+        let mut admin = session_from("10.0.0.9", 1);
+        admin.account = Role::Admin;
+        s.sessions.insert("admin".into(), admin);
+        assert_eq!(
+            s.make_room_for_session(Role::General, "10.0.1.9", 3, 10_040, IDLE),
+            Ok(())
+        );
+        assert_eq!(s.sessions.len(), 3, "two general sessions leave room for one more");
+    }
 }

@@ -217,6 +217,49 @@ impl State {
         }
     }
 
+    /// Make room for one more session of `account`, opened from `remote`, under
+    /// `cap` sessions. What goes, in this order:
+    /// 1. the oldest session `remote` itself opened (a controller logging in again
+    ///    replaces its own);
+    /// 2. the least recently used session of another address that has not been used
+    ///    for `idle` (a controller replaced long ago);
+    /// 3. nothing: `Err(seconds)` says when a session of another address will have
+    ///    been unused for `idle` at the earliest, and the login must wait.
+    ///
+    /// So strangers' logins, from any number of addresses, never end a session that
+    /// an integration is using. Ties are broken by session id, the same on every run.
+    pub fn make_room_for_session(
+        &mut self,
+        account: Role,
+        remote: &str,
+        cap: usize,
+        now: UnixTime,
+        idle: u64,
+    ) -> Result<(), u64> {
+        loop {
+            let mine = self.sessions.iter().filter(|(_, s)| s.account == account);
+            if mine.clone().count() < cap.max(1) {
+                return Ok(());
+            }
+            let (own, others): (Vec<_>, Vec<_>) = mine.partition(|(_, s)| s.remote_addr == remote);
+            let last_use = |s: &SessionRecord| s.last_used_at.unwrap_or(s.created_at).max(s.created_at);
+            let victim = match own.into_iter().min_by_key(|(id, s)| (s.created_at, *id)) {
+                Some((id, _)) => id.clone(),
+                None => {
+                    let Some((id, s)) = others.into_iter().min_by_key(|(id, s)| (last_use(s), *id)) else {
+                        return Ok(());
+                    };
+                    let evictable_at = last_use(s).saturating_add(idle);
+                    if evictable_at > now {
+                        return Err(evictable_at - now);
+                    }
+                    id.clone()
+                }
+            };
+            self.sessions.remove(&victim);
+        }
+    }
+
     /// End every session of an account. Returns how many ended.
     pub fn revoke_sessions_of(&mut self, account: Role) -> usize {
         let before = self.sessions.len();

@@ -155,6 +155,12 @@ pub(super) fn config(raw: RawConfig, c: &Checker<'_>) -> Result<Config, ConfigEr
         h2_keepalive_interval: within!(c, raw.limits.h2_keepalive_interval, ms(100), hour),
         h2_keepalive_timeout: within!(c, raw.limits.h2_keepalive_timeout, ms(100), hour),
         max_api_keys: within!(c, raw.limits.max_api_keys, 1, 10_000),
+        session_idle_takeover: within!(
+            c,
+            raw.limits.session_idle_takeover,
+            Duration::from_secs(1),
+            365 * 24 * hour
+        ),
     };
     let policy = check_policy(raw.policy, raw.limits.requests_per_minute, c)?;
     let device = check_device(raw.device, c)?;

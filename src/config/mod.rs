@@ -261,6 +261,9 @@ pub struct Limits {
     pub h2_keepalive_timeout: Duration,
     /// API keys the device holds at most.
     pub max_api_keys: usize,
+    /// At the session cap, a login may end another address's session only once it
+    /// has been unused this long.
+    pub session_idle_takeover: Duration,
 }
 
 /// argon2id cost parameters (`[passwords]`).

@@ -95,6 +95,8 @@ pub(super) struct RawLimits {
     pub hash_concurrency: usize,
     pub hash_queue: usize,
     pub max_api_keys: usize,
+    #[serde(deserialize_with = "text")]
+    pub session_idle_takeover: Duration,
     pub legacy_cache_entries: usize,
     #[serde(deserialize_with = "text")]
     pub login_delay_max: Duration,

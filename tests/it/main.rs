@@ -12,6 +12,7 @@ mod admin;
 mod api;
 mod crash;
 mod gateway;
+mod hardening;
 mod hostile;
 mod plain_http;
 mod process;
