@@ -438,4 +438,27 @@ mod tests {
         let e = load(&c).map(|_| ()).unwrap_err().to_string();
         assert!(!e.contains("SECRETSTUFF"), "{e}");
     }
+
+    /// The cert folder sits in the service user's state folder: a link planted as
+    /// the folder is refused, and one planted at a temp name is replaced, not
+    /// written through.
+    #[test]
+    fn generation_does_not_follow_planted_links() {
+        use crate::files::test_support::{Target, service_folder};
+        let dir = tempfile::tempdir().unwrap();
+        let state = service_folder(dir.path());
+        let elsewhere = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink(elsewhere.path(), state.join("certs")).unwrap();
+        let c = cfg(&state.join("certs"));
+        let e = generate(&c, "Room 12").unwrap_err();
+        assert!(matches!(e, TlsError::Refused { .. }), "{e}");
+        assert_eq!(fs::read_dir(elsewhere.path()).unwrap().count(), 0);
+        fs::remove_file(state.join("certs")).unwrap();
+        let target = Target::new();
+        fs::create_dir(state.join("certs")).unwrap();
+        std::os::unix::fs::symlink(&target.path, state.join("certs/.key.pem.tmp")).unwrap();
+        load_or_generate(&c, "Room 12").unwrap();
+        target.assert_untouched();
+        assert!(fs::symlink_metadata(&c.key_file).unwrap().is_file());
+    }
 }
