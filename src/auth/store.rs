@@ -1,13 +1,17 @@
 //! The state file: load, atomic write, cross-process lock, and noticing changes made
 //! by another process.
 //!
-//! This module is the only one that touches the state directory. A write is:
-//! take the process mutex and the `state.lock` file lock (shared with the CLI),
-//! re-read the file if another process replaced it, apply the change to a copy,
-//! write `.state.json.tmp` (mode 0600), fsync it, rename it over `state.json`, fsync
-//! the directory, then publish the new state in memory. A crash at any instant
-//! leaves either the old or the new file; the change is acknowledged only after the
-//! rename is durable.
+//! This module is the only one that touches the state directory, and only through
+//! [`crate::files::Folder`]: each operation opens the folder once (refused when it is
+//! a link or writable by others than its owner) and works by name inside it, never
+//! following a link. A write is: take the process mutex and the `state.lock` file
+//! lock (shared with the CLI), re-read the file if another process replaced it,
+//! apply the change to a copy, write `.state.json.tmp` (made anew, mode 0600), fsync
+//! it, rename it over `state.json`, fsync the directory, then publish the new state
+//! in memory. A crash at any instant leaves either the old or the new file; the
+//! change is acknowledged only after the rename is durable. A `state.json` or
+//! `state.lock` that is not a regular file is refused ([`StoreError::Refused`]) and
+//! left as it is.
 //!
 //! Readers take an `Arc<State>` snapshot without locking ([`Store::current`]).
 //! Every published state is passed to a listener (set once by the service) while the
@@ -23,6 +27,7 @@ use arc_swap::ArcSwap;
 
 use crate::auth::state::State;
 use crate::error::{IoFailure, io_failure};
+use crate::files::{FileError, Folder};
 
 /// Name of the state document in the state directory.
 pub(crate) const STATE_FILE: &str = "state.json";
@@ -45,6 +50,24 @@ pub enum StoreError {
     /// Creating the factory state failed.
     #[error("could not create the factory state: {0}")]
     Init(String),
+    /// The state folder, or a file in it, is not what it must be (a link, not a
+    /// regular file, writable by others). It is left untouched.
+    #[error("{path} {reason}; refused and left as it is (remove or correct it)")]
+    Refused {
+        /// The file or folder.
+        path: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+}
+
+impl From<FileError> for StoreError {
+    fn from(e: FileError) -> Self {
+        match e {
+            FileError::Io(e) => StoreError::Io(e),
+            FileError::Refused { path, reason } => StoreError::Refused { path, reason },
+        }
+    }
 }
 
 /// What identifies one version of the file on disk: a rename gives a new inode.
@@ -76,7 +99,6 @@ type Listener = Box<dyn Fn(&Arc<State>, bool) + Send + Sync>;
 pub(crate) struct Store {
     dir: PathBuf,
     path: PathBuf,
-    lock_path: PathBuf,
     /// Identity of the file our snapshot came from. Held across every
     /// read-modify-write; never held across an `.await` (all callers are blocking).
     guard: Mutex<Option<FileIdentity>>,
@@ -106,16 +128,15 @@ impl Store {
     /// file yet, the factory state from `factory` (under the lock, so two processes
     /// starting together agree on one). Blocking.
     pub(crate) fn open(dir: &Path, factory: impl FnOnce() -> Result<State, StoreError>) -> Result<Store, StoreError> {
-        create_state_dir(dir)?;
+        let folder = create_state_dir(dir)?;
         let path = dir.join(STATE_FILE);
-        let lock_path = dir.join(LOCK_FILE);
-        let lock = lock_file(dir, &lock_path)?;
-        let (state, identity) = match read_state(&path)? {
+        let lock = lock_file(&folder)?;
+        let (state, identity) = match read_state(&folder)? {
             Some(found) => found,
             None => {
                 let mut state = factory()?;
                 state.generation = 1;
-                write_atomic(dir, &path, &state)?;
+                write_atomic(&folder, &state)?;
                 let identity = identity_of(&path)?;
                 (state, identity)
             }
@@ -124,7 +145,6 @@ impl Store {
         Ok(Store {
             dir: dir.to_path_buf(),
             path,
-            lock_path,
             guard: Mutex::new(Some(identity)),
             current: ArcSwap::from_pointee(state),
             listener: OnceLock::new(),
@@ -166,12 +186,13 @@ impl Store {
     /// When `f` fails nothing is written. Blocking: call from the blocking pool.
     pub(crate) fn update<T, E: From<StoreError>>(&self, f: impl FnOnce(&mut State) -> Result<T, E>) -> Result<T, E> {
         let mut guard = self.lock_guard();
-        let _lock = lock_file(&self.dir, &self.lock_path)?;
+        let folder = Folder::open(&self.dir).map_err(StoreError::from)?;
+        let _lock = lock_file(&folder)?;
         let mut base = self.current();
         let on_disk = identity_of(&self.path)?;
         if *guard != Some(on_disk) {
             // Another process (the CLI) replaced the file since we last read it.
-            if let Some((state, identity)) = read_state(&self.path)? {
+            if let Some((state, identity)) = read_state(&folder)? {
                 *guard = Some(identity);
                 base = self.publish(state, true);
             }
@@ -182,26 +203,26 @@ impl Store {
             return Ok(out);
         }
         next.generation = base.generation.wrapping_add(1);
-        write_atomic(&self.dir, &self.path, &next)?;
+        write_atomic(&folder, &next)?;
         *guard = Some(identity_of(&self.path)?);
         self.publish(next, false);
         Ok(out)
     }
 
     /// Replace the whole state, even when the file on disk cannot be read (factory
-    /// reset). `make` receives the current state when there is a readable one.
-    /// Blocking.
+    /// reset): a `state.json` that is not a regular file is replaced as an entry (the
+    /// rename never writes through a link). `make` receives the current state when
+    /// there is a readable one. Blocking.
     pub(crate) fn replace(
         dir: &Path,
         make: impl FnOnce(Option<&State>) -> Result<State, StoreError>,
     ) -> Result<State, StoreError> {
-        create_state_dir(dir)?;
-        let path = dir.join(STATE_FILE);
-        let _lock = lock_file(dir, &dir.join(LOCK_FILE))?;
-        let old = read_state(&path).ok().flatten().map(|(s, _)| s);
+        let folder = create_state_dir(dir)?;
+        let _lock = lock_file(&folder)?;
+        let old = read_state(&folder).ok().flatten().map(|(s, _)| s);
         let mut next = make(old.as_ref())?;
         next.generation = old.map_or(1, |s| s.generation.wrapping_add(1));
-        write_atomic(dir, &path, &next)?;
+        write_atomic(&folder, &next)?;
         Ok(next)
     }
 
@@ -223,7 +244,7 @@ impl Store {
         if *guard == Some(on_disk) {
             return Ok(false);
         }
-        match read_state(&self.path)? {
+        match read_state(&Folder::open(&self.dir)?)? {
             Some((state, identity)) => {
                 *guard = Some(identity);
                 self.publish(state, true);
@@ -234,30 +255,31 @@ impl Store {
     }
 }
 
-/// The state folder is private to the service (0700).
-fn create_state_dir(dir: &Path) -> Result<(), StoreError> {
-    crate::files::create_dir(dir, 0o700)?;
-    Ok(())
+/// The state folder is private to the service (0700 when made here; the package
+/// makes it 0750). It must be a folder, not a link, writable by its owner only.
+fn create_state_dir(dir: &Path) -> Result<Folder, StoreError> {
+    Ok(Folder::create(dir, 0o700)?)
 }
 
-fn lock_file(dir: &Path, path: &Path) -> Result<FileLock, StoreError> {
-    let file = crate::files::open_private(dir, path)?;
-    file.lock().map_err(io_failure("lock", path))?;
+fn lock_file(folder: &Folder) -> Result<FileLock, StoreError> {
+    let file = folder.open_private(LOCK_FILE)?;
+    file.lock().map_err(io_failure("lock", &folder.path_of(LOCK_FILE)))?;
     Ok(FileLock(file))
 }
 
+/// The identity of the entry `state.json` itself: a link there is not followed.
 fn identity_of(path: &Path) -> Result<FileIdentity, StoreError> {
-    fs::metadata(path)
+    fs::symlink_metadata(path)
         .map(|m| FileIdentity::of(&m))
         .map_err(|e| io_failure("stat", path)(e).into())
 }
 
-/// Read and check the state file; `None` when it does not exist.
-fn read_state(path: &Path) -> Result<Option<(State, FileIdentity)>, StoreError> {
-    let file = match File::open(path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(io_failure("open", path)(e).into()),
+/// Read and check the state file; `None` when it does not exist. Refused when it is
+/// not a regular file (a link is not followed).
+fn read_state(folder: &Folder) -> Result<Option<(State, FileIdentity)>, StoreError> {
+    let path = &folder.path_of(STATE_FILE);
+    let Some(file) = folder.open_file(STATE_FILE)? else {
+        return Ok(None);
     };
     // Identity and content come from the same open file, so a concurrent rename
     // cannot pair one version's identity with another's content.
@@ -306,9 +328,9 @@ fn check(state: &State) -> Result<(), String> {
 }
 
 /// Write the state durably: temp file, fsync, rename, fsync the folder.
-fn write_atomic(dir: &Path, path: &Path, state: &State) -> Result<(), StoreError> {
+fn write_atomic(folder: &Folder, state: &State) -> Result<(), StoreError> {
     let bytes = serde_json::to_vec_pretty(state).map_err(|e| StoreError::Init(e.to_string()))?;
-    crate::files::write_atomic(dir, path, &bytes, 0o600)?;
+    folder.write_atomic(STATE_FILE, &bytes, 0o600)?;
     Ok(())
 }
 
@@ -317,7 +339,8 @@ mod tests {
     use super::*;
     use crate::auth::passwords::Hasher;
     use crate::config::HashParams;
-    use std::os::unix::fs::PermissionsExt;
+    use crate::files::test_support::{Target, service_folder};
+    use std::os::unix::fs::{FileTypeExt, PermissionsExt, symlink};
 
     fn factory() -> Result<State, StoreError> {
         let hasher = Hasher::new(
@@ -438,5 +461,93 @@ mod tests {
         fs::write(dir.path().join(STATE_FILE), serde_json::to_vec(&s).unwrap()).unwrap();
         let e = Store::open(dir.path(), factory).unwrap_err().to_string();
         assert!(e.contains("integrator"), "{e}");
+    }
+
+    fn assert_refused<T>(r: Result<T, StoreError>, what: &str) -> String {
+        match r {
+            Err(e @ StoreError::Refused { .. }) => {
+                let text = e.to_string();
+                assert!(text.contains(what), "{text}");
+                text
+            }
+            Err(e) => panic!("expected a refusal ({what}), got {e}"),
+            Ok(_) => panic!("expected a refusal ({what}), got success"),
+        }
+    }
+
+    /// A link planted at `state.json` is neither read nor written through; the
+    /// factory reset replaces the link itself.
+    #[test]
+    fn a_link_at_the_state_file_is_refused_and_its_target_untouched() {
+        let dir = tempfile::tempdir().unwrap();
+        let sd = service_folder(dir.path());
+        let target = Target::new();
+        symlink(&target.path, sd.join(STATE_FILE)).unwrap();
+        let text = assert_refused(Store::open(&sd, factory), "symbolic link");
+        assert!(text.contains("state.json"), "{text}");
+        target.assert_untouched();
+        Store::replace(&sd, |old| {
+            assert!(old.is_none());
+            factory()
+        })
+        .unwrap();
+        target.assert_untouched();
+        assert!(fs::symlink_metadata(sd.join(STATE_FILE)).unwrap().is_file());
+        assert!(Store::open(&sd, || panic!("must not re-create")).is_ok());
+    }
+
+    /// Links planted at `state.lock` and `.state.json.tmp` beside a good state, as
+    /// the service user could: the lock is refused, the temp link is removed.
+    #[test]
+    fn links_at_the_lock_and_temp_files_are_not_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let sd = service_folder(dir.path());
+        let store = Store::open(&sd, factory).unwrap();
+        let (lock_target, tmp_target) = (Target::new(), Target::new());
+        symlink(&tmp_target.path, sd.join(".state.json.tmp")).unwrap();
+        let bump = |s: &mut State| {
+            s.device.audio.speaker_volume += 1;
+            Ok::<_, StoreError>(())
+        };
+        store.update(bump).unwrap();
+        tmp_target.assert_untouched();
+        assert!(fs::symlink_metadata(sd.join(STATE_FILE)).unwrap().is_file());
+        fs::remove_file(sd.join(LOCK_FILE)).unwrap();
+        symlink(&lock_target.path, sd.join(LOCK_FILE)).unwrap();
+        assert_refused(store.update(bump), "state.lock");
+        assert_refused(Store::open(&sd, factory), "state.lock");
+        assert_refused(Store::replace(&sd, |_| factory()), "state.lock");
+        lock_target.assert_untouched();
+    }
+
+    /// A FIFO at `state.json` is refused at once (opening it must not wait for a
+    /// writer), and so is a folder.
+    #[test]
+    fn a_fifo_or_folder_at_the_state_file_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join(STATE_FILE);
+        rustix::fs::mkfifoat(rustix::fs::CWD, &fifo, rustix::fs::Mode::from_raw_mode(0o600)).unwrap();
+        assert_refused(Store::open(dir.path(), factory), "FIFO");
+        assert!(fs::symlink_metadata(&fifo).unwrap().file_type().is_fifo());
+        let other = tempfile::tempdir().unwrap();
+        fs::create_dir(other.path().join(STATE_FILE)).unwrap();
+        assert_refused(Store::open(other.path(), factory), "folder");
+    }
+
+    /// A state folder that is a link, or that others may write to, is refused and
+    /// nothing is made in it.
+    #[test]
+    fn a_linked_or_shared_state_folder_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().join("real");
+        fs::create_dir(&real).unwrap();
+        let link = dir.path().join("state");
+        symlink(&real, &link).unwrap();
+        assert_refused(Store::open(&link, factory), "symbolic link");
+        assert_refused(Store::replace(&link, |_| factory()), "symbolic link");
+        assert_eq!(fs::read_dir(&real).unwrap().count(), 0);
+        fs::set_permissions(&real, fs::Permissions::from_mode(0o777)).unwrap();
+        assert_refused(Store::open(&real, factory), "writable by users other than its owner");
+        assert_eq!(fs::read_dir(&real).unwrap().count(), 0);
     }
 }

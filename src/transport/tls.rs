@@ -20,6 +20,7 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
 use crate::config::TlsConfig;
 use crate::error::IoFailure;
+use crate::files::{FileError, Folder};
 
 /// A certificate problem. Never includes key material.
 #[derive(Debug, thiserror::Error)]
@@ -49,6 +50,24 @@ pub enum TlsError {
     /// rustls refused the certificate and key.
     #[error("the certificate and key cannot be used together: {0}")]
     Config(String),
+    /// The certificate folder, or a file in it, is not what it must be (a link, not
+    /// a folder, writable by others). It is left untouched.
+    #[error("{path} {reason}; refused and left as it is (remove or correct it)")]
+    Refused {
+        /// The file or folder.
+        path: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+}
+
+impl From<FileError> for TlsError {
+    fn from(e: FileError) -> Self {
+        match e {
+            FileError::Io(e) => TlsError::Io(e),
+            FileError::Refused { path, reason } => TlsError::Refused { path, reason },
+        }
+    }
 }
 
 /// The certificate chain and key in use.
@@ -162,14 +181,15 @@ fn warn_if_key_readable(path: &Path) {
 }
 
 /// Generate a new key and self-signed certificate into the cert folder, replacing
-/// any there. Each file is written to a temporary name and renamed into place.
+/// any there. Each file is written to a temp file made anew and renamed into place;
+/// a link in the folder is replaced, never written through (`files`).
 pub(crate) fn generate(cfg: &TlsConfig, device_name: &str) -> Result<(), TlsError> {
     if cfg.operator_supplied {
         return Err(TlsError::Generate(
             "the certificate is operator-supplied (tls.cert_file); replace those files instead".into(),
         ));
     }
-    crate::files::create_dir(&cfg.cert_dir, 0o755)?;
+    let folder = Folder::create(&cfg.cert_dir, 0o755)?;
 
     let key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).map_err(|e| TlsError::Generate(e.to_string()))?;
     let params = certificate_params(cfg, device_name)?;
@@ -178,8 +198,8 @@ pub(crate) fn generate(cfg: &TlsConfig, device_name: &str) -> Result<(), TlsErro
         .map_err(|e| TlsError::Generate(e.to_string()))?;
 
     let key_pem = zeroize::Zeroizing::new(key.serialize_pem());
-    write_file(&cfg.cert_dir, &cfg.key_file, key_pem.as_bytes(), 0o600)?;
-    write_file(&cfg.cert_dir, &cfg.cert_file, cert.pem().as_bytes(), 0o644)?;
+    write_file(&folder, &cfg.key_file, key_pem.as_bytes(), 0o600)?;
+    write_file(&folder, &cfg.cert_file, cert.pem().as_bytes(), 0o644)?;
     Ok(())
 }
 
@@ -220,8 +240,10 @@ fn certificate_params(cfg: &TlsConfig, device_name: &str) -> Result<CertificateP
     Ok(params)
 }
 
-fn write_file(dir: &Path, path: &Path, bytes: &[u8], mode: u32) -> Result<(), TlsError> {
-    crate::files::write_atomic(dir, path, bytes, mode)?;
+/// Write a generated file (named in the cert folder) without following a link.
+fn write_file(folder: &Folder, path: &Path, bytes: &[u8], mode: u32) -> Result<(), TlsError> {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+    folder.write_atomic(name, bytes, mode)?;
     Ok(())
 }
 
@@ -415,5 +437,28 @@ mod tests {
         .unwrap();
         let e = load(&c).map(|_| ()).unwrap_err().to_string();
         assert!(!e.contains("SECRETSTUFF"), "{e}");
+    }
+
+    /// The cert folder sits in the service user's state folder: a link planted as
+    /// the folder is refused, and one planted at a temp name is replaced, not
+    /// written through.
+    #[test]
+    fn generation_does_not_follow_planted_links() {
+        use crate::files::test_support::{Target, service_folder};
+        let dir = tempfile::tempdir().unwrap();
+        let state = service_folder(dir.path());
+        let elsewhere = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink(elsewhere.path(), state.join("certs")).unwrap();
+        let c = cfg(&state.join("certs"));
+        let e = generate(&c, "Room 12").unwrap_err();
+        assert!(matches!(e, TlsError::Refused { .. }), "{e}");
+        assert_eq!(fs::read_dir(elsewhere.path()).unwrap().count(), 0);
+        fs::remove_file(state.join("certs")).unwrap();
+        let target = Target::new();
+        fs::create_dir(state.join("certs")).unwrap();
+        std::os::unix::fs::symlink(&target.path, state.join("certs/.key.pem.tmp")).unwrap();
+        load_or_generate(&c, "Room 12").unwrap();
+        target.assert_untouched();
+        assert!(fs::symlink_metadata(&c.key_file).unwrap().is_file());
     }
 }

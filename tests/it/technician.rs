@@ -3,6 +3,7 @@
 //! CLI and API writes never lose each other, and no secret reaches a log.
 
 use std::io::Write;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
@@ -715,4 +716,82 @@ fn factory_reset_brings_back_the_factory_code_file() {
         err.contains("label-code") && !err.contains("NOT-A-CODE-SECRET"),
         "{err}"
     );
+}
+
+/// A file of root's outside the state folder, mode 0644: what a link planted by the
+/// service user points at. Nothing the console does may change it.
+struct RootFile(std::path::PathBuf);
+
+impl RootFile {
+    fn new(home: &Path, name: &str) -> RootFile {
+        let path = home.join(name);
+        std::fs::write(&path, "root's own file\n").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        RootFile(path)
+    }
+
+    fn assert_untouched(&self) {
+        let m = std::fs::symlink_metadata(&self.0).unwrap();
+        let content = std::fs::read_to_string(&self.0).unwrap_or_default();
+        assert!(content == "root's own file\n", "{} was written to", self.0.display());
+        assert_eq!(
+            (m.uid(), m.gid(), m.mode() & 0o7777),
+            (0, 0, 0o644),
+            "{}",
+            self.0.display()
+        );
+    }
+}
+
+/// The finding this guards against: the state folder belongs to the service user (as
+/// the package makes it), who plants `state.lock` and `.state.json.tmp` as links to
+/// root's files; then the technician runs the console as root. A linked lock is
+/// refused (replacing it would break the lock a running service holds); a linked
+/// temp file is removed and made anew, so `enrollment reset` succeeds and leaves a
+/// regular `state.json`. Root's files keep their content, owner and mode.
+#[test]
+fn console_as_root_does_not_follow_links_planted_in_the_state_folder() {
+    if !rustix::process::geteuid().is_root() {
+        eprintln!("not root: the service user's folder cannot be made; test skipped");
+        return;
+    }
+    let nobody = 65534;
+    let dir = tempfile::tempdir().unwrap();
+    let root_home = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), "");
+    let state = dir.path().join("state");
+    std::fs::create_dir(&state).unwrap();
+    std::fs::set_permissions(&state, std::fs::Permissions::from_mode(0o750)).unwrap();
+    std::os::unix::fs::chown(&state, Some(nobody), Some(nobody)).unwrap();
+    let code = stdout(&cli(&config, &["enrollment", "show"])).trim().to_string();
+
+    // What a compromised service account can do in its own folder.
+    let (lock_target, tmp_target) = (
+        RootFile::new(root_home.path(), "lock"),
+        RootFile::new(root_home.path(), "tmp"),
+    );
+    std::fs::remove_file(state.join("state.lock")).unwrap();
+    std::os::unix::fs::symlink(&lock_target.0, state.join("state.lock")).unwrap();
+    std::os::unix::fs::symlink(&tmp_target.0, state.join(".state.json.tmp")).unwrap();
+    for args in [["enrollment", "show"], ["enrollment", "reset"]] {
+        let out = cli(&config, &args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?} must refuse: {err}");
+        assert!(err.contains("state.lock") && err.contains("symbolic link"), "{err}");
+        assert!(!err.contains(&code), "a secret in a message: {err}");
+        lock_target.assert_untouched();
+        tmp_target.assert_untouched();
+    }
+
+    // With a real lock file again, the linked temp file is replaced, not followed.
+    std::fs::remove_file(state.join("state.lock")).unwrap();
+    let new_code = stdout(&cli(&config, &["enrollment", "reset"])).trim().to_string();
+    assert_ne!(new_code, code);
+    tmp_target.assert_untouched();
+    assert!(!std::fs::read_to_string(&tmp_target.0).unwrap().contains(&new_code));
+    let m = std::fs::symlink_metadata(state.join("state.json")).unwrap();
+    assert!(m.is_file(), "state.json must be a regular file, not a link");
+    assert_eq!((m.uid(), m.gid(), m.mode() & 0o777), (nobody, nobody, 0o600));
+    assert!(std::fs::symlink_metadata(state.join(".state.json.tmp")).is_err());
+    assert_eq!(stdout(&cli(&config, &["enrollment", "show"])).trim(), new_code);
 }
