@@ -1,15 +1,19 @@
 //! Routes to the device's own services: `[[route]]` prefixes forwarded to an upstream
 //! on the device (`http://127.0.0.1:PORT` or a Unix socket).
 //!
-//! The pipeline has already checked the client headers, authenticated the caller and
-//! checked the route's role. Forwarding then removes `Authorization`, hop-by-hop
+//! The pipeline has already refused non-canonical paths (`api::canonical`), checked
+//! the client headers, authenticated the caller and checked the route's role. A route
+//! prefix matches whole segments, case-sensitively, longest first; a path that
+//! matches a prefix only when letter case is ignored (`/api/v1/svc/ADMIN` against
+//! `/api/v1/svc/admin`) is refused (400 `non_canonical_path`), as an upstream that
+//! ignores case would serve it as the stricter route. Forwarding then removes `Authorization`, hop-by-hop
 //! headers and anything claiming to be roomgate's own (`X-Roomgate-*`,
 //! `X-Forwarded-*`, `Forwarded`), adds who the caller is (`X-Roomgate-Account`,
 //! `X-Roomgate-Client-Id`, `X-Roomgate-Client-Version`, `X-Forwarded-For`,
 //! `X-Forwarded-Proto`: `http` for a request from the plain-HTTP listener, else
 //! `https`) and streams both bodies without buffering, so an upstream
-//! event stream reaches the client event by event. The path and query are forwarded
-//! unchanged. Connections to each upstream are pooled. An upstream that refuses or
+//! event stream reaches the client event by event. The path that was matched and the
+//! query are forwarded unchanged. Connections to each upstream are pooled. An upstream that refuses or
 //! dies gives 502; one that does not answer within the route's timeout, 504.
 //!
 //! This module is the only one that uses hyper's client types.
@@ -141,11 +145,33 @@ impl Gateway {
     }
 
     /// The route serving `path`: the longest prefix that equals it or is followed by `/`.
-    pub(crate) fn lookup(&self, path: &str) -> Option<&Arc<ProxyRoute>> {
-        self.routes
+    /// 400 when the path is under some prefix only if letter case is ignored: an
+    /// upstream that ignores case would serve `/api/v1/svc/ADMIN` as the admin
+    /// route's path while roomgate checked the role of `/api/v1/svc`.
+    pub(crate) fn lookup(&self, path: &str) -> Result<Option<&Arc<ProxyRoute>>, ApiError> {
+        if let Some(r) = self.routes.iter().find(|r| is_case_variant(path, &r.config.prefix)) {
+            return Err(ApiError::bad_request(
+                "non_canonical_path",
+                format!(
+                    "the request path differs from the route `{}` only in letter case",
+                    r.config.prefix
+                ),
+            ));
+        }
+        Ok(self
+            .routes
             .iter()
-            .find(|r| crate::util::path_is_under(path, &r.config.prefix))
+            .find(|r| crate::util::path_is_under(path, &r.config.prefix)))
     }
+}
+
+/// Whether `path` is under `prefix` when ASCII case is ignored but not as written.
+fn is_case_variant(path: &str, prefix: &str) -> bool {
+    let (path, prefix) = (path.as_bytes(), prefix.as_bytes());
+    let (Some(head), Some(rest)) = (path.get(..prefix.len()), path.get(prefix.len()..)) else {
+        return false;
+    };
+    head != prefix && head.eq_ignore_ascii_case(prefix) && (rest.is_empty() || rest[0] == b'/')
 }
 
 fn pooled<C>(connector: C) -> Client<C, Body>
@@ -219,7 +245,9 @@ fn unavailable() -> ApiError {
 }
 
 impl ProxyRoute {
-    /// Forward a request and stream the answer back.
+    /// Forward a request and stream the answer back. The path sent is the one
+    /// `Gateway::lookup` matched, as written (it is canonical, so there is no other
+    /// spelling the upstream could be given).
     pub async fn forward<B>(
         &self,
         req: Request<B>,
@@ -334,11 +362,23 @@ mod tests {
         let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
         let _guard = rt.enter();
         let g = Gateway::new(&[route("/api/v1/camera/ptz"), route("/api/v1/camera")]);
-        let found = |p: &str| g.lookup(p).map(|r| r.config.prefix.clone());
+        let found = |p: &str| g.lookup(p).unwrap().map(|r| r.config.prefix.clone());
         assert_eq!(found("/api/v1/camera").as_deref(), Some("/api/v1/camera"));
         assert_eq!(found("/api/v1/camera/zoom").as_deref(), Some("/api/v1/camera"));
         assert_eq!(found("/api/v1/camera/ptz/left").as_deref(), Some("/api/v1/camera/ptz"));
+        assert_eq!(found("/api/v1/camera/ptzx").as_deref(), Some("/api/v1/camera"));
         assert_eq!(found("/api/v1/cameras"), None);
         assert_eq!(found("/api/v1/audio"), None);
+        // A case variant of a prefix is refused, whichever route it would fall under.
+        for variant in [
+            "/api/v1/camera/PTZ",
+            "/api/v1/camera/Ptz/left",
+            "/api/v1/Camera/ptz",
+            "/api/v1/CAMERA",
+        ] {
+            assert_eq!(g.lookup(variant).unwrap_err().code(), "non_canonical_path", "{variant}");
+        }
+        assert_eq!(found("/api/v1/camera/PTZX").as_deref(), Some("/api/v1/camera"));
+        assert_eq!(found("/api/v1/CAMERAS"), None);
     }
 }

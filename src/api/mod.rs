@@ -1,8 +1,11 @@
 //! The request pipeline, in one direction:
 //!
 //! ```text
-//! path under /api → rate limit (429) → client headers (400) → route (404/405)
-//!   → body framing (413/415) → authenticate (401) → role (403) → handler
+//! path under /api → rate limit (429) → client headers (400) → canonical path (400)
+//!   → [[route]]? → gateway (below) | route (404/405) → body framing (413/415)
+//!   → authenticate (401) → role (403) → handler
+//! gateway: method (405) → body framing (413/415) → authenticate (401) → role (403)
+//!   → forward
 //! ```
 //!
 //! Every refusal is an [`ApiError`] rendered in one place ([`handle`]). The pipeline
@@ -13,6 +16,7 @@
 pub(crate) mod admin;
 pub(crate) mod authn;
 pub(crate) mod body;
+pub(crate) mod canonical;
 pub(crate) mod client;
 pub(crate) mod device;
 pub(crate) mod gateway;
@@ -34,6 +38,7 @@ use serde_json::Value;
 
 use crate::api::authn::{authenticate, authorize, must_change_password, password_change_required};
 use crate::api::body::{check_body_framing, read_json};
+use crate::api::canonical::check_canonical;
 use crate::api::client::{Client, client_headers};
 use crate::api::routes::{Lookup, Op, lookup};
 use crate::app::App;
@@ -151,7 +156,10 @@ where
             ApiError::rate_limited("rate_limited", "too many requests from this address; slow down", retry)
         })?;
     let client = client_headers(req.headers())?;
-    if let Some(route) = app.route_for(path) {
+    // Before any route is matched: a path has one spelling, so what roomgate checks
+    // is what a device service serves (see `canonical`).
+    check_canonical(path)?;
+    if let Some(route) = app.route_for(path)? {
         return Box::pin(proxy(app, remote, &client, &state, &route, req)).await;
     }
     let (route, params) = match lookup(req.method(), path) {
