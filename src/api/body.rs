@@ -1,6 +1,9 @@
 //! Request bodies: framing checked from the headers before authentication (413,
-//! 415), the JSON body read within its size limit and timeout, and the helpers
-//! handlers use to pick fields out of it with the documented error codes.
+//! 415), the JSON body (and a forwarded request's body) read within the size limit
+//! and timeout, and the helpers handlers use to pick fields out of it with the
+//! documented error codes.
+
+use std::time::Duration;
 
 use bytes::Bytes;
 use http::{HeaderMap, header};
@@ -54,6 +57,27 @@ pub(super) fn check_body_framing<B: HttpBody>(
     Ok(())
 }
 
+/// Read a whole body within `limit` bytes and `timeout`. Every failure is the
+/// client's: 413 past the limit, 408 too slow, 400 for broken framing (a bad chunk,
+/// a connection closed early).
+pub(super) async fn read_limited<B>(body: B, limit: usize, timeout: Duration) -> Result<Bytes, ApiError>
+where
+    B: HttpBody<Data = Bytes> + Send + 'static,
+    B::Error: Into<BodyError>,
+{
+    let collected = tokio::time::timeout(timeout, Limited::new(body, limit).collect())
+        .await
+        .map_err(|_| ApiError::request_timeout())?;
+    match collected {
+        Ok(c) => Ok(c.to_bytes()),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(ApiError::payload_too_large(limit)),
+        Err(_) => Err(ApiError::bad_request(
+            "body_read_error",
+            "the request body could not be read",
+        )),
+    }
+}
+
 /// Read a JSON body within the size limit and the body timeout.
 pub(super) async fn read_json<B>(body: B, app: &App) -> Result<Value, ApiError>
 where
@@ -62,21 +86,7 @@ where
 {
     let config = app.config();
     let limits = &config.limits;
-    let collected = tokio::time::timeout(limits.body_timeout, Limited::new(body, limits.max_body_bytes).collect())
-        .await
-        .map_err(|_| ApiError::request_timeout())?;
-    let bytes = match collected {
-        Ok(c) => c.to_bytes(),
-        Err(e) if e.is::<http_body_util::LengthLimitError>() => {
-            return Err(ApiError::payload_too_large(limits.max_body_bytes));
-        }
-        Err(_) => {
-            return Err(ApiError::bad_request(
-                "body_read_error",
-                "the request body could not be read",
-            ));
-        }
-    };
+    let bytes = read_limited(body, limits.max_body_bytes, limits.body_timeout).await?;
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(ApiError::bad_request(
             "missing_body",

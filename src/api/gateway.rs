@@ -2,19 +2,21 @@
 //! on the device (`http://127.0.0.1:PORT` or a Unix socket).
 //!
 //! The pipeline has already refused non-canonical paths (`api::canonical`), checked
-//! the client headers, authenticated the caller and checked the route's role. A route
-//! prefix matches whole segments, case-sensitively, longest first; a path that
-//! matches a prefix only when letter case is ignored (`/api/v1/svc/ADMIN` against
-//! `/api/v1/svc/admin`) is refused (400 `non_canonical_path`), as an upstream that
-//! ignores case would serve it as the stricter route. Forwarding then removes `Authorization`, hop-by-hop
+//! the client headers, authenticated the caller, checked the route's role and read
+//! the request body whole within the body limit and timeout. A route prefix matches
+//! whole segments, case-sensitively, longest first; a path that matches a prefix only
+//! when letter case is ignored (`/api/v1/svc/ADMIN` against `/api/v1/svc/admin`) is
+//! refused (400 `non_canonical_path`), as an upstream that ignores case would serve
+//! it as the stricter route. Forwarding then removes `Authorization`, hop-by-hop
 //! headers and anything claiming to be roomgate's own (`X-Roomgate-*`,
 //! `X-Forwarded-*`, `Forwarded`), adds who the caller is (`X-Roomgate-Account`,
 //! `X-Roomgate-Client-Id`, `X-Roomgate-Client-Version`, `X-Forwarded-For`,
 //! `X-Forwarded-Proto`: `http` for a request from the plain-HTTP listener, else
-//! `https`) and streams both bodies without buffering, so an upstream
-//! event stream reaches the client event by event. The path that was matched and the
-//! query are forwarded unchanged. Connections to each upstream are pooled. An upstream that refuses or
-//! dies gives 502; one that does not answer within the route's timeout, 504.
+//! `https`). The path that was matched and the query are forwarded unchanged; the
+//! response body streams back without buffering, so an upstream event stream reaches
+//! the client event by event. Connections to each upstream are pooled. An upstream
+//! that refuses or dies gives 502; one that does not answer within the route's
+//! timeout, 504.
 //!
 //! This module is the only one that uses hyper's client types.
 
@@ -29,8 +31,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http::{Request, Response, Uri, Version};
-use http_body_util::{BodyExt, Limited};
-use hyper::body::Body as HttpBody;
+use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioIo};
@@ -245,19 +246,10 @@ fn unavailable() -> ApiError {
 }
 
 impl ProxyRoute {
-    /// Forward a request and stream the answer back. The path sent is the one
-    /// `Gateway::lookup` matched, as written (it is canonical, so there is no other
-    /// spelling the upstream could be given).
-    pub async fn forward<B>(
-        &self,
-        req: Request<B>,
-        caller: &Caller<'_>,
-        max_body: usize,
-    ) -> Result<Response<Body>, ApiError>
-    where
-        B: HttpBody<Data = Bytes> + Send + Sync + 'static,
-        B::Error: Into<BodyError>,
-    {
+    /// Forward a request whose body the pipeline has read, and stream the answer back.
+    /// The path sent is the one `Gateway::lookup` matched, as written (it is canonical,
+    /// so there is no other spelling the upstream could be given).
+    pub async fn forward(&self, req: Request<Bytes>, caller: &Caller<'_>) -> Result<Response<Body>, ApiError> {
         let (parts, body) = req.into_parts();
         let path_and_query = parts.uri.path_and_query().map_or("/", |pq| pq.as_str());
         let authority = match &self.client {
@@ -267,8 +259,7 @@ impl ProxyRoute {
         let uri: Uri = format!("http://{authority}{path_and_query}")
             .parse()
             .map_err(|_| ApiError::bad_request("invalid_path", "the request path cannot be forwarded"))?;
-        // The body streams through, still within the request size limit.
-        let body: Body = Limited::new(body, max_body).map_err(|e| -> BodyError { e }).boxed();
+        let body: Body = Full::new(body).map_err(|never| match never {}).boxed();
         let mut upstream = Request::new(body);
         *upstream.method_mut() = parts.method;
         *upstream.uri_mut() = uri;

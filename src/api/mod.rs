@@ -5,7 +5,7 @@
 //!   → [[route]]? → gateway (below) | route (404/405) → body framing (413/415)
 //!   → authenticate (401) → role (403) → handler
 //! gateway: method (405) → body framing (413/415) → authenticate (401) → role (403)
-//!   → forward
+//!   → body read whole (413/400/408) → forward
 //! ```
 //!
 //! Every refusal is an [`ApiError`] rendered in one place ([`handle`]). The pipeline
@@ -37,7 +37,7 @@ use hyper::body::Body as HttpBody;
 use serde_json::Value;
 
 use crate::api::authn::{authenticate, authorize, must_change_password, password_change_required};
-use crate::api::body::{check_body_framing, read_json};
+use crate::api::body::{check_body_framing, read_json, read_limited};
 use crate::api::canonical::check_canonical;
 use crate::api::client::{Client, client_headers};
 use crate::api::routes::{Lookup, Op, lookup};
@@ -264,8 +264,11 @@ where
         let allow: Vec<&str> = cfg.methods.iter().map(http::Method::as_str).collect();
         return Err(ApiError::method_not_allowed(allow.join(", ")));
     }
-    let limit = app.config().limits.max_body_bytes;
-    check_body_framing(false, req.headers(), req.body(), limit)?;
+    let (max_body, body_timeout) = {
+        let config = app.config();
+        (config.limits.max_body_bytes, config.limits.body_timeout)
+    };
+    check_body_framing(false, req.headers(), req.body(), max_body)?;
     let principal = authenticate(app, req.headers(), remote, client, state).await?;
     authorize(&principal, cfg.min_role, req.method(), &cfg.prefix)?;
     if must_change_password(&principal, state) {
@@ -277,7 +280,13 @@ where
         client_id: &client.id,
         client_version: &client.version,
     };
-    route.forward(req, &caller, limit).await
+    // Read whole before anything goes upstream: a body past the limit (413), with
+    // broken framing (400) or too slow (408) is refused and the device service sees
+    // none of it. Bodies are bounded by the limit anyway, so streaming them would
+    // save only latency; response bodies (event streams) still stream.
+    let (parts, body) = req.into_parts();
+    let body = read_limited(body, max_body, body_timeout).await?;
+    route.forward(Request::from_parts(parts, body), &caller).await
 }
 
 /// Run an operation. Reads are answered inline; operations that write the state or

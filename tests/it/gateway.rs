@@ -503,3 +503,77 @@ async fn no_spelling_of_an_admin_path_reaches_the_general_route() {
     assert_eq!(echo["pathAndQuery"], "/api/v1/svc/x/users/?q=%2e%2e");
     assert_eq!((general_up.hits(), admin_up.hits()), (1, 1));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bad_request_body_is_the_clients_error_and_never_reaches_the_upstream() {
+    let (addr, up) = start_upstream(None).await;
+    let d = Device::start_with(&format!(
+        "[limits]\nbody_timeout = \"1s\"\n{}",
+        route("/api/v1/svc", "general", &addr, "")
+    ))
+    .await;
+    let token = d.login("general", "").await;
+    let chunked = "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n";
+    let mut over_limit = String::new();
+    for _ in 0..80 {
+        over_limit.push_str(&format!("400\r\n{}\r\n", "x".repeat(1024)));
+    }
+    over_limit.push_str("0\r\n\r\n");
+    // name, head lines, body, expected status and code
+    type Case<'a> = (&'a str, &'a str, &'a [u8], (u16, &'a str));
+    let cases: [Case<'_>; 5] = [
+        (
+            "chunked body past the limit",
+            chunked,
+            over_limit.as_bytes(),
+            (413, "payload_too_large"),
+        ),
+        (
+            "chunk size not hex",
+            chunked,
+            b"zz\r\n{}\r\n0\r\n\r\n",
+            (400, "body_read_error"),
+        ),
+        (
+            "broken framing after a good chunk",
+            chunked,
+            b"2\r\n{}\r\nzz\r\n",
+            (400, "body_read_error"),
+        ),
+        (
+            "declared length past the limit",
+            "Content-Type: application/json\r\nContent-Length: 70000\r\n",
+            b"{}",
+            (413, "payload_too_large"),
+        ),
+        (
+            "a body that never finishes",
+            "Content-Type: application/json\r\nContent-Length: 10\r\n",
+            b"{}",
+            (408, "request_timeout"),
+        ),
+    ];
+    for (name, extra, body, expected) in cases {
+        let got = raw_error(&d, &raw_request("POST", "/api/v1/svc/upload", &token, extra, body)).await;
+        assert_eq!(got, (expected.0, expected.1.to_string()), "{name}");
+    }
+    assert_eq!(up.hits(), 0, "the upstream saw none of them");
+
+    // A chunked body within the limit is forwarded whole.
+    let good = format!(
+        "4000\r\n{}\r\n4000\r\n{}\r\n0\r\n\r\n",
+        "x".repeat(0x4000),
+        "y".repeat(0x4000)
+    );
+    let (status, body) = raw_exchange(
+        d.addr,
+        &d.cert_path(),
+        &raw_request("POST", "/api/v1/svc/upload", &token, chunked, good.as_bytes()),
+    )
+    .await
+    .unwrap();
+    assert_eq!(status, 200, "{body}");
+    let echo: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(echo["bodyLength"], 0x8000);
+    assert_eq!(up.hits(), 1);
+}
