@@ -8,8 +8,11 @@
 //! when letter case is ignored (`/api/v1/svc/ADMIN` against `/api/v1/svc/admin`) is
 //! refused (400 `non_canonical_path`), as an upstream that ignores case would serve
 //! it as the stricter route. Forwarding then removes `Authorization`, hop-by-hop
-//! headers and anything claiming to be roomgate's own (`X-Roomgate-*`,
-//! `X-Forwarded-*`, `Forwarded`), adds who the caller is (`X-Roomgate-Account`,
+//! headers (`Proxy-Connection` included) and anything an upstream could take as
+//! roomgate's word about the caller or the request: `X-Roomgate-*`, `X-Forwarded-*`,
+//! `Forwarded`, client-address headers (`X-Real-IP`, `True-Client-IP`…), path and
+//! method overrides, and every name with `_` (CGI reads `X_Roomgate_Account` as
+//! `X-Roomgate-Account`). It adds who the caller is (`X-Roomgate-Account`,
 //! `X-Roomgate-Client-Id`, `X-Roomgate-Client-Version`, `X-Forwarded-For`,
 //! `X-Forwarded-Proto`: `http` for a request from the plain-HTTP listener, else
 //! `https`). The path that was matched and the query are forwarded unchanged; the
@@ -47,8 +50,9 @@ const POOL_IDLE_PER_ROUTE: usize = 8;
 /// An idle pooled upstream connection is closed after this.
 const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// Headers that describe one hop, never forwarded (RFC 9110 §7.6.1).
-const HOP_BY_HOP: [HeaderName; 8] = [
+/// Headers that describe one hop, never forwarded (RFC 9110 §7.6.1; `Proxy-Connection`
+/// is the obsolete spelling some clients still send).
+const HOP_BY_HOP: [HeaderName; 9] = [
     header::CONNECTION,
     HeaderName::from_static("keep-alive"),
     header::PROXY_AUTHENTICATE,
@@ -57,6 +61,27 @@ const HOP_BY_HOP: [HeaderName; 8] = [
     header::TRAILER,
     header::TRANSFER_ENCODING,
     header::UPGRADE,
+    HeaderName::from_static("proxy-connection"),
+];
+
+/// Request headers an upstream could take as a trusted statement about the caller
+/// (client address headers set by other proxies), or that would make it serve
+/// another path or method than the one roomgate checked the role for.
+const CLIENT_CLAIMS: [&str; 14] = [
+    "forwarded",
+    "x-real-ip",
+    "true-client-ip",
+    "x-client-ip",
+    "x-cluster-client-ip",
+    "client-ip",
+    "cf-connecting-ip",
+    "fastly-client-ip",
+    "x-originating-ip",
+    "x-original-url",
+    "x-rewrite-url",
+    "x-http-method-override",
+    "x-http-method",
+    "x-method-override",
 ];
 
 /// Who the caller is, as told to the upstream.
@@ -208,6 +233,18 @@ fn forwarded_proto(extensions: &http::Extensions) -> &'static str {
     }
 }
 
+/// Whether a client's header (names arrive lower-case) must not reach an upstream
+/// because only roomgate may say it. Any name with `_` goes: CGI, WSGI and PHP map
+/// `-` and `_` to the same variable, so `X_Roomgate_Account` would read as
+/// roomgate's `X-Roomgate-Account` (or, sent alongside it, win); no header the
+/// vendor's clients send has one, and nginx drops them by default for the same reason.
+fn is_spoofable(name: &str) -> bool {
+    name.contains('_')
+        || name.starts_with("x-roomgate-")
+        || name.starts_with("x-forwarded-")
+        || CLIENT_CLAIMS.contains(&name)
+}
+
 /// The headers sent upstream: the client's, minus credentials, hop-by-hop and
 /// anything claiming to come from roomgate, plus who the caller is and the scheme
 /// it used (`proto`).
@@ -215,12 +252,9 @@ fn upstream_headers(mut headers: HeaderMap, caller: &Caller<'_>, proto: &'static
     strip_hop_by_hop(&mut headers);
     headers.remove(header::AUTHORIZATION);
     headers.remove(header::HOST);
-    headers.remove(header::FORWARDED);
-    let spoofable: Vec<HeaderName> = headers
-        .keys()
-        .filter(|k| k.as_str().starts_with("x-roomgate-") || k.as_str().starts_with("x-forwarded-"))
-        .cloned()
-        .collect();
+    // roomgate has read the body; a client's expectation of `100 Continue` was ours.
+    headers.remove(header::EXPECT);
+    let spoofable: Vec<HeaderName> = headers.keys().filter(|k| is_spoofable(k.as_str())).cloned().collect();
     for name in spoofable {
         headers.remove(name);
     }
@@ -318,7 +352,39 @@ mod tests {
             client_id: "Crestron",
             client_version: "2.1",
         };
+        for (name, value) in [
+            ("x_roomgate_account", "admin"),
+            ("x_forwarded_for", "6.6.6.6"),
+            ("nureva_client_id", "x"),
+            ("x-real-ip", "6.6.6.6"),
+            ("true-client-ip", "6.6.6.6"),
+            ("x-client-ip", "6.6.6.6"),
+            ("x-cluster-client-ip", "6.6.6.6"),
+            ("client-ip", "6.6.6.6"),
+            ("proxy-connection", "keep-alive"),
+            ("x-original-url", "/api/v1/svc/admin"),
+            ("x-http-method-override", "DELETE"),
+            ("expect", "100-continue"),
+        ] {
+            h.insert(HeaderName::from_static(name), HeaderValue::from_static(value));
+        }
         let out = upstream_headers(h.clone(), &caller, "https");
+        for gone in [
+            "x_roomgate_account",
+            "x_forwarded_for",
+            "nureva_client_id",
+            "x-real-ip",
+            "true-client-ip",
+            "x-client-ip",
+            "x-cluster-client-ip",
+            "client-ip",
+            "proxy-connection",
+            "x-original-url",
+            "x-http-method-override",
+            "expect",
+        ] {
+            assert!(!out.contains_key(gone), "{gone}");
+        }
         for gone in ["authorization", "connection", "x-private", "keep-alive", "forwarded"] {
             assert!(!out.contains_key(gone), "{gone}");
         }

@@ -577,3 +577,51 @@ async fn a_bad_request_body_is_the_clients_error_and_never_reaches_the_upstream(
     assert_eq!(echo["bodyLength"], 0x8000);
     assert_eq!(up.hits(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn identity_like_headers_never_reach_the_upstream() {
+    let (addr, _up) = start_upstream(None).await;
+    let d = Device::start_with(&route("/api/v1/svc", "general", &addr, "")).await;
+    let token = d.login("general", "").await;
+    let claims = [
+        ("X_Roomgate_Account", "admin"),
+        ("x_roomgate_client_id", "spoof"),
+        ("X_Forwarded_For", "6.6.6.6"),
+        ("X-Real-IP", "6.6.6.6"),
+        ("True-Client-IP", "6.6.6.6"),
+        ("X-Client-IP", "6.6.6.6"),
+        ("X-Cluster-Client-IP", "6.6.6.6"),
+        ("Client-IP", "6.6.6.6"),
+        ("Proxy-Connection", "keep-alive"),
+        ("X-Original-URL", "/api/v1/svc/admin"),
+        ("X-Rewrite-URL", "/api/v1/svc/admin"),
+        ("X-HTTP-Method-Override", "DELETE"),
+        ("Some_Header", "x"),
+    ];
+    let extra: String = claims
+        .iter()
+        .map(|(k, v)| format!("{k}: {v}\r\n"))
+        .chain(["X-Custom: kept\r\n".to_string()])
+        .collect();
+    let (status, body) = raw_exchange(
+        d.addr,
+        &d.cert_path(),
+        &raw_request("GET", "/api/v1/svc/x", &token, &extra, b""),
+    )
+    .await
+    .unwrap();
+    assert_eq!(status, 200, "{body}");
+    let echo: Value = serde_json::from_str(&body).unwrap();
+    let h = echo["headers"].as_object().unwrap();
+    for (name, _) in claims {
+        assert!(
+            !h.contains_key(&name.to_ascii_lowercase()),
+            "{name} reached the upstream"
+        );
+    }
+    assert!(!h.keys().any(|k| k.contains('_')), "{h:?}");
+    assert_eq!(h["x-roomgate-account"], "general");
+    assert_eq!(h["x-roomgate-client-id"], CLIENT_ID);
+    assert_eq!(h["x-forwarded-for"], "127.0.0.1");
+    assert_eq!(h["x-custom"], "kept", "other headers still pass");
+}
