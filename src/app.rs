@@ -229,9 +229,13 @@ impl App {
         &self.inner.example_first_use
     }
 
-    /// The configured route to the device's own services that serves `path`, if any.
-    pub fn route_for(&self, path: &str) -> Option<Arc<crate::api::gateway::ProxyRoute>> {
-        self.inner.live.load().gateway.lookup(path).cloned()
+    /// The configured route to the device's own services that serves `path`, if any;
+    /// 400 for a case variant of a route's prefix (`api::gateway::Gateway::lookup`).
+    pub fn route_for(
+        &self,
+        path: &str,
+    ) -> Result<Option<Arc<crate::api::gateway::ProxyRoute>>, crate::error::ApiError> {
+        self.inner.live.load().gateway.lookup(path).map(Option::<&_>::cloned)
     }
 
     /// The audio settings as JSON, rendered once per change (the most polled answer).

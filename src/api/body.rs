@@ -1,6 +1,7 @@
 //! Request bodies: framing checked from the headers before authentication (413,
-//! 415), the JSON body read within its size limit and timeout, and the helpers
-//! handlers use to pick fields out of it with the documented error codes.
+//! 415), the JSON body (and a forwarded request's body) read within the size limit
+//! and timeout, and the helpers handlers use to pick fields out of it with the
+//! documented error codes.
 
 use bytes::{Bytes, BytesMut};
 use http::{HeaderMap, header};
@@ -10,6 +11,7 @@ use serde_json::{Map, Value};
 
 use crate::app::App;
 use crate::auth::passwords::Password;
+use crate::config::Limits;
 use crate::error::ApiError;
 use crate::http_util::BodyError;
 
@@ -106,8 +108,34 @@ pub(super) fn check_body_framing<B: HttpBody>(
     Ok(())
 }
 
-/// Read a JSON body within the size limit and the body timeout. A body over the
-/// limit is read on and thrown away (see [`discard`]) before the 413 goes out.
+/// Read a whole body within `limits.max_body_bytes` and `limits.body_timeout`.
+/// Every failure is the client's: 413 past the limit (the rest of the body is read
+/// and thrown away first, see [`discard`]), 408 too slow, 400 for broken framing
+/// (a bad chunk, a connection closed early).
+pub(super) async fn read_limited<B>(body: B, limits: &Limits) -> Result<Bytes, ApiError>
+where
+    B: HttpBody<Data = Bytes> + Send + Unpin + 'static,
+    B::Error: Into<BodyError>,
+{
+    let mut body = body;
+    let collected = tokio::time::timeout(limits.body_timeout, collect_within(&mut body, limits.max_body_bytes))
+        .await
+        .map_err(|_| ApiError::request_timeout())?;
+    match collected {
+        Ok(bytes) => Ok(bytes),
+        Err(Collect::TooLarge(read)) => {
+            let left = limits.max_discard_bytes.saturating_sub(read);
+            discard(body, left, limits.discard_timeout).await;
+            Err(ApiError::payload_too_large(limits.max_body_bytes))
+        }
+        Err(Collect::Failed) => Err(ApiError::bad_request(
+            "body_read_error",
+            "the request body could not be read",
+        )),
+    }
+}
+
+/// Read a JSON body within the size limit and the body timeout.
 pub(super) async fn read_json<B>(body: B, app: &App) -> Result<Value, ApiError>
 where
     B: HttpBody<Data = Bytes> + Send + Unpin + 'static,
@@ -115,24 +143,7 @@ where
 {
     let config = app.config();
     let limits = &config.limits;
-    let mut body = body;
-    let collected = tokio::time::timeout(limits.body_timeout, collect_within(&mut body, limits.max_body_bytes))
-        .await
-        .map_err(|_| ApiError::request_timeout())?;
-    let bytes = match collected {
-        Ok(bytes) => bytes,
-        Err(Collect::TooLarge(read)) => {
-            let left = limits.max_discard_bytes.saturating_sub(read);
-            discard(body, left, limits.discard_timeout).await;
-            return Err(ApiError::payload_too_large(limits.max_body_bytes));
-        }
-        Err(Collect::Failed) => {
-            return Err(ApiError::bad_request(
-                "body_read_error",
-                "the request body could not be read",
-            ));
-        }
-    };
+    let bytes = read_limited(body, limits).await?;
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(ApiError::bad_request(
             "missing_body",

@@ -1,16 +1,25 @@
 //! Routes to the device's own services: `[[route]]` prefixes forwarded to an upstream
 //! on the device (`http://127.0.0.1:PORT` or a Unix socket).
 //!
-//! The pipeline has already checked the client headers, authenticated the caller and
-//! checked the route's role. Forwarding then removes `Authorization`, hop-by-hop
-//! headers and anything claiming to be roomgate's own (`X-Roomgate-*`,
-//! `X-Forwarded-*`, `Forwarded`), adds who the caller is (`X-Roomgate-Account`,
+//! The pipeline has already refused non-canonical paths (`api::canonical`), checked
+//! the client headers, authenticated the caller, checked the route's role and read
+//! the request body whole within the body limit and timeout. A route prefix matches
+//! whole segments, case-sensitively, longest first; a path that matches a prefix only
+//! when letter case is ignored (`/api/v1/svc/ADMIN` against `/api/v1/svc/admin`) is
+//! refused (400 `non_canonical_path`), as an upstream that ignores case would serve
+//! it as the stricter route. Forwarding then removes `Authorization`, hop-by-hop
+//! headers (`Proxy-Connection` included) and anything an upstream could take as
+//! roomgate's word about the caller or the request: `X-Roomgate-*`, `X-Forwarded-*`,
+//! `Forwarded`, client-address headers (`X-Real-IP`, `True-Client-IP`…), path and
+//! method overrides, and every name with `_` (CGI reads `X_Roomgate_Account` as
+//! `X-Roomgate-Account`). It adds who the caller is (`X-Roomgate-Account`,
 //! `X-Roomgate-Client-Id`, `X-Roomgate-Client-Version`, `X-Forwarded-For`,
 //! `X-Forwarded-Proto`: `http` for a request from the plain-HTTP listener, else
-//! `https`) and streams both bodies without buffering, so an upstream
-//! event stream reaches the client event by event. The path and query are forwarded
-//! unchanged. Connections to each upstream are pooled. An upstream that refuses or
-//! dies gives 502; one that does not answer within the route's timeout, 504.
+//! `https`). The path that was matched and the query are forwarded unchanged; the
+//! response body streams back without buffering, so an upstream event stream reaches
+//! the client event by event. Connections to each upstream are pooled. An upstream
+//! that refuses or dies gives 502; one that does not answer within the route's
+//! timeout, 504.
 //!
 //! This module is the only one that uses hyper's client types.
 
@@ -25,8 +34,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http::{Request, Response, Uri, Version};
-use http_body_util::{BodyExt, Limited};
-use hyper::body::Body as HttpBody;
+use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioIo};
@@ -42,8 +50,9 @@ const POOL_IDLE_PER_ROUTE: usize = 8;
 /// An idle pooled upstream connection is closed after this.
 const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// Headers that describe one hop, never forwarded (RFC 9110 §7.6.1).
-const HOP_BY_HOP: [HeaderName; 8] = [
+/// Headers that describe one hop, never forwarded (RFC 9110 §7.6.1; `Proxy-Connection`
+/// is the obsolete spelling some clients still send).
+const HOP_BY_HOP: [HeaderName; 9] = [
     header::CONNECTION,
     HeaderName::from_static("keep-alive"),
     header::PROXY_AUTHENTICATE,
@@ -52,6 +61,27 @@ const HOP_BY_HOP: [HeaderName; 8] = [
     header::TRAILER,
     header::TRANSFER_ENCODING,
     header::UPGRADE,
+    HeaderName::from_static("proxy-connection"),
+];
+
+/// Request headers an upstream could take as a trusted statement about the caller
+/// (client address headers set by other proxies), or that would make it serve
+/// another path or method than the one roomgate checked the role for.
+const CLIENT_CLAIMS: [&str; 14] = [
+    "forwarded",
+    "x-real-ip",
+    "true-client-ip",
+    "x-client-ip",
+    "x-cluster-client-ip",
+    "client-ip",
+    "cf-connecting-ip",
+    "fastly-client-ip",
+    "x-originating-ip",
+    "x-original-url",
+    "x-rewrite-url",
+    "x-http-method-override",
+    "x-http-method",
+    "x-method-override",
 ];
 
 /// Who the caller is, as told to the upstream.
@@ -141,11 +171,33 @@ impl Gateway {
     }
 
     /// The route serving `path`: the longest prefix that equals it or is followed by `/`.
-    pub(crate) fn lookup(&self, path: &str) -> Option<&Arc<ProxyRoute>> {
-        self.routes
+    /// 400 when the path is under some prefix only if letter case is ignored: an
+    /// upstream that ignores case would serve `/api/v1/svc/ADMIN` as the admin
+    /// route's path while roomgate checked the role of `/api/v1/svc`.
+    pub(crate) fn lookup(&self, path: &str) -> Result<Option<&Arc<ProxyRoute>>, ApiError> {
+        if let Some(r) = self.routes.iter().find(|r| is_case_variant(path, &r.config.prefix)) {
+            return Err(ApiError::bad_request(
+                "non_canonical_path",
+                format!(
+                    "the request path differs from the route `{}` only in letter case",
+                    r.config.prefix
+                ),
+            ));
+        }
+        Ok(self
+            .routes
             .iter()
-            .find(|r| crate::util::path_is_under(path, &r.config.prefix))
+            .find(|r| crate::util::path_is_under(path, &r.config.prefix)))
     }
+}
+
+/// Whether `path` is under `prefix` when ASCII case is ignored but not as written.
+fn is_case_variant(path: &str, prefix: &str) -> bool {
+    let (path, prefix) = (path.as_bytes(), prefix.as_bytes());
+    let (Some(head), Some(rest)) = (path.get(..prefix.len()), path.get(prefix.len()..)) else {
+        return false;
+    };
+    head != prefix && head.eq_ignore_ascii_case(prefix) && (rest.is_empty() || rest[0] == b'/')
 }
 
 fn pooled<C>(connector: C) -> Client<C, Body>
@@ -181,6 +233,18 @@ fn forwarded_proto(extensions: &http::Extensions) -> &'static str {
     }
 }
 
+/// Whether a client's header (names arrive lower-case) must not reach an upstream
+/// because only roomgate may say it. Any name with `_` goes: CGI, WSGI and PHP map
+/// `-` and `_` to the same variable, so `X_Roomgate_Account` would read as
+/// roomgate's `X-Roomgate-Account` (or, sent alongside it, win); no header the
+/// vendor's clients send has one, and nginx drops them by default for the same reason.
+fn is_spoofable(name: &str) -> bool {
+    name.contains('_')
+        || name.starts_with("x-roomgate-")
+        || name.starts_with("x-forwarded-")
+        || CLIENT_CLAIMS.contains(&name)
+}
+
 /// The headers sent upstream: the client's, minus credentials, hop-by-hop and
 /// anything claiming to come from roomgate, plus who the caller is and the scheme
 /// it used (`proto`).
@@ -188,12 +252,9 @@ fn upstream_headers(mut headers: HeaderMap, caller: &Caller<'_>, proto: &'static
     strip_hop_by_hop(&mut headers);
     headers.remove(header::AUTHORIZATION);
     headers.remove(header::HOST);
-    headers.remove(header::FORWARDED);
-    let spoofable: Vec<HeaderName> = headers
-        .keys()
-        .filter(|k| k.as_str().starts_with("x-roomgate-") || k.as_str().starts_with("x-forwarded-"))
-        .cloned()
-        .collect();
+    // roomgate has read the body; a client's expectation of `100 Continue` was ours.
+    headers.remove(header::EXPECT);
+    let spoofable: Vec<HeaderName> = headers.keys().filter(|k| is_spoofable(k.as_str())).cloned().collect();
     for name in spoofable {
         headers.remove(name);
     }
@@ -219,17 +280,10 @@ fn unavailable() -> ApiError {
 }
 
 impl ProxyRoute {
-    /// Forward a request and stream the answer back.
-    pub async fn forward<B>(
-        &self,
-        req: Request<B>,
-        caller: &Caller<'_>,
-        max_body: usize,
-    ) -> Result<Response<Body>, ApiError>
-    where
-        B: HttpBody<Data = Bytes> + Send + Sync + 'static,
-        B::Error: Into<BodyError>,
-    {
+    /// Forward a request whose body the pipeline has read, and stream the answer back.
+    /// The path sent is the one `Gateway::lookup` matched, as written (it is canonical,
+    /// so there is no other spelling the upstream could be given).
+    pub async fn forward(&self, req: Request<Bytes>, caller: &Caller<'_>) -> Result<Response<Body>, ApiError> {
         let (parts, body) = req.into_parts();
         let path_and_query = parts.uri.path_and_query().map_or("/", |pq| pq.as_str());
         let authority = match &self.client {
@@ -239,8 +293,7 @@ impl ProxyRoute {
         let uri: Uri = format!("http://{authority}{path_and_query}")
             .parse()
             .map_err(|_| ApiError::bad_request("invalid_path", "the request path cannot be forwarded"))?;
-        // The body streams through, still within the request size limit.
-        let body: Body = Limited::new(body, max_body).map_err(|e| -> BodyError { e }).boxed();
+        let body: Body = Full::new(body).map_err(|never| match never {}).boxed();
         let mut upstream = Request::new(body);
         *upstream.method_mut() = parts.method;
         *upstream.uri_mut() = uri;
@@ -299,7 +352,39 @@ mod tests {
             client_id: "Crestron",
             client_version: "2.1",
         };
+        for (name, value) in [
+            ("x_roomgate_account", "admin"),
+            ("x_forwarded_for", "6.6.6.6"),
+            ("nureva_client_id", "x"),
+            ("x-real-ip", "6.6.6.6"),
+            ("true-client-ip", "6.6.6.6"),
+            ("x-client-ip", "6.6.6.6"),
+            ("x-cluster-client-ip", "6.6.6.6"),
+            ("client-ip", "6.6.6.6"),
+            ("proxy-connection", "keep-alive"),
+            ("x-original-url", "/api/v1/svc/admin"),
+            ("x-http-method-override", "DELETE"),
+            ("expect", "100-continue"),
+        ] {
+            h.insert(HeaderName::from_static(name), HeaderValue::from_static(value));
+        }
         let out = upstream_headers(h.clone(), &caller, "https");
+        for gone in [
+            "x_roomgate_account",
+            "x_forwarded_for",
+            "nureva_client_id",
+            "x-real-ip",
+            "true-client-ip",
+            "x-client-ip",
+            "x-cluster-client-ip",
+            "client-ip",
+            "proxy-connection",
+            "x-original-url",
+            "x-http-method-override",
+            "expect",
+        ] {
+            assert!(!out.contains_key(gone), "{gone}");
+        }
         for gone in ["authorization", "connection", "x-private", "keep-alive", "forwarded"] {
             assert!(!out.contains_key(gone), "{gone}");
         }
@@ -334,11 +419,23 @@ mod tests {
         let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
         let _guard = rt.enter();
         let g = Gateway::new(&[route("/api/v1/camera/ptz"), route("/api/v1/camera")]);
-        let found = |p: &str| g.lookup(p).map(|r| r.config.prefix.clone());
+        let found = |p: &str| g.lookup(p).unwrap().map(|r| r.config.prefix.clone());
         assert_eq!(found("/api/v1/camera").as_deref(), Some("/api/v1/camera"));
         assert_eq!(found("/api/v1/camera/zoom").as_deref(), Some("/api/v1/camera"));
         assert_eq!(found("/api/v1/camera/ptz/left").as_deref(), Some("/api/v1/camera/ptz"));
+        assert_eq!(found("/api/v1/camera/ptzx").as_deref(), Some("/api/v1/camera"));
         assert_eq!(found("/api/v1/cameras"), None);
         assert_eq!(found("/api/v1/audio"), None);
+        // A case variant of a prefix is refused, whichever route it would fall under.
+        for variant in [
+            "/api/v1/camera/PTZ",
+            "/api/v1/camera/Ptz/left",
+            "/api/v1/Camera/ptz",
+            "/api/v1/CAMERA",
+        ] {
+            assert_eq!(g.lookup(variant).unwrap_err().code(), "non_canonical_path", "{variant}");
+        }
+        assert_eq!(found("/api/v1/camera/PTZX").as_deref(), Some("/api/v1/camera"));
+        assert_eq!(found("/api/v1/CAMERAS"), None);
     }
 }

@@ -1,8 +1,11 @@
 //! The request pipeline, in one direction:
 //!
 //! ```text
-//! path under /api → rate limit (429) → client headers (400) → route (404/405)
-//!   → body framing (413/415) → authenticate (401) → role (403) → handler
+//! path under /api → rate limit (429) → client headers (400) → canonical path (400)
+//!   → [[route]]? → gateway (below) | route (404/405) → body framing (413/415)
+//!   → authenticate (401) → role (403) → handler
+//! gateway: method (405) → body framing (413/415) → authenticate (401) → role (403)
+//!   → body read whole (413/400/408) → forward
 //! ```
 //!
 //! Every refusal is an [`ApiError`] rendered in one place ([`handle`]). The pipeline
@@ -13,6 +16,7 @@
 pub(crate) mod admin;
 pub(crate) mod authn;
 pub(crate) mod body;
+pub(crate) mod canonical;
 pub(crate) mod client;
 pub(crate) mod device;
 pub(crate) mod gateway;
@@ -33,7 +37,8 @@ use hyper::body::Body as HttpBody;
 use serde_json::Value;
 
 use crate::api::authn::{authenticate, authorize, must_change_password, password_change_required};
-use crate::api::body::{check_body_framing, read_json};
+use crate::api::body::{check_body_framing, read_json, read_limited};
+use crate::api::canonical::check_canonical;
 use crate::api::client::{Client, client_headers};
 use crate::api::routes::{Lookup, Op, lookup};
 use crate::app::App;
@@ -229,10 +234,11 @@ where
             ApiError::rate_limited("rate_limited", "too many requests from this address; slow down", retry)
         })?;
     let client = client_headers(&parts.headers)?;
-    if let Some(route) = app.route_for(path) {
-        let body = body.take().ok_or_else(ApiError::internal)?;
-        let req = Request::from_parts(parts, body);
-        return Box::pin(proxy(app, remote, &client, &state, &route, req)).await;
+    // Before any route is matched: a path has one spelling, so what roomgate checks
+    // is what a device service serves (see `canonical`).
+    check_canonical(path)?;
+    if let Some(route) = app.route_for(path)? {
+        return Box::pin(proxy(app, remote, &client, &state, &route, parts, body)).await;
     }
     let (route, params) = match lookup(&parts.method, path) {
         Lookup::Found { route, params } => (route, params),
@@ -328,23 +334,25 @@ async fn proxy<B>(
     client: &Client,
     state: &State,
     route: &crate::api::gateway::ProxyRoute,
-    req: Request<B>,
+    parts: http::request::Parts,
+    body: &mut Option<B>,
 ) -> Result<Response<Body>, ApiError>
 where
-    B: HttpBody<Data = Bytes> + Send + Sync + 'static,
+    B: HttpBody<Data = Bytes> + Send + Sync + Unpin + 'static,
     B::Error: Into<BodyError>,
 {
     let cfg = &route.config;
-    let method = req.method();
+    let method = &parts.method;
     let allowed =
         cfg.methods.contains(method) || (method == http::Method::HEAD && cfg.methods.contains(&http::Method::GET));
     if !allowed {
         return Err(ApiError::method_not_allowed(routes::allow_header(cfg.methods.iter())));
     }
-    let limit = app.config().limits.max_body_bytes;
-    check_body_framing(false, req.headers(), req.body(), limit)?;
-    let principal = authenticate(app, req.headers(), remote, client, state).await?;
-    authorize(&principal, cfg.min_role, req.method(), &cfg.prefix)?;
+    let limits = app.config().limits.clone();
+    let unread = body.as_ref().ok_or_else(ApiError::internal)?;
+    check_body_framing(false, &parts.headers, unread, limits.max_body_bytes)?;
+    let principal = authenticate(app, &parts.headers, remote, client, state).await?;
+    authorize(&principal, cfg.min_role, method, &cfg.prefix)?;
     if must_change_password(&principal, state) {
         return Err(password_change_required());
     }
@@ -354,7 +362,12 @@ where
         client_id: &client.id,
         client_version: &client.version,
     };
-    route.forward(req, &caller, limit).await
+    // Read whole before anything goes upstream: a body past the limit (413), with
+    // broken framing (400) or too slow (408) is refused and the device service sees
+    // none of it. Bodies are bounded by the limit anyway, so streaming them would
+    // save only latency; response bodies (event streams) still stream.
+    let body = read_limited(body.take().ok_or_else(ApiError::internal)?, &limits).await?;
+    route.forward(Request::from_parts(parts, body), &caller).await
 }
 
 /// Run an operation. Reads are answered inline; operations that write the state or

@@ -5,6 +5,8 @@
 //! taken over, and the capabilities document.
 
 use std::convert::Infallible;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -17,15 +19,18 @@ use roomgate::testing::Role;
 use serde_json::{Value, json};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::common::{self, Device, error_of};
+use crate::common::{self, CLIENT_ID, CLIENT_VERSION, Device, error_of, raw_exchange};
 
 type UpBody = http_body_util::combinators::BoxBody<Bytes, Infallible>;
 
-/// What the test upstream does, by path.
+/// What the test upstream does, by path. Every request it receives (its head, even
+/// if no body follows) is counted in `hits`.
 async fn upstream(
     req: Request<Incoming>,
     release: std::sync::Arc<tokio::sync::Notify>,
+    hits: Arc<AtomicUsize>,
 ) -> Result<Response<UpBody>, Infallible> {
+    hits.fetch_add(1, Ordering::SeqCst);
     let path = req.uri().path().to_string();
     if path.ends_with("/events") {
         // One event at once, the next only when the test says so.
@@ -85,25 +90,35 @@ fn tokio_stream_from(
 
 struct Upstream {
     release: std::sync::Arc<tokio::sync::Notify>,
+    /// Requests the upstream has seen.
+    hits: Arc<AtomicUsize>,
     _stop: oneshot::Sender<()>,
+}
+
+impl Upstream {
+    fn hits(&self) -> usize {
+        self.hits.load(Ordering::SeqCst)
+    }
 }
 
 /// Serve the test upstream on a TCP port or a Unix socket.
 async fn start_upstream(unix: Option<&std::path::Path>) -> (String, Upstream) {
     let release = std::sync::Arc::new(tokio::sync::Notify::new());
+    let hits = Arc::new(AtomicUsize::new(0));
     let (stop_tx, mut stop_rx) = oneshot::channel::<()>();
-    fn serve<S>(io: TokioIo<S>, release: std::sync::Arc<tokio::sync::Notify>)
+    fn serve<S>(io: TokioIo<S>, release: std::sync::Arc<tokio::sync::Notify>, hits: Arc<AtomicUsize>)
     where
         S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
     {
         tokio::spawn(async move {
-            let svc = hyper::service::service_fn(move |req| upstream(req, release.clone()));
+            let svc = hyper::service::service_fn(move |req| upstream(req, release.clone(), hits.clone()));
             let _ = hyper::server::conn::http1::Builder::new()
                 .serve_connection(io, svc)
                 .await;
         });
     }
     let r = release.clone();
+    let h = hits.clone();
     let address = match unix {
         Some(path) => {
             let listener = tokio::net::UnixListener::bind(path).unwrap();
@@ -111,7 +126,7 @@ async fn start_upstream(unix: Option<&std::path::Path>) -> (String, Upstream) {
                 loop {
                     tokio::select! {
                         _ = &mut stop_rx => break,
-                        Ok((s, _)) = listener.accept() => serve(TokioIo::new(s), r.clone()),
+                        Ok((s, _)) = listener.accept() => serve(TokioIo::new(s), r.clone(), h.clone()),
                     }
                 }
             });
@@ -124,7 +139,7 @@ async fn start_upstream(unix: Option<&std::path::Path>) -> (String, Upstream) {
                 loop {
                     tokio::select! {
                         _ = &mut stop_rx => break,
-                        Ok((s, _)) = listener.accept() => serve(TokioIo::new(s), r.clone()),
+                        Ok((s, _)) = listener.accept() => serve(TokioIo::new(s), r.clone(), h.clone()),
                     }
                 }
             });
@@ -135,6 +150,7 @@ async fn start_upstream(unix: Option<&std::path::Path>) -> (String, Upstream) {
         address,
         Upstream {
             release,
+            hits,
             _stop: stop_tx,
         },
     )
@@ -411,4 +427,201 @@ fn config_check_refuses_a_route_that_would_shadow_a_built_in() {
         err.contains("route[0].prefix") && err.contains("/api/v1/room/layout") && err.contains("override_builtin"),
         "{err}"
     );
+}
+
+/// A raw HTTP/1.1 request with the client headers, the credential and `extra` lines,
+/// then `body`: sent byte for byte, so no client library normalises the path first.
+fn raw_request(method: &str, path: &str, token: &str, extra: &str, body: &[u8]) -> Vec<u8> {
+    let mut v = format!(
+        "{method} {path} HTTP/1.1\r\nHost: localhost\r\nNureva-Client-Id: {CLIENT_ID}\r\nNureva-Client-Version: {CLIENT_VERSION}\r\nAuthorization: Nureva {token}\r\n{extra}\r\n"
+    )
+    .into_bytes();
+    v.extend_from_slice(body);
+    v
+}
+
+/// Status and first error code of a raw exchange.
+async fn raw_error(d: &Device, request: &[u8]) -> (u16, String) {
+    let (status, body) = raw_exchange(d.addr, &d.cert_path(), request).await.expect("an answer");
+    let v: Value = serde_json::from_str(&body).unwrap_or_default();
+    (status, v["errors"][0]["code"].as_str().unwrap_or(&body).to_string())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_spelling_of_an_admin_path_reaches_the_general_route() {
+    let (general_addr, general_up) = start_upstream(None).await;
+    let (admin_addr, admin_up) = start_upstream(None).await;
+    let config = format!(
+        "{}{}",
+        route("/api/v1/svc", "general", &general_addr, ""),
+        route("/api/v1/svc/admin", "admin", &admin_addr, "")
+    );
+    let d = Device::start_with(&config).await;
+    let general = d.login("general", "").await;
+    let admin = d.admin_token().await;
+    // Each names /api/v1/svc/admin/users to an upstream that decodes, removes dot
+    // segments, merges slashes, drops `;` parameters or ignores case; roomgate would
+    // have matched each one to the general route.
+    let variants = [
+        "/api/v1/svc/x/../admin/users",
+        "/api/v1/svc/./admin/users",
+        "/api/v1/svc//admin/users",
+        "/api/v1/svc/admin;x/users",
+        "/api/v1/svc/%61dmin/users",
+        "/api/v1/svc/ADMIN/users",
+        "/api/v1/svc/x/%2e%2e/admin/users",
+        "/api/v1/svc/x%2F..%2Fadmin/users",
+        "/api/v1/svc/%2e/admin/users",
+        "/api/v1/svc%2Fadmin/users",
+        "/api/v1/svc/Admin/users",
+        "/api/v1/svc/x/.%2E/admin/users",
+        "/api/v1/svc/x/..%2fadmin/users",
+        "/api/v1/svc/%252e%252e/admin/users",
+        "/api/v1/svc/admin%3Bx/users",
+        "/api/v1/svc/adm%69n/users",
+        "/api/v1/svc/x\\..\\admin/users",
+    ];
+    for path in variants {
+        for token in [&general, &admin] {
+            let got = raw_error(&d, &raw_request("GET", path, token, "", b"")).await;
+            assert_eq!(got, (400, "non_canonical_path".to_string()), "{path}");
+        }
+    }
+    assert_eq!(
+        (general_up.hits(), admin_up.hits()),
+        (0, 0),
+        "no upstream saw any of them"
+    );
+
+    // The canonical spellings: the admin path is the admin route's, and the path
+    // forwarded is the one matched.
+    let got = raw_error(&d, &raw_request("GET", "/api/v1/svc/admin/users", &general, "", b"")).await;
+    assert_eq!(got, (403, "insufficient_role".to_string()));
+    let echo = d.get_json("/api/v1/svc/admin/users?x=1", &admin).await;
+    assert_eq!(echo["pathAndQuery"], "/api/v1/svc/admin/users?x=1");
+    let echo = d.get_json("/api/v1/svc/x/users/?q=%2e%2e", &general).await;
+    assert_eq!(echo["pathAndQuery"], "/api/v1/svc/x/users/?q=%2e%2e");
+    assert_eq!((general_up.hits(), admin_up.hits()), (1, 1));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bad_request_body_is_the_clients_error_and_never_reaches_the_upstream() {
+    let (addr, up) = start_upstream(None).await;
+    let d = Device::start_with(&format!(
+        "[limits]\nbody_timeout = \"1s\"\n{}",
+        route("/api/v1/svc", "general", &addr, "")
+    ))
+    .await;
+    let token = d.login("general", "").await;
+    let chunked = "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n";
+    let mut over_limit = String::new();
+    for _ in 0..80 {
+        over_limit.push_str(&format!("400\r\n{}\r\n", "x".repeat(1024)));
+    }
+    over_limit.push_str("0\r\n\r\n");
+    // name, head lines, body, expected status and code
+    type Case<'a> = (&'a str, &'a str, &'a [u8], (u16, &'a str));
+    let cases: [Case<'_>; 5] = [
+        (
+            "chunked body past the limit",
+            chunked,
+            over_limit.as_bytes(),
+            (413, "payload_too_large"),
+        ),
+        (
+            "chunk size not hex",
+            chunked,
+            b"zz\r\n{}\r\n0\r\n\r\n",
+            (400, "body_read_error"),
+        ),
+        (
+            "broken framing after a good chunk",
+            chunked,
+            b"2\r\n{}\r\nzz\r\n",
+            (400, "body_read_error"),
+        ),
+        (
+            "declared length past the limit",
+            "Content-Type: application/json\r\nContent-Length: 70000\r\n",
+            b"{}",
+            (413, "payload_too_large"),
+        ),
+        (
+            "a body that never finishes",
+            "Content-Type: application/json\r\nContent-Length: 10\r\n",
+            b"{}",
+            (408, "request_timeout"),
+        ),
+    ];
+    for (name, extra, body, expected) in cases {
+        let got = raw_error(&d, &raw_request("POST", "/api/v1/svc/upload", &token, extra, body)).await;
+        assert_eq!(got, (expected.0, expected.1.to_string()), "{name}");
+    }
+    assert_eq!(up.hits(), 0, "the upstream saw none of them");
+
+    // A chunked body within the limit is forwarded whole.
+    let good = format!(
+        "4000\r\n{}\r\n4000\r\n{}\r\n0\r\n\r\n",
+        "x".repeat(0x4000),
+        "y".repeat(0x4000)
+    );
+    let (status, body) = raw_exchange(
+        d.addr,
+        &d.cert_path(),
+        &raw_request("POST", "/api/v1/svc/upload", &token, chunked, good.as_bytes()),
+    )
+    .await
+    .unwrap();
+    assert_eq!(status, 200, "{body}");
+    let echo: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(echo["bodyLength"], 0x8000);
+    assert_eq!(up.hits(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn identity_like_headers_never_reach_the_upstream() {
+    let (addr, _up) = start_upstream(None).await;
+    let d = Device::start_with(&route("/api/v1/svc", "general", &addr, "")).await;
+    let token = d.login("general", "").await;
+    let claims = [
+        ("X_Roomgate_Account", "admin"),
+        ("x_roomgate_client_id", "spoof"),
+        ("X_Forwarded_For", "6.6.6.6"),
+        ("X-Real-IP", "6.6.6.6"),
+        ("True-Client-IP", "6.6.6.6"),
+        ("X-Client-IP", "6.6.6.6"),
+        ("X-Cluster-Client-IP", "6.6.6.6"),
+        ("Client-IP", "6.6.6.6"),
+        ("Proxy-Connection", "keep-alive"),
+        ("X-Original-URL", "/api/v1/svc/admin"),
+        ("X-Rewrite-URL", "/api/v1/svc/admin"),
+        ("X-HTTP-Method-Override", "DELETE"),
+        ("Some_Header", "x"),
+    ];
+    let extra: String = claims
+        .iter()
+        .map(|(k, v)| format!("{k}: {v}\r\n"))
+        .chain(["X-Custom: kept\r\n".to_string()])
+        .collect();
+    let (status, body) = raw_exchange(
+        d.addr,
+        &d.cert_path(),
+        &raw_request("GET", "/api/v1/svc/x", &token, &extra, b""),
+    )
+    .await
+    .unwrap();
+    assert_eq!(status, 200, "{body}");
+    let echo: Value = serde_json::from_str(&body).unwrap();
+    let h = echo["headers"].as_object().unwrap();
+    for (name, _) in claims {
+        assert!(
+            !h.contains_key(&name.to_ascii_lowercase()),
+            "{name} reached the upstream"
+        );
+    }
+    assert!(!h.keys().any(|k| k.contains('_')), "{h:?}");
+    assert_eq!(h["x-roomgate-account"], "general");
+    assert_eq!(h["x-roomgate-client-id"], CLIENT_ID);
+    assert_eq!(h["x-forwarded-for"], "127.0.0.1");
+    assert_eq!(h["x-custom"], "kept", "other headers still pass");
 }
