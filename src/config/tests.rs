@@ -117,6 +117,9 @@ fn the_defaults_are_the_embedded_files_values() {
                [secs(60), secs(10), secs(30), secs(20)]);
     assert_eq!([l.max_body_bytes, l.max_header_bytes, l.max_headers, l.max_api_keys], [65536, 16384, 64, 64]);
     assert_eq!([l.h2_max_concurrent_streams, l.h2_max_header_list_bytes], [32, 16384]);
+    assert_eq!([s.max_connections_per_address, s.max_public_streams, s.max_streams_per_address], [64, 16, 8]);
+    assert_eq!([l.first_byte_timeout, l.discard_timeout, l.session_idle_takeover], [secs(2), secs(5), secs(86_400)]);
+    assert_eq!(l.max_discard_bytes, 1 << 20);
     assert_eq!((c.policy.requests_per_minute, c.policy.session_lifetime_secs), (600, None));
     assert_eq!((c.tls.validity_days, c.tls.operator_supplied, c.tls.hostnames.len()), (3650, false, 0));
     assert_eq!((c.device.ip_address, c.device.hardware_components.len()), (None, 0), "\"auto\", derived");
