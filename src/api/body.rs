@@ -47,7 +47,7 @@ where
 /// is still sending its body when the server answers and closes gets a reset, which
 /// takes the unread answer with it (curl: "broken pipe", HTTP/2 clients: a stream
 /// error); read to its end, the body leaves nothing to reset.
-pub(crate) async fn discard<B>(mut body: B, max: usize, timeout: std::time::Duration) -> bool
+pub(crate) async fn discard<B>(body: &mut B, max: usize, timeout: std::time::Duration) -> bool
 where
     B: HttpBody<Data = Bytes> + Unpin,
 {
@@ -125,7 +125,7 @@ where
         Ok(bytes) => Ok(bytes),
         Err(Collect::TooLarge(read)) => {
             let left = limits.max_discard_bytes.saturating_sub(read);
-            discard(body, left, limits.discard_timeout).await;
+            discard(&mut body, left, limits.discard_timeout).await;
             Err(ApiError::payload_too_large(limits.max_body_bytes))
         }
         Err(Collect::Failed) => Err(ApiError::bad_request(

@@ -175,8 +175,10 @@ impl Framing {
 /// `limits.max_discard_bytes` and `limits.discard_timeout`, before the answer goes
 /// out, so that the client reads the answer rather than a reset. A body that is not
 /// coming (`Expect: 100-continue`) is not asked for; one too large to read closes an
-/// HTTP/1 connection after the answer.
-async fn finish_unread<B>(app: &App, framing: &Framing, body: B, resp: &mut Response<Body>)
+/// HTTP/1 connection after the answer. (On HTTP/2 the stream is reset with NO_ERROR
+/// after the answer, RFC 9113 §8.1, which curl 7.88 still reports as an error while
+/// it is uploading: reading the body is what makes the answer reach it.)
+async fn finish_unread<B>(app: &App, framing: &Framing, mut body: B, resp: &mut Response<Body>)
 where
     B: HttpBody<Data = Bytes> + Unpin,
 {
@@ -188,7 +190,7 @@ where
         (config.limits.max_discard_bytes, config.limits.discard_timeout)
     };
     let fits = framing.declared.is_none_or(|n| n <= max as u64);
-    if fits && body::discard(body, max, timeout).await {
+    if fits && body::discard(&mut body, max, timeout).await {
         return;
     }
     if framing.http1 {
