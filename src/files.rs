@@ -37,23 +37,29 @@ pub(crate) enum FileError {
     /// A file operation failed.
     #[error(transparent)]
     Io(#[from] IoFailure),
-    /// The file or folder is a link, not a regular file or folder, or writable by
-    /// others; it was left as it is.
-    #[error("{path} {reason}; refused and left as it is")]
-    Refused {
-        /// The file or folder.
-        path: String,
-        /// What is wrong with it.
-        reason: &'static str,
-    },
+    /// The file or folder is not what it must be; it was left as it is.
+    #[error(transparent)]
+    Refused(#[from] Refused),
+}
+
+/// A file or folder that is a link, not a regular file or folder, or writable by
+/// others: refused and left as it is. The state store and the certificate code
+/// report it as it is.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{path} {reason}; refused and left as it is (remove or correct it)")]
+pub struct Refused {
+    /// The file or folder.
+    pub path: String,
+    /// What is wrong with it.
+    pub reason: &'static str,
 }
 
 impl FileError {
     fn refused(path: &Path, reason: &'static str) -> FileError {
-        FileError::Refused {
+        FileError::Refused(Refused {
             path: path.display().to_string(),
             reason,
-        }
+        })
     }
 
     fn io(op: &'static str, path: &Path, e: impl Into<std::io::Error>) -> FileError {
@@ -334,7 +340,7 @@ mod tests {
 
     fn refused(r: Result<impl std::fmt::Debug, FileError>, what: &str) -> String {
         match r {
-            Err(e @ FileError::Refused { .. }) => {
+            Err(e @ FileError::Refused(_)) => {
                 let text = e.to_string();
                 assert!(text.contains(what), "{text}");
                 text

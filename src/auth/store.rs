@@ -52,20 +52,15 @@ pub enum StoreError {
     Init(String),
     /// The state folder, or a file in it, is not what it must be (a link, not a
     /// regular file, writable by others). It is left untouched.
-    #[error("{path} {reason}; refused and left as it is (remove or correct it)")]
-    Refused {
-        /// The file or folder.
-        path: String,
-        /// What is wrong with it.
-        reason: &'static str,
-    },
+    #[error(transparent)]
+    Refused(#[from] crate::files::Refused),
 }
 
 impl From<FileError> for StoreError {
     fn from(e: FileError) -> Self {
         match e {
             FileError::Io(e) => StoreError::Io(e),
-            FileError::Refused { path, reason } => StoreError::Refused { path, reason },
+            FileError::Refused(refused) => StoreError::Refused(refused),
         }
     }
 }
@@ -465,7 +460,7 @@ mod tests {
 
     fn assert_refused<T>(r: Result<T, StoreError>, what: &str) -> String {
         match r {
-            Err(e @ StoreError::Refused { .. }) => {
+            Err(e @ StoreError::Refused(_)) => {
                 let text = e.to_string();
                 assert!(text.contains(what), "{text}");
                 text

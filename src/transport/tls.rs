@@ -52,20 +52,15 @@ pub enum TlsError {
     Config(String),
     /// The certificate folder, or a file in it, is not what it must be (a link, not
     /// a folder, writable by others). It is left untouched.
-    #[error("{path} {reason}; refused and left as it is (remove or correct it)")]
-    Refused {
-        /// The file or folder.
-        path: String,
-        /// What is wrong with it.
-        reason: &'static str,
-    },
+    #[error(transparent)]
+    Refused(#[from] crate::files::Refused),
 }
 
 impl From<FileError> for TlsError {
     fn from(e: FileError) -> Self {
         match e {
             FileError::Io(e) => TlsError::Io(e),
-            FileError::Refused { path, reason } => TlsError::Refused { path, reason },
+            FileError::Refused(refused) => TlsError::Refused(refused),
         }
     }
 }
@@ -451,7 +446,7 @@ mod tests {
         std::os::unix::fs::symlink(elsewhere.path(), state.join("certs")).unwrap();
         let c = cfg(&state.join("certs"));
         let e = generate(&c, "Room 12").unwrap_err();
-        assert!(matches!(e, TlsError::Refused { .. }), "{e}");
+        assert!(matches!(e, TlsError::Refused(_)), "{e}");
         assert_eq!(fs::read_dir(elsewhere.path()).unwrap().count(), 0);
         fs::remove_file(state.join("certs")).unwrap();
         let target = Target::new();
