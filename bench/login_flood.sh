@@ -24,7 +24,7 @@ trap 'stop_roomgate; rm -rf "$WORK"' EXIT
 run_scenario() {
     local name="$1" flood_script="$2"
     local dir="$WORK/$name"
-    start_roomgate "$dir" $'[limits]\nrequests_per_minute = 0'
+    start_roomgate "$dir" $'[limits]\nrequests_per_minute = 0\nmax_connections_per_address = 4096'
     local token
     token=$(login general "")
     local idle_rss
