@@ -121,7 +121,8 @@ where
     let method = req.method().clone();
     let uri = req.uri().clone();
     let (parts, body) = req.into_parts();
-    let framing = Framing::of(&parts);
+    // Only a request that carries a body can leave one unread (not a GET's).
+    let framing = (!body.is_end_stream()).then(|| Framing::of(&parts));
     let mut body = Some(body);
     let mut resp = match pipeline(app, remote, parts, &mut body).await {
         Ok(resp) => resp,
@@ -132,7 +133,7 @@ where
             e.into_response(&app.realm())
         }
     };
-    if let Some(body) = body {
+    if let (Some(body), Some(framing)) = (body, framing) {
         finish_unread(app, &framing, body, &mut resp).await;
     }
     if method == http::Method::HEAD {
