@@ -13,7 +13,7 @@ use std::time::Duration;
 use arc_swap::ArcSwap;
 use bytes::Bytes;
 use http::HeaderValue;
-use tokio::sync::{Semaphore, watch};
+use tokio::sync::{Semaphore, mpsc, oneshot, watch};
 
 use crate::auth::credentials::{CredentialIndex, CredentialKind, Principal};
 use crate::auth::legacy::LegacyCache;
@@ -22,6 +22,7 @@ use crate::auth::passwords::Hasher;
 use crate::auth::state::State;
 use crate::auth::store::{Store, StoreError};
 use crate::auth::vendor_example::FirstUse;
+use crate::certificate::LiveCertificate;
 use crate::config::Config;
 use crate::device::announce::Announcer;
 use crate::device::status::DeviceLive;
@@ -65,7 +66,17 @@ struct Inner {
     throttle: Arc<LoginThrottle>,
     device: Arc<Announcer>,
     live_device: Arc<DeviceLive>,
+    /// The certificate served (set by the transport at start and at every reload).
+    certificate: arc_swap::ArcSwapOption<LiveCertificate>,
+    /// Requests to load the certificate files now (an installation), answered by
+    /// the reload task with the new fingerprint or why the files cannot be used.
+    certificate_requests: mpsc::Sender<CertificateRequest>,
+    certificate_receiver: std::sync::Mutex<Option<mpsc::Receiver<CertificateRequest>>>,
 }
+
+/// A request to load the certificate files now; the answer is the fingerprint in
+/// use afterwards, or why the files cannot be used.
+pub(crate) type CertificateRequest = oneshot::Sender<Result<String, String>>;
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
@@ -142,6 +153,7 @@ impl App {
             LegacyCache::new(config.start.legacy_cache_entries).map_err(|e| StoreError::Init(e.to_string()))?;
         let config_device = config.device.clone();
         let live = ArcSwap::from_pointee(Live::build(config));
+        let (certificate_requests, certificate_receiver) = mpsc::channel(4);
         Ok(App {
             inner: Arc::new(Inner {
                 live,
@@ -160,6 +172,9 @@ impl App {
                 throttle,
                 device,
                 live_device: Arc::new(DeviceLive::new(&config_device)),
+                certificate: arc_swap::ArcSwapOption::empty(),
+                certificate_requests,
+                certificate_receiver: std::sync::Mutex::new(Some(certificate_receiver)),
             }),
         })
     }
@@ -192,6 +207,62 @@ impl App {
         self.events()
             .publish("/api/v1/audio/hardware", crate::http_util::to_json_bytes(&doc));
         self.inner.live_device.reconfigured(self.events(), &config.device);
+    }
+
+    /// Record the certificate now served (the transport calls this whenever it
+    /// loads one).
+    pub(crate) fn set_certificate(&self, certificate: LiveCertificate) {
+        self.inner.certificate.store(Some(Arc::new(certificate)));
+    }
+
+    /// The certificate served, once the transport has loaded one.
+    pub(crate) fn certificate(&self) -> Option<Arc<LiveCertificate>> {
+        self.inner.certificate.load_full()
+    }
+
+    /// End of validity of the certificate served (Unix seconds, the leaf's
+    /// `notAfter`), for the expiry metric; `None` before one is loaded. No disk access.
+    pub fn certificate_expiry_seconds(&self) -> Option<i64> {
+        self.inner.certificate.load().as_ref().and_then(|c| c.not_after)
+    }
+
+    /// The certificate's expiry health against `tls.expiry_warning`, as
+    /// `GET /api/v1/status` reports it.
+    pub(crate) fn certificate_expiry(&self) -> Option<crate::certificate::Expiry> {
+        let not_after = self.certificate_expiry_seconds()?;
+        let now = i64::try_from(crate::util::now()).unwrap_or(i64::MAX);
+        Some(crate::certificate::expiry(
+            not_after,
+            now,
+            self.config().tls.expiry_warning,
+        ))
+    }
+
+    /// The receiving end of certificate load requests, for the one reload task.
+    pub(crate) fn take_certificate_requests(&self) -> Option<mpsc::Receiver<CertificateRequest>> {
+        self.inner
+            .certificate_receiver
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+    }
+
+    /// Ask the running service to load the certificate files now and wait for the
+    /// answer: the fingerprint in use, or why the files cannot be used. `None` when
+    /// no listener runs (the pipeline without a socket).
+    pub(crate) async fn apply_certificate(&self) -> Option<Result<String, String>> {
+        let untaken = self
+            .inner
+            .certificate_receiver
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_some();
+        if untaken {
+            return None;
+        }
+        let (reply, answer) = oneshot::channel();
+        self.inner.certificate_requests.send(reply).await.ok()?;
+        tokio::time::timeout(Duration::from_secs(30), answer).await.ok()?.ok()
     }
 
     /// The device's live status and actions (identify, calibrate).

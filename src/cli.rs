@@ -203,6 +203,25 @@ pub enum CertCommand {
     /// Generate a new key and self-signed certificate (not for operator-supplied
     /// files). A running service switches to it within a second.
     Regenerate,
+    /// Print a PKCS#10 certificate signing request (PEM) for the device key, with
+    /// the configured host names and IP addresses as SANs.
+    Csr {
+        /// Make a new key for the request; it stays pending (the device key stays
+        /// in use) until a chain signed for it is installed.
+        #[arg(long)]
+        new_key: bool,
+        /// Write the request to this file instead of standard output.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+    /// Install a signed PEM chain (leaf first, then intermediates) for the device
+    /// key or the pending key. Refused, with nothing changed, unless it is valid now
+    /// and names every configured host name and IP address. A running service
+    /// switches to it within a second, without dropping connections.
+    Install {
+        /// The PEM file.
+        file: PathBuf,
+    },
 }
 
 /// `roomgate config …`
@@ -535,11 +554,77 @@ fn cert(cmd: &CertCommand, config: &Config, out: &mut dyn Write) -> Result<(), C
                 }
             )?;
             writeln!(out, "subject:     {}", info.subject)?;
+            writeln!(
+                out,
+                "issuer:      {}{}",
+                info.issuer,
+                if info.self_signed { " (self-signed)" } else { "" }
+            )?;
             writeln!(out, "sha256:      {}", info.sha256_fingerprint)?;
             writeln!(out, "pin:         {}  (curl --pinnedpubkey)", info.public_key_pin)?;
             writeln!(out, "names:       {}", info.names.join(", "))?;
             writeln!(out, "valid from:  {}", info.not_before)?;
             writeln!(out, "valid until: {}", info.not_after)?;
+            writeln!(
+                out,
+                "days left:   {}{}",
+                info.days_left,
+                if info.expiring_soon {
+                    "  (expiring soon: install a renewed certificate)"
+                } else {
+                    ""
+                }
+            )?;
+            writeln!(out, "chain:       {} certificate(s)", info.chain_length)?;
+            if info.pending_key {
+                writeln!(out, "pending key: a new key awaits its certificate (cert install)")?;
+            }
+            Ok(())
+        }
+        CertCommand::Csr { new_key, out: file } => {
+            let csr =
+                crate::certificate::create_csr(&config.tls, &config.device.name, *new_key).map_err(cert_refused)?;
+            audit::record(
+                "certificate_request",
+                "success",
+                &Actor::CONSOLE,
+                Some(if *new_key { "new key" } else { "device key" }),
+            );
+            match file {
+                Some(path) => {
+                    std::fs::write(path, &csr)
+                        .map_err(|e| CliError::Io(format!("{}: {}", path.display(), e.kind())))?;
+                    note(&format!("Certificate signing request written to {}.", path.display()));
+                }
+                None => write!(out, "{csr}")?,
+            }
+            if *new_key {
+                note("A new key is pending; the device key stays in use until a chain for the new key is installed.");
+            }
+            Ok(())
+        }
+        CertCommand::Install { file } => {
+            let text =
+                std::fs::read_to_string(file).map_err(|e| CliError::Io(format!("{}: {}", file.display(), e.kind())))?;
+            let now = i64::try_from(crate::util::now()).unwrap_or(i64::MAX);
+            let installed = match crate::certificate::install(&config.tls, &text, now) {
+                Ok(installed) => installed,
+                Err(e) => {
+                    audit::record("certificate_install", "failure", &Actor::CONSOLE, e.code());
+                    return Err(cert_refused(e));
+                }
+            };
+            audit::record(
+                "certificate_install",
+                "success",
+                &Actor::CONSOLE,
+                Some(&installed.fingerprint),
+            );
+            if installed.promoted_key {
+                note("The pending key is now the device key.");
+            }
+            note("Certificate installed; a running service switches to it within a second.");
+            writeln!(out, "sha256: {}", installed.fingerprint)?;
             Ok(())
         }
         CertCommand::Regenerate => {
@@ -555,6 +640,14 @@ fn cert(cmd: &CertCommand, config: &Config, out: &mut dyn Write) -> Result<(), C
             writeln!(out, "sha256: {}", info.sha256_fingerprint)?;
             Ok(())
         }
+    }
+}
+
+/// A certificate refusal as the console says it: `code: reason`.
+fn cert_refused(e: crate::certificate::CertError) -> CliError {
+    match e.code() {
+        Some(code) => CliError::Refused(format!("{code}: {e}")),
+        None => CliError::Io(e.to_string()),
     }
 }
 

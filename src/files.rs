@@ -167,6 +167,17 @@ impl Folder {
         Ok(())
     }
 
+    /// Remove the entry `name` (a link itself, never its target) and make that
+    /// durable; a missing one is fine.
+    pub(crate) fn remove(&self, name: &str) -> Result<(), FileError> {
+        match rustix::fs::unlinkat(&self.dir, name, AtFlags::empty()) {
+            Ok(()) | Err(Errno::NOENT) => {}
+            Err(e) => return Err(FileError::io("remove", &self.path_of(name), e)),
+        }
+        self.dir.sync_all().map_err(io_failure("fsync folder", &self.path))?;
+        Ok(())
+    }
+
     /// Make the temp file `name`; a leftover one (a crash, or planted) is unlinked
     /// first, which removes the entry itself even when it is a link.
     fn create_temp(&self, name: &str, mode: u32) -> Result<File, FileError> {

@@ -12,6 +12,7 @@
 mod api;
 mod app;
 mod auth;
+mod certificate;
 pub mod cli;
 mod config;
 mod device;

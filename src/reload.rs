@@ -11,6 +11,12 @@
 //!   [`Config::keep_start_only`]) keep their running values, with a warning naming
 //!   each one that needs a restart.
 //!
+//! - **A certificate installed** (`PUT /api/v1/security/certificate`): the
+//!   handler asks through [`App::apply_certificate`] and hears the result.
+//!
+//! The same task logs a warning at start and once a day while the certificate
+//! served ends within `tls.expiry_warning`.
+//!
 //! New connections and requests use the new settings and certificate; open
 //! connections keep the TLS session and limits they started with, and open event
 //! streams keep running. The service manager hears `RELOADING=1` and then `READY=1`.
@@ -44,9 +50,19 @@ pub(crate) fn spawn(app: App, tls: SharedServerConfig, trigger: ReloadTrigger, h
         let mut current = tls::material_stamp(&app.config().tls);
         let mut shutdown = app.shutdown_signal();
         let mut tick = tokio::time::interval(crate::app::STATE_POLL_INTERVAL);
+        let mut daily = tokio::time::interval(EXPIRY_CHECK_INTERVAL);
+        let mut requests = app.take_certificate_requests();
         loop {
             tokio::select! {
                 _ = shutdown.changed() => break,
+                _ = daily.tick() => warn_if_expiring(&app),
+                Some(reply) = next_request(&mut requests) => {
+                    let result = reload_certificate(&app, &tls).await;
+                    if result.is_ok() {
+                        current = tls::material_stamp(&app.config().tls);
+                    }
+                    let _ = reply.send(result);
+                }
                 () = trigger.0.notified() => {
                     crate::transport::notify::reloading();
                     if reload_config(&app, &tls, hook.as_ref()).await {
@@ -56,13 +72,51 @@ pub(crate) fn spawn(app: App, tls: SharedServerConfig, trigger: ReloadTrigger, h
                 }
                 _ = tick.tick() => {
                     let stamp = tls::material_stamp(&app.config().tls);
-                    if stamp.is_some() && stamp != current && reload_certificate(&app, &tls).await {
+                    if stamp.is_some() && stamp != current && reload_certificate(&app, &tls).await.is_ok() {
                         current = stamp;
                     }
                 }
             }
         }
     });
+}
+
+/// How often the expiry warning is looked at (the first look is at start).
+const EXPIRY_CHECK_INTERVAL: std::time::Duration = std::time::Duration::from_secs(86_400);
+
+async fn next_request(
+    requests: &mut Option<tokio::sync::mpsc::Receiver<crate::app::CertificateRequest>>,
+) -> Option<crate::app::CertificateRequest> {
+    match requests {
+        Some(r) => r.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Log a warning when the certificate served ends within `tls.expiry_warning`.
+fn warn_if_expiring(app: &App) {
+    let Some(expiry) = app.certificate_expiry() else {
+        return;
+    };
+    if !expiry.expiring_soon {
+        return;
+    }
+    let fingerprint = app.certificate().map(|c| c.fingerprint.clone()).unwrap_or_default();
+    if expiry.days_left < 0 {
+        tracing::warn!(
+            not_after = %expiry.not_after,
+            "the device certificate expired at {}; clients refuse it: install a new one (roomgate cert csr, then cert install); sha256 fingerprint {fingerprint}",
+            expiry.not_after
+        );
+    } else {
+        tracing::warn!(
+            not_after = %expiry.not_after,
+            days_left = expiry.days_left,
+            "the device certificate expires at {} ({} days left): install a renewed one (roomgate cert csr, then cert install); sha256 fingerprint {fingerprint}",
+            expiry.not_after,
+            expiry.days_left
+        );
+    }
 }
 
 /// Re-read the config and its certificate; apply both or neither.
@@ -72,10 +126,10 @@ async fn reload_config(app: &App, tls: &SharedServerConfig, hook: Option<&Reload
         let next = running.reread().map_err(|e| e.to_string())?;
         let cert = tls::load_or_generate(&next.tls, &next.device.name).map_err(|e| e.to_string())?;
         let server_config = tls::server_config(&cert).map_err(|e| e.to_string())?;
-        Ok::<_, String>((next, server_config, cert.fingerprint))
+        Ok::<_, String>((next, server_config, tls::live(&cert)))
     })
     .await;
-    let (next, server_config, fingerprint) = match loaded {
+    let (next, server_config, live) = match loaded {
         Ok(Ok(parts)) => parts,
         Ok(Err(reason)) => {
             tracing::error!("configuration not reloaded; the running configuration stays: {reason}");
@@ -90,6 +144,8 @@ async fn reload_config(app: &App, tls: &SharedServerConfig, hook: Option<&Reload
     let source = next.source.clone();
     let pending = app.reload_config(next);
     tls.store(server_config);
+    let fingerprint = live.fingerprint.clone();
+    app.set_certificate(live);
     for key in pending {
         tracing::warn!(
             key,
@@ -109,17 +165,20 @@ async fn reload_config(app: &App, tls: &SharedServerConfig, hook: Option<&Reload
     true
 }
 
-/// Load the certificate files named by the running configuration.
-async fn reload_certificate(app: &App, tls: &SharedServerConfig) -> bool {
+/// Load the certificate files named by the running configuration: the new
+/// fingerprint, or why they cannot be used (the running certificate stays).
+async fn reload_certificate(app: &App, tls: &SharedServerConfig) -> Result<String, String> {
     let cfg = app.config().tls.clone();
     let loaded = tokio::task::spawn_blocking(move || {
         let cert = tls::load(&cfg)?;
-        Ok::<_, tls::TlsError>((tls::server_config(&cert)?, cert.fingerprint))
+        Ok::<_, tls::TlsError>((tls::server_config(&cert)?, tls::live(&cert)))
     })
     .await;
     match loaded {
-        Ok(Ok((config, fingerprint))) => {
+        Ok(Ok((config, live))) => {
             tls.store(config);
+            let fingerprint = live.fingerprint.clone();
+            app.set_certificate(live);
             tracing::info!("certificate reloaded; sha256 fingerprint {fingerprint}");
             crate::auth::audit::record(
                 "certificate_reload",
@@ -127,16 +186,16 @@ async fn reload_certificate(app: &App, tls: &SharedServerConfig) -> bool {
                 &crate::auth::audit::Actor::CONSOLE,
                 Some(&fingerprint),
             );
-            true
+            Ok(fingerprint)
         }
         // Say, the key replaced before the certificate: retried at the next look.
         Ok(Err(e)) => {
             tracing::warn!(error = %e, "the certificate files changed but cannot be used yet");
-            false
+            Err(e.to_string())
         }
         Err(_) => {
             tracing::warn!("certificate reload task failed");
-            false
+            Err("the certificate reload task failed".into())
         }
     }
 }

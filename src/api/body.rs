@@ -135,8 +135,9 @@ where
     }
 }
 
-/// Read a JSON body within the size limit and the body timeout.
-pub(super) async fn read_json<B>(body: B, app: &App) -> Result<Value, ApiError>
+/// Read a JSON body within the size limit and the body timeout. An empty body is
+/// `None` where the body may be left out (`required` false), 400 otherwise.
+pub(super) async fn read_json<B>(body: B, app: &App, required: bool) -> Result<Option<Value>, ApiError>
 where
     B: HttpBody<Data = Bytes> + Send + Unpin + 'static,
     B::Error: Into<BodyError>,
@@ -145,12 +146,15 @@ where
     let limits = &config.limits;
     let bytes = read_limited(body, limits).await?;
     if bytes.iter().all(u8::is_ascii_whitespace) {
+        if !required {
+            return Ok(None);
+        }
         return Err(ApiError::bad_request(
             "missing_body",
             "this endpoint needs a JSON request body",
         ));
     }
-    serde_json::from_slice(&bytes).map_err(|e| {
+    serde_json::from_slice(&bytes).map(Some).map_err(|e| {
         // Position only: the message must not echo the body, which may hold a password.
         ApiError::bad_request(
             "invalid_json",

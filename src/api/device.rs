@@ -63,9 +63,22 @@ pub(crate) fn hardware(ctx: &Ctx) -> Response<Body> {
     )
 }
 
-/// `GET /api/v1/status`
+/// `GET /api/v1/status`: the device's status in the vendor's schema, plus
+/// roomgate's `certificate` health (`notAfter`, `daysLeft`, `expiringSoon`), a member
+/// the vendor's schema does not forbid and vendor clients do not read.
 pub(crate) fn status(ctx: &Ctx) -> Response<Body> {
-    json_response(StatusCode::OK, &ctx.app.live_device().status())
+    #[derive(serde::Serialize)]
+    struct WithCertificate {
+        #[serde(flatten)]
+        device: crate::device::status::StatusDocument,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        certificate: Option<crate::certificate::Expiry>,
+    }
+    let doc = WithCertificate {
+        device: ctx.app.live_device().status(),
+        certificate: ctx.app.certificate_expiry(),
+    };
+    json_response(StatusCode::OK, &doc)
 }
 
 /// `POST /api/v1/audio/identify`: the LEDs light for `device.identify_time`;

@@ -17,6 +17,7 @@ pub(crate) mod admin;
 pub(crate) mod authn;
 pub(crate) mod body;
 pub(crate) mod canonical;
+pub(crate) mod certificate;
 pub(crate) mod client;
 pub(crate) mod device;
 pub(crate) mod gateway;
@@ -250,7 +251,7 @@ where
     };
     let unread = body.as_ref().ok_or_else(ApiError::internal)?;
     check_body_framing(
-        route.op.takes_body(),
+        route.op.body_required(),
         &parts.headers,
         unread,
         app.config().limits.max_body_bytes,
@@ -278,7 +279,7 @@ where
         state,
     };
     let json = match body.take() {
-        Some(b) if route.op.takes_body() => Some(Box::pin(read_json(b, app)).await?),
+        Some(b) if route.op.takes_body() => Box::pin(read_json(b, app, route.op.body_required())).await?,
         other => {
             *body = other;
             None
@@ -416,6 +417,9 @@ async fn dispatch(op: Op, ctx: Ctx, body: Option<Value>) -> Result<Response<Body
         Op::CreateKey => Box::pin(admin::create_key(&ctx, body)).await,
         Op::RevokeKey => Box::pin(admin::revoke_key(&ctx)).await,
         Op::PatchPolicy => Box::pin(admin::patch_policy(&ctx, body)).await,
+        Op::GetCertificate => certificate::get(&ctx),
+        Op::InstallCertificate => Box::pin(certificate::install(&ctx, body)).await,
+        Op::CreateCsr => Box::pin(certificate::create_csr(&ctx, body)).await,
     }
 }
 

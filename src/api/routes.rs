@@ -88,6 +88,12 @@ pub enum Op {
     GetPolicy,
     /// `PATCH /api/v1/security/policy`
     PatchPolicy,
+    /// `GET /api/v1/security/certificate`
+    GetCertificate,
+    /// `PUT /api/v1/security/certificate`
+    InstallCertificate,
+    /// `POST /api/v1/security/certificate/csr`
+    CreateCsr,
 }
 
 impl Op {
@@ -107,7 +113,14 @@ impl Op {
                 | Op::UpdateAccount
                 | Op::CreateKey
                 | Op::PatchPolicy
+                | Op::InstallCertificate
+                | Op::CreateCsr
         )
+    }
+
+    /// Whether a body it takes may also be left out (then it is `null`).
+    pub fn body_required(self) -> bool {
+        self.takes_body() && self != Op::CreateCsr
     }
 
     /// Operations an admin credential obtained with the enrollment code may still
@@ -411,6 +424,27 @@ pub static ROUTES: &[Route] = &[
         Method::PATCH,
         "/api/v1/security/policy",
         Op::PatchPolicy,
+        Some(Role::Admin),
+        false,
+    ),
+    route(
+        Method::GET,
+        "/api/v1/security/certificate",
+        Op::GetCertificate,
+        Some(Role::Admin),
+        false,
+    ),
+    route(
+        Method::PUT,
+        "/api/v1/security/certificate",
+        Op::InstallCertificate,
+        Some(Role::Admin),
+        false,
+    ),
+    route(
+        Method::POST,
+        "/api/v1/security/certificate/csr",
+        Op::CreateCsr,
         Some(Role::Admin),
         false,
     ),

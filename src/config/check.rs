@@ -243,6 +243,12 @@ fn check_tls(tls: RawTls, c: &Checker<'_>) -> Result<TlsConfig, ConfigError> {
         hostnames: tls.hostnames.iter().map(|h| h.to_ascii_lowercase()).collect(),
         ip_addresses: tls.ip_addresses.into_iter().map(|a| a.0).collect(),
         validity_days: c.range("tls.validity_days", tls.validity_days, 1, 36500)?,
+        expiry_warning: c.range(
+            "tls.expiry_warning",
+            tls.expiry_warning,
+            Duration::ZERO,
+            Duration::from_secs(3650 * 86_400),
+        )?,
     })
 }
 

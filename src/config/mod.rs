@@ -222,6 +222,8 @@ pub struct TlsConfig {
     pub ip_addresses: Vec<IpAddr>,
     /// Validity of a generated certificate.
     pub validity_days: u32,
+    /// Warn (log, status health, metric) when the certificate ends within this.
+    pub expiry_warning: Duration,
 }
 
 /// The timeouts and sizes a reload may change (those fixed at start are in

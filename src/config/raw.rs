@@ -58,6 +58,8 @@ pub(super) struct RawTls {
     pub hostnames: Vec<String>,
     pub ip_addresses: Vec<Text<IpAddr>>,
     pub validity_days: u32,
+    #[serde(deserialize_with = "text")]
+    pub expiry_warning: Duration,
 }
 
 #[derive(Deserialize)]

@@ -147,6 +147,7 @@ impl Server {
                 tracing::info!(path = %config.tls.cert_file.display(), "generated a self-signed device certificate");
             }
             let app = App::open(config)?;
+            app.set_certificate(tls::live(&cert));
             Ok((app, cert))
         })
         .await

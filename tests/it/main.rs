@@ -10,6 +10,7 @@ mod common;
 mod abuse;
 mod admin;
 mod api;
+mod certs;
 mod crash;
 mod gateway;
 mod hardening;

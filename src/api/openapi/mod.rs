@@ -182,7 +182,7 @@ fn operation(route: &Route, extension: Value) -> Value {
     if let Some(schema) = facts.body {
         op.insert(
             "requestBody".into(),
-            json!({"required": true, "content": {"application/json": {"schema": schema()}}}),
+            json!({"required": route.op.body_required(), "content": {"application/json": {"schema": schema()}}}),
         );
     }
     op.insert("responses".into(), Value::Object(responses(route, &facts)));
@@ -249,7 +249,14 @@ fn responses(route: &Route, facts: &Facts) -> Map<String, Value> {
     if route.needs != Needs::NONE
         || matches!(
             route.op,
-            Op::UpdateAccount | Op::CreateKey | Op::Logout | Op::Calibrate | Op::CreateProfile | Op::RenameProfile
+            Op::UpdateAccount
+                | Op::CreateKey
+                | Op::Logout
+                | Op::Calibrate
+                | Op::CreateProfile
+                | Op::RenameProfile
+                | Op::InstallCertificate
+                | Op::CreateCsr
         )
     {
         err(&mut r, "409");

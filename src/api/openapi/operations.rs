@@ -131,7 +131,7 @@ pub(super) fn facts(op: Op) -> Facts {
             tag: "audio",
             body: None,
             query: &[],
-            success: Success::Json(200, crate::device::status::status_schema),
+            success: Success::Json(200, schemas::status_with_certificate_schema),
         },
         Op::Identify => Facts {
             operation_id: "identifyAudioComponents",
@@ -324,6 +324,30 @@ pub(super) fn facts(op: Op) -> Facts {
             body: Some(schemas::policy_patch_schema),
             query: &[],
             success: Success::Json(200, schemas::policy_schema),
+        },
+        Op::GetCertificate => Facts {
+            operation_id: "getCertificate",
+            summary: "The device certificate served: subject, names, issuer, validity, days left, whether it expires soon, SHA-256 fingerprint",
+            tag: "security",
+            body: None,
+            query: &[],
+            success: Success::Json(200, schemas::certificate_schema),
+        },
+        Op::InstallCertificate => Facts {
+            operation_id: "installCertificate",
+            summary: "Install a signed PEM chain (leaf first) for the device key or the pending key; refused, with nothing changed, unless it is valid now and names every configured host name and address; applied without dropping open connections",
+            tag: "security",
+            body: Some(schemas::certificate_install_schema),
+            query: &[],
+            success: Success::Json(200, schemas::certificate_schema),
+        },
+        Op::CreateCsr => Facts {
+            operation_id: "createCertificateRequest",
+            summary: "A PKCS#10 certificate signing request (PEM) for the device key, or for a new pending key that replaces the device key only when a chain signed for it is installed",
+            tag: "security",
+            body: Some(schemas::csr_request_schema),
+            query: &[],
+            success: Success::Json(200, schemas::csr_response_schema),
         },
     }
 }

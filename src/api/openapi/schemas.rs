@@ -215,6 +215,88 @@ pub(super) fn policy_patch_schema() -> Value {
     json!({"type": "object", "additionalProperties": false, "properties": policy_properties()})
 }
 
+/// The certificate's expiry health.
+fn certificate_expiry_schema() -> Value {
+    json!({
+        "type": "object",
+        "required": ["notAfter", "daysLeft", "expiringSoon"],
+        "properties": {
+            "notAfter": {"type": "string", "format": "date-time"},
+            "daysLeft": {"type": "integer", "description": "Whole days left; negative once expired"},
+            "expiringSoon": {"type": "boolean", "description": "Within tls.expiry_warning (30 days by default) of notAfter, or past it"},
+        },
+    })
+}
+
+/// Schema of `GET /api/v1/status`: the vendor's, plus the optional `certificate`.
+pub(super) fn status_with_certificate_schema() -> Value {
+    let mut schema = crate::device::status::status_schema();
+    if let Some(props) = schema["properties"].as_object_mut() {
+        let mut expiry = certificate_expiry_schema();
+        expiry["description"] = json!("roomgate: the device certificate's expiry health");
+        props.insert("certificate".into(), expiry);
+    }
+    schema
+}
+
+/// Schema of the certificate document.
+pub(super) fn certificate_schema() -> Value {
+    let string = json!({"type": "string"});
+    let time = json!({"type": "string", "format": "date-time"});
+    let props = json!({
+        "path": string,
+        "operatorSupplied": {"type": "boolean", "description": "The files are the operator's (tls.cert_file): nothing is installed over them"},
+        "selfSigned": {"type": "boolean", "description": "The generated certificate rather than one issued by a CA"},
+        "subject": string,
+        "issuer": string,
+        "names": {"type": "array", "items": string, "description": "Subject alternative names: DNS:… and IP:…"},
+        "notBefore": time,
+        "notAfter": time,
+        "daysLeft": {"type": "integer"},
+        "expiringSoon": {"type": "boolean"},
+        "sha256Fingerprint": string,
+        "publicKeyPin": string,
+        "chainLength": {"type": "integer", "minimum": 1},
+        "pendingKey": {"type": "boolean", "description": "A new key made for a request awaits its certificate"},
+    });
+    let required: Vec<String> = props
+        .as_object()
+        .map(|o| o.keys().cloned().collect())
+        .unwrap_or_default();
+    json!({"type": "object", "required": required, "properties": props})
+}
+
+/// Schema of a certificate installation.
+pub(super) fn certificate_install_schema() -> Value {
+    json!({
+        "type": "object",
+        "additionalProperties": false,
+        "required": ["chain"],
+        "properties": {"chain": {"type": "string", "description": "PEM certificates, leaf first, then intermediates; never a private key"}},
+    })
+}
+
+/// Schema of a certificate signing request's options (the body may be left out).
+pub(super) fn csr_request_schema() -> Value {
+    json!({
+        "type": "object",
+        "additionalProperties": false,
+        "properties": {"newKey": {"type": "boolean", "description": "Make a new key (kept pending until a chain for it is installed)"}},
+    })
+}
+
+/// Schema of a certificate signing request.
+pub(super) fn csr_response_schema() -> Value {
+    json!({
+        "type": "object",
+        "required": ["csr", "newKey"],
+        "properties": {
+            "csr": {"type": "string", "description": "PEM (-----BEGIN CERTIFICATE REQUEST-----)"},
+            "newKey": {"type": "boolean"},
+        },
+    })
+}
+
 pub(super) fn calibration_schema() -> Value {
     named("calibration")
 }
@@ -244,6 +326,11 @@ mod tests {
             calibration_schema,
             hardware_schema,
             crate::device::status::status_schema,
+            status_with_certificate_schema,
+            certificate_schema,
+            certificate_install_schema,
+            csr_request_schema,
+            csr_response_schema,
         ];
         for schema in all {
             assert_eq!(schema()["type"], "object");
