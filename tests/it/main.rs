@@ -19,6 +19,7 @@ mod process;
 mod reload;
 mod room;
 mod streams;
+mod syslog;
 mod technician;
 mod transport;
 mod vendor;
