@@ -244,3 +244,108 @@ fn os_hostname() -> String {
         .map(|h| h.trim().to_string())
         .unwrap_or_default()
 }
+
+#[cfg(test)]
+mod tests {
+    use tracing_subscriber::layer::SubscriberExt as _;
+
+    use super::*;
+
+    /// The messages queued while `f` logs, with the layer for `what`.
+    fn queued(what: SyslogWhat, capacity: usize, f: impl FnOnce()) -> Vec<String> {
+        let (queue, mut rx) = crate::transport::syslog::test_queue(capacity);
+        let syslog = Syslog {
+            queue,
+            what,
+            facility: Facility(10),
+            hostname: "room-12".into(),
+        };
+        let subscriber = tracing_subscriber::registry().with(syslog.layer());
+        tracing::subscriber::with_default(subscriber, f);
+        std::iter::from_fn(|| rx.try_recv().ok()).collect()
+    }
+
+    fn audit(outcome: &str) {
+        let actor = crate::auth::audit::Actor {
+            account: None,
+            client_id: "cid",
+            remote: "192.0.2.7",
+        };
+        match outcome {
+            "success" => crate::auth::audit::record("login", "success", &actor, Some("admin")),
+            _ => crate::auth::audit::record("login", "throttled", &actor, None),
+        }
+    }
+
+    #[test]
+    fn syslog_audit_events_become_structured_messages() {
+        let lines = queued(SyslogWhat::Audit, 8, || {
+            audit("success");
+            audit("throttled");
+        });
+        assert_eq!(lines.len(), 2, "{lines:?}");
+        let pid = std::process::id();
+        assert!(lines[0].starts_with("<85>1 "), "authpriv.notice: {}", lines[0]);
+        assert!(
+            lines[0].ends_with(&format!(
+                " room-12 roomgate {pid} login [roomgate@32473 action=\"login\" outcome=\"success\" \
+                 account=\"-\" client_id=\"cid\" remote=\"192.0.2.7\" subject=\"admin\"] login success"
+            )),
+            "{}",
+            lines[0]
+        );
+        assert!(lines[1].starts_with("<84>1 "), "authpriv.warning: {}", lines[1]);
+    }
+
+    #[test]
+    fn syslog_audit_mode_sends_no_log_line_and_all_mode_only_roomgates() {
+        let log_lines = || {
+            tracing::info!(target: "roomgate::transport::server", remote = "192.0.2.7", "listening");
+            tracing::debug!(target: "roomgate::api", "too detailed");
+            tracing::error!(target: "hyper::proto", "not ours");
+        };
+        assert!(queued(SyslogWhat::Audit, 8, log_lines).is_empty());
+        let lines = queued(SyslogWhat::All, 8, log_lines);
+        assert_eq!(lines.len(), 1, "{lines:?}");
+        assert!(lines[0].starts_with("<30>1 "), "daemon.info: {}", lines[0]);
+        assert!(
+            lines[0]
+                .ends_with(" - [roomgate@32473 target=\"roomgate::transport::server\" remote=\"192.0.2.7\"] listening"),
+            "{}",
+            lines[0]
+        );
+    }
+
+    #[test]
+    fn syslog_fields_named_like_secrets_are_redacted() {
+        let lines = queued(SyslogWhat::All, 8, || {
+            tracing::warn!(target: "roomgate::api", new_password = "Hunter2-Secret", api_token = %"rgk_x", "oops");
+        });
+        assert_eq!(lines.len(), 1);
+        assert!(
+            !lines[0].contains("Hunter2") && !lines[0].contains("rgk_x"),
+            "{}",
+            lines[0]
+        );
+        assert!(
+            lines[0].contains("new_password=\"(redacted)\" api_token=\"(redacted)\""),
+            "{}",
+            lines[0]
+        );
+    }
+
+    #[test]
+    fn syslog_a_full_queue_drops_and_counts_without_waiting() {
+        let before = dropped_total();
+        let lines = queued(SyslogWhat::Audit, 2, || {
+            for _ in 0..5 {
+                audit("success");
+            }
+        });
+        assert_eq!(lines.len(), 2);
+        assert!(
+            dropped_total() - before >= 3,
+            "the counter is shared by parallel tests, so at least"
+        );
+    }
+}

@@ -14,7 +14,7 @@
 //!   connection and retries with exponential backoff ([`MIN_BACKOFF`] …
 //!   [`MAX_BACKOFF`]); meanwhile messages wait in the queue, so a short outage loses
 //!   nothing and a long one drops the newest. A connection the collector closes is
-//!   noticed at once by a read (the collector never sends anything).
+//!   noticed at once by a read (the collector has nothing to send).
 //!
 //! Drops are reported on stderr (target `roomgate::syslog`, never sent to the
 //! collector: the layer ignores events of this thread): within a second of the
@@ -131,6 +131,14 @@ impl Queue {
             std::thread::sleep(Duration::from_millis(10));
         }
     }
+}
+
+/// A queue with no thread behind it, for tests of what is queued.
+#[cfg(test)]
+pub(crate) fn test_queue(capacity: usize) -> (Queue, mpsc::Receiver<String>) {
+    let (tx, rx) = mpsc::channel(capacity);
+    let status = Arc::new(Status::default());
+    (Queue { tx, status }, rx)
 }
 
 /// Start the syslog thread for `collector` with a queue of `capacity` messages.
@@ -293,9 +301,14 @@ async fn serve(
             Connection::Stream { read, .. } => tokio::select! {
                 m = rx.recv() => m,
                 _ = tick.tick() => { report.periodic(); continue; }
-                // The collector sends nothing: any answer, end of stream or error
-                // means the connection is over.
-                _ = read.read(&mut sink) => return Ended::Failed("the collector closed the connection".into()),
+                // The collector has nothing to say: the end of the stream or an
+                // error means the connection is over (anything it does send is
+                // thrown away).
+                r = read.read(&mut sink) => match r {
+                    Ok(0) => return Ended::Failed("the collector closed the connection".into()),
+                    Err(e) => return Ended::Failed(e.to_string()),
+                    Ok(_) => continue,
+                },
             },
         };
         let Some(message) = message else {

@@ -613,3 +613,23 @@ async fn an_absent_collector_never_slows_a_request_and_drops_are_reported_until_
         })
         .await;
 }
+
+#[test]
+fn a_tls_collector_without_a_usable_ca_file_stops_the_start_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("not-a-ca.pem"), "no certificate here\n").unwrap();
+    let config = write_config(
+        dir.path(),
+        "[log]\nsyslog = \"tls://localhost:6514\"\nsyslog_ca_file = \"not-a-ca.pem\"\n",
+    );
+    let out = Command::new(common::bin())
+        .arg("serve")
+        .arg("--config")
+        .arg(&config)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("cannot start the syslog output"), "{stderr}");
+    assert!(stderr.contains("not-a-ca.pem: no certificate in the file"), "{stderr}");
+}
