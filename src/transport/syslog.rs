@@ -453,3 +453,39 @@ impl DropReport {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn syslog_a_datagram_is_cut_at_2048_bytes_on_a_character_boundary() {
+        let receiver = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        receiver.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let mut connection = connect_udp(receiver.local_addr().unwrap()).await.unwrap();
+        let long = format!("<13>1 - - roomgate - - - {}", "\u{e9}".repeat(2000));
+        send(&mut connection, &long).await.unwrap();
+        let mut buf = [0u8; 8192];
+        let n = receiver.recv(&mut buf).unwrap();
+        assert!(n <= MAX_DATAGRAM && n > MAX_DATAGRAM - 4, "{n}");
+        let text = std::str::from_utf8(&buf[..n]).expect("whole characters only");
+        assert!(long.starts_with(text));
+    }
+
+    #[tokio::test]
+    async fn syslog_a_stream_message_is_octet_counted() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let tcp = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+        let (mut peer, _) = listener.accept().await.unwrap();
+        let mut connection = stream_connection(Box::new(tcp));
+        send(&mut connection, "<13>1 - - roomgate - - - h\u{e9}").await.unwrap();
+        send(&mut connection, "<13>1 - - roomgate - - - two").await.unwrap();
+        drop(connection);
+        let mut got = Vec::new();
+        peer.read_to_end(&mut got).await.unwrap();
+        assert_eq!(
+            String::from_utf8(got).unwrap(),
+            "28 <13>1 - - roomgate - - - h\u{e9}28 <13>1 - - roomgate - - - two"
+        );
+    }
+}
