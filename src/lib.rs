@@ -22,11 +22,14 @@ mod files;
 mod http_util;
 mod per_address;
 mod reload;
+pub mod syslog;
 mod transport;
 mod util;
 
 pub use app::App;
-pub use config::{Config, ConfigError, LogFormat, Overrides};
+pub use config::{
+    Collector, Config, ConfigError, Facility, LogFormat, Overrides, SyslogConfig, SyslogTransport, SyslogWhat,
+};
 pub use transport::server::{Server, StartError};
 pub use transport::signals::run_until_signal;
 

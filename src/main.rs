@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use clap::Parser as _;
 use roomgate::cli::{Cli, Command};
+use roomgate::syslog::Syslog;
 use roomgate::{Config, Server};
 use tracing_subscriber::filter::Targets;
 use tracing_subscriber::{Registry, reload};
@@ -25,9 +26,22 @@ fn main() -> ExitCode {
 
 fn run(cli: &Cli) -> anyhow::Result<()> {
     let config = cli.load_config()?;
-    let log_level = init_logging(&config, cli.global.log_level.as_deref())?;
+    // Only the service sends to a syslog collector; the console's changes are
+    // audited by the service when it sees them.
+    let syslog = match &cli.command {
+        Command::Serve { .. } => Syslog::start(&config).context("cannot start the syslog output")?,
+        _ => None,
+    };
+    let log_level = init_logging(&config, cli.global.log_level.as_deref(), syslog.as_ref())?;
     match &cli.command {
-        Command::Serve { .. } => serve(config, log_level),
+        Command::Serve { .. } => {
+            let served = serve(config, log_level);
+            // The last audit events (the stop itself) still reach a connected collector.
+            if let Some(syslog) = &syslog {
+                syslog.flush(std::time::Duration::from_secs(2));
+            }
+            served
+        }
         other => {
             let stdout = std::io::stdout();
             roomgate::cli::run_local(other, &config, &mut stdout.lock())?;
@@ -61,9 +75,16 @@ fn serve(config: Config, log_level: Option<LevelHandle>) -> anyhow::Result<()> {
 /// Changes the log filter of a running service.
 type LevelHandle = reload::Handle<Targets, Registry>;
 
-/// Set up logging. Returns a handle for changing the level on a reload when the
+/// Set up logging: stderr at the configured level and, when configured, the
+/// syslog layer with its own filter (the level never hides an audit event from
+/// the collector). Returns a handle for changing the level on a reload when the
 /// level comes from the config file (`RUST_LOG` and `--log-level` win, and stay).
-fn init_logging(config: &Config, cli_level: Option<&str>) -> anyhow::Result<Option<LevelHandle>> {
+fn init_logging(
+    config: &Config,
+    cli_level: Option<&str>,
+    syslog: Option<&Syslog>,
+) -> anyhow::Result<Option<LevelHandle>> {
+    use tracing_subscriber::Layer as _;
     use tracing_subscriber::layer::SubscriberExt as _;
     use tracing_subscriber::util::SubscriberInitExt as _;
     // `level` or `target=level,…`, as RUST_LOG usually reads; RUST_LOG wins.
@@ -82,11 +103,16 @@ fn init_logging(config: &Config, cli_level: Option<&str>) -> anyhow::Result<Opti
     let fmt = tracing_subscriber::fmt::layer()
         .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
-    let registry = tracing_subscriber::registry().with(filter);
     if config.start.log_format == roomgate::LogFormat::Json {
-        registry.with(fmt.json()).init();
+        let stderr = fmt.json().with_filter(filter);
+        let syslog = syslog.map(Syslog::layer);
+        tracing_subscriber::registry().with(stderr).with(syslog).init();
     } else {
-        registry.with(fmt).init();
+        let syslog = syslog.map(Syslog::layer);
+        tracing_subscriber::registry()
+            .with(fmt.with_filter(filter))
+            .with(syslog)
+            .init();
     }
     Ok(from_config.then_some(handle))
 }

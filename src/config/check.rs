@@ -5,9 +5,9 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::raw::{RawConfig, RawPolicy, RawRoute, RawTls};
+use super::raw::{RawConfig, RawLog, RawPolicy, RawRoute, RawTls};
 use super::{CERT_FILE, Config, ConfigError, DeviceInfo, KEY_FILE, Limits, LogConfig, StartConfig};
-use super::{RouteConfig, TlsConfig, Upstream};
+use super::{RouteConfig, SyslogConfig, SyslogTransport, TlsConfig, Upstream};
 use crate::auth::policy::Policy;
 
 /// The folders when a file leaves them out: next to the file. (The embedded default
@@ -132,6 +132,7 @@ pub(super) fn config(raw: RawConfig, c: &Checker<'_>) -> Result<Config, ConfigEr
         legacy_cache_entries: within!(c, raw.limits.legacy_cache_entries, 1, 10_000),
         login_delay_max: within!(c, raw.limits.login_delay_max, Duration::from_secs(1), hour),
         log_format: raw.log.format,
+        syslog: check_syslog(&raw.log, c)?,
     };
     if raw.passwords.memory_kib < 8 * raw.passwords.parallelism {
         return Err(c.err("passwords.memory_kib", "must be at least 8 KiB per lane of parallelism"));
@@ -200,6 +201,33 @@ pub(super) fn config(raw: RawConfig, c: &Checker<'_>) -> Result<Config, ConfigEr
         log: LogConfig { level: level.into() },
         routes: check_routes(raw.routes, c)?,
         origin: None,
+    })
+}
+
+/// `log.syslog*`: a `tls://` collector needs the CA that verifies it, and the CA
+/// file is refused with any other transport, where it would be silently unused.
+fn check_syslog(raw: &RawLog, c: &Checker<'_>) -> Result<SyslogConfig, ConfigError> {
+    let collector = raw.syslog.as_ref().map(|t| t.0.clone());
+    let tls = collector
+        .as_ref()
+        .is_some_and(|col| col.transport == SyslogTransport::Tls);
+    let ca_file = match (&raw.syslog_ca_file, tls) {
+        (Some(p), true) => Some(c.path("log.syslog_ca_file", p)?),
+        (None, true) => {
+            return Err(c.err(
+                "log.syslog_ca_file",
+                "a tls:// collector needs the CA file that verifies it",
+            ));
+        }
+        (Some(_), false) => return Err(c.err("log.syslog_ca_file", "is used only with a tls:// collector")),
+        (None, false) => None,
+    };
+    Ok(SyslogConfig {
+        collector,
+        ca_file,
+        what: raw.syslog_what,
+        queue: c.range("log.syslog_queue", raw.syslog_queue, 1, 65_536)?,
+        facility: raw.syslog_facility,
     })
 }
 

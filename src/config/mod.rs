@@ -153,6 +153,124 @@ pub struct StartConfig {
     /// Text or JSON log lines.
     #[serde(rename = "log.format")]
     pub log_format: LogFormat,
+    /// Where security events (and perhaps all log lines) go besides stderr. Start
+    /// only: the syslog output is part of the logging set up once at start, like
+    /// the format.
+    #[serde(flatten)]
+    pub syslog: SyslogConfig,
+}
+
+/// The syslog output (`log.syslog*`); its keys are named one by one so that a
+/// reload can name the one that changed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SyslogConfig {
+    /// The collector; `None` (the key left out): no syslog output.
+    #[serde(rename = "log.syslog")]
+    pub collector: Option<Collector>,
+    /// PEM CA certificates that verify a `tls://` collector.
+    #[serde(rename = "log.syslog_ca_file")]
+    pub ca_file: Option<PathBuf>,
+    /// What is sent: the audit events, or every log line of the service.
+    #[serde(rename = "log.syslog_what")]
+    pub what: SyslogWhat,
+    /// Messages waiting for the collector at most; past this they are dropped.
+    #[serde(rename = "log.syslog_queue")]
+    pub queue: usize,
+    /// The facility of audit events (log lines are `daemon`).
+    #[serde(rename = "log.syslog_facility")]
+    pub facility: Facility,
+}
+
+/// A syslog collector: `udp://host:port`, `tcp://host:port` or `tls://host:port`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Collector {
+    /// How messages travel.
+    pub transport: SyslogTransport,
+    /// A DNS name or an IP address (without brackets); a `tls://` collector's
+    /// certificate must name it.
+    pub host: String,
+    /// The port.
+    pub port: u16,
+}
+
+impl std::fmt::Display for Collector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let scheme = match self.transport {
+            SyslogTransport::Udp => "udp",
+            SyslogTransport::Tcp => "tcp",
+            SyslogTransport::Tls => "tls",
+        };
+        match self.host.contains(':') {
+            true => write!(f, "{scheme}://[{}]:{}", self.host, self.port),
+            false => write!(f, "{scheme}://{}:{}", self.host, self.port),
+        }
+    }
+}
+
+impl Serialize for Collector {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// The transport to a syslog collector.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SyslogTransport {
+    /// RFC 5426: one datagram per message.
+    Udp,
+    /// RFC 6587 octet counting over TCP.
+    Tcp,
+    /// RFC 5425: octet counting over TLS.
+    Tls,
+}
+
+/// What goes to the syslog collector (`log.syslog_what`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SyslogWhat {
+    /// The audit events (target `roomgate::audit`) only.
+    Audit,
+    /// The audit events and the service's own log lines at info and above.
+    All,
+}
+
+/// A syslog facility (RFC 5424 §6.2.1), by its conventional name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Facility(pub u8);
+
+impl Facility {
+    /// The names accepted in the file, each with its code.
+    pub const NAMES: [(&'static str, u8); 12] = [
+        ("user", 1),
+        ("daemon", 3),
+        ("auth", 4),
+        ("authpriv", 10),
+        ("local0", 16),
+        ("local1", 17),
+        ("local2", 18),
+        ("local3", 19),
+        ("local4", 20),
+        ("local5", 21),
+        ("local6", 22),
+        ("local7", 23),
+    ];
+
+    /// `daemon`, the facility of the service's log lines.
+    pub const DAEMON: Facility = Facility(3);
+
+    /// The conventional name.
+    pub fn name(self) -> &'static str {
+        Self::NAMES
+            .iter()
+            .find(|(_, code)| *code == self.0)
+            .map_or("?", |(name, _)| name)
+    }
+}
+
+impl Serialize for Facility {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
 }
 
 /// The file and command-line overrides a configuration was loaded with.
@@ -351,7 +469,8 @@ pub struct EventsConfig {
     pub max_stream_duration: Option<Duration>,
 }
 
-/// Logging settings a reload may change.
+/// Logging settings a reload may change (the format and syslog output are in
+/// [`StartConfig`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LogConfig {
     /// A tracing filter directive such as `info` or `roomgate=debug`.

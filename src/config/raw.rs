@@ -18,7 +18,10 @@ use serde::de::{Deserializer, Error as _, Visitor};
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
-use super::{ConfigError, DeviceInfo, EMBEDDED_DEFAULT, EventsConfig, HashParams, LogFormat};
+use super::{
+    Collector, ConfigError, DeviceInfo, EMBEDDED_DEFAULT, EventsConfig, Facility, HashParams, LogFormat,
+    SyslogTransport, SyslogWhat,
+};
 use crate::auth::accounts::Role;
 
 #[derive(Deserialize)]
@@ -133,6 +136,14 @@ pub(super) struct RawLog {
     pub level: String,
     #[serde(deserialize_with = "text")]
     pub format: LogFormat,
+    /// Left out of the default: no syslog output unless a file names a collector.
+    pub syslog: Option<Text<Collector>>,
+    pub syslog_ca_file: Option<String>,
+    #[serde(deserialize_with = "text")]
+    pub syslog_what: SyslogWhat,
+    pub syslog_queue: usize,
+    #[serde(deserialize_with = "text")]
+    pub syslog_facility: Facility,
 }
 
 /// One `[[route]]`; `methods` and `timeout` may be left out (see `check`).
@@ -344,4 +355,54 @@ from_text! {
         "json" => Ok(LogFormat::Json),
         _ => Err("must be one of text, json".into()),
     };
+    SyslogWhat => |s| match s {
+        "audit" => Ok(SyslogWhat::Audit),
+        "all" => Ok(SyslogWhat::All),
+        _ => Err("must be one of audit, all".into()),
+    };
+    Facility => |s| Facility::NAMES
+        .iter()
+        .find(|(name, _)| *name == s)
+        .map(|(_, code)| Facility(*code))
+        .ok_or_else(|| format!(
+            "must be one of {}",
+            Facility::NAMES.iter().map(|(name, _)| *name).collect::<Vec<_>>().join(", ")
+        ));
+    /// `udp://host:port`, `tcp://host:port` or `tls://host:port`; an IPv6 address in brackets.
+    Collector => |s| collector(s.trim());
+}
+
+/// Read a collector URL. The host is checked for the characters a DNS name or an
+/// IP address can have, so that nothing else reaches a resolver or a log line.
+fn collector(s: &str) -> Result<Collector, String> {
+    let form = || format!("`{s}` is not a collector like udp://192.0.2.10:514, tcp://host:601 or tls://host:6514");
+    let (scheme, rest) = s.split_once("://").ok_or_else(form)?;
+    let transport = match scheme {
+        "udp" => SyslogTransport::Udp,
+        "tcp" => SyslogTransport::Tcp,
+        "tls" => SyslogTransport::Tls,
+        _ => return Err(format!("`{scheme}` is not a collector transport: udp, tcp or tls")),
+    };
+    let (host, port) = match rest.strip_prefix('[') {
+        Some(v6) => {
+            let (host, port) = v6.split_once("]:").ok_or_else(form)?;
+            host.parse::<std::net::Ipv6Addr>().map_err(|_| form())?;
+            (host, port)
+        }
+        None => rest.rsplit_once(':').ok_or_else(form)?,
+    };
+    let host_ok = !host.is_empty()
+        && host.len() <= 253
+        && host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':'));
+    let port = port.parse::<u16>().ok().filter(|p| *p != 0);
+    match (host_ok, port) {
+        (true, Some(port)) => Ok(Collector {
+            transport,
+            host: host.to_string(),
+            port,
+        }),
+        _ => Err(form()),
+    }
 }

@@ -354,3 +354,68 @@ fn routes_cannot_shadow_built_ins_by_accident() {
         "#
     ));
 }
+
+#[test]
+fn syslog_is_off_by_default_and_reads_each_transport() {
+    let off = load(EMBEDDED_DEFAULT).unwrap().start.syslog;
+    assert_eq!(off.collector, None);
+    assert_eq!(
+        (off.what, off.queue, off.facility),
+        (SyslogWhat::Audit, 1024, Facility(10))
+    );
+    for (url, transport, host, port) in [
+        ("udp://192.0.2.10:514", SyslogTransport::Udp, "192.0.2.10", 514),
+        (
+            "tcp://logs.example.net:601",
+            SyslogTransport::Tcp,
+            "logs.example.net",
+            601,
+        ),
+        ("tls://[2001:db8::1]:6514", SyslogTransport::Tls, "2001:db8::1", 6514),
+    ] {
+        let c = load(&format!("[log]\nsyslog = \"{url}\"\nsyslog_ca_file = \"ca.pem\"\n"));
+        let c = match transport {
+            SyslogTransport::Tls => c.unwrap(),
+            _ => load(&format!("[log]\nsyslog = \"{url}\"\n")).unwrap(),
+        };
+        let collector = c.start.syslog.collector.unwrap();
+        assert_eq!(
+            (collector.transport, collector.host.as_str(), collector.port),
+            (transport, host, port)
+        );
+        assert_eq!(collector.to_string(), url, "shown as written");
+    }
+    let c = load("[log]\nsyslog = \"tls://h:6514\"\nsyslog_ca_file = \"ca.pem\"\nsyslog_what = \"all\"\nsyslog_facility = \"local3\"\n")
+        .unwrap();
+    assert_eq!(c.start.syslog.ca_file, Some(PathBuf::from("/etc/roomgate/ca.pem")));
+    assert_eq!(
+        (c.start.syslog.what, c.start.syslog.facility.name()),
+        (SyslogWhat::All, "local3")
+    );
+}
+
+#[test]
+fn bad_syslog_values_name_their_keys() {
+    refused(
+        r#"
+        [log]\nsyslog = "syslog://h:514" | log.syslog | `syslog` is not a collector transport
+        [log]\nsyslog = "udp://h" | log.syslog | `udp://h` is not a collector
+        [log]\nsyslog = "tcp://h:0" | log.syslog | `tcp://h:0` is not a collector
+        [log]\nsyslog = "tcp://a b:601" | log.syslog | `tcp://a b:601` is not a collector
+        [log]\nsyslog = "tcp://[::1:601" | log.syslog | `tcp://[::1:601` is not a collector
+        [log]\nsyslog = "tls://h:6514" | log.syslog_ca_file | a tls:// collector needs the CA file
+        [log]\nsyslog = "tcp://h:601"\nsyslog_ca_file = "ca.pem" | log.syslog_ca_file | is used only with a tls://
+        [log]\nsyslog_queue = 0 | log.syslog_queue | must be between 1 and 65536
+        [log]\nsyslog_what = "some" | log.syslog_what | must be one of audit, all
+        [log]\nsyslog_facility = "kern" | log.syslog_facility | must be one of user, daemon, auth, authpriv
+        "#,
+    );
+}
+
+#[test]
+fn syslog_settings_are_start_only_and_a_reload_names_them() {
+    let running = load("").unwrap();
+    let mut next = load("[log]\nsyslog = \"udp://127.0.0.1:514\"\nsyslog_queue = 8\n").unwrap();
+    assert_eq!(next.keep_start_only(&running), ["log.syslog", "log.syslog_queue"]);
+    assert_eq!(next.start.syslog.collector, None, "the running output stays");
+}

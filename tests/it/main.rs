@@ -20,6 +20,7 @@ mod process;
 mod reload;
 mod room;
 mod streams;
+mod syslog;
 mod technician;
 mod transport;
 mod vendor;
