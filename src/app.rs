@@ -65,6 +65,9 @@ struct Inner {
     throttle: Arc<LoginThrottle>,
     device: Arc<Announcer>,
     live_device: Arc<DeviceLive>,
+    metrics: crate::metrics::Registry,
+    /// The sizes of `stream_slots` and `public_stream_slots`.
+    stream_budgets: (usize, usize),
 }
 
 impl From<StoreError> for ApiError {
@@ -135,6 +138,7 @@ impl App {
                 changes.send_replace(state.generation);
             });
         }
+        let stream_budgets = (config.start.max_event_streams, config.start.max_public_streams);
         let stream_slots = Arc::new(Semaphore::new(config.start.max_event_streams));
         let public_stream_slots = Arc::new(Semaphore::new(config.start.max_public_streams));
         let stream_shares = PerAddress::new(config.start.max_streams_per_address);
@@ -160,6 +164,8 @@ impl App {
                 throttle,
                 device,
                 live_device: Arc::new(DeviceLive::new(&config_device)),
+                metrics: crate::metrics::Registry::new(crate::api::routes::ROUTES.len()),
+                stream_budgets,
             }),
         })
     }
@@ -338,6 +344,26 @@ impl App {
             _place: place,
             _share: share,
         })
+    }
+
+    /// The request and login counters.
+    pub(crate) fn metrics(&self) -> &crate::metrics::Registry {
+        &self.inner.metrics
+    }
+
+    /// The configured routes to the device's own services (they hold their
+    /// request counters).
+    pub(crate) fn forwarded_routes(&self) -> Vec<Arc<crate::api::gateway::ProxyRoute>> {
+        self.inner.live.load().gateway.routes().to_vec()
+    }
+
+    /// Open event streams: (public, authenticated).
+    pub(crate) fn open_streams(&self) -> (usize, usize) {
+        let (authenticated, public) = self.inner.stream_budgets;
+        (
+            public.saturating_sub(self.inner.public_stream_slots.available_permits()),
+            authenticated.saturating_sub(self.inner.stream_slots.available_permits()),
+        )
     }
 
     /// Receives `true` when the service begins shutting down.

@@ -19,6 +19,7 @@ mod error;
 mod events;
 mod files;
 mod http_util;
+mod metrics;
 mod per_address;
 mod reload;
 mod transport;

@@ -14,6 +14,7 @@ mod crash;
 mod gateway;
 mod hardening;
 mod hostile;
+mod metrics;
 mod plain_http;
 mod process;
 mod reload;
