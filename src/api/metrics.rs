@@ -98,7 +98,7 @@ fn write_load(ctx: &Ctx, out: &mut Exposition) {
     let app = &ctx.app;
     out.gauge(
         "roomgate_open_connections",
-        "Open client connections (TLS and plain HTTP), under server.max_connections",
+        "Open client connections (TLS and plain HTTP), under limits.max_connections",
         app.metrics().open_connections() as f64,
     );
     let (public, authenticated) = app.open_streams();
@@ -116,7 +116,7 @@ fn write_load(ctx: &Ctx, out: &mut Exposition) {
     );
     out.gauge(
         "roomgate_argon2_queue_depth",
-        "Password hashes waiting for a hashing slot (503 past passwords.hash_queue)",
+        "Password hashes waiting for a hashing slot (503 past limits.hash_queue)",
         load.queued as f64,
     );
 }

@@ -173,6 +173,51 @@ async fn requests_and_logins_move_the_counters() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forwarded_requests_are_counted_under_their_prefix() {
+    // A port nobody listens on: every forwarded request is a 502.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let d = Device::start_with(&format!(
+        "[[route]]\nprefix = \"/api/v1/camera\"\nmin_role = \"general\"\nupstream = \"http://{closed}\"\n"
+    ))
+    .await;
+    let general = d.login("general", "").await;
+    for path in ["/api/v1/camera/zoom/5", "/api/v1/camera/presets/17"] {
+        assert_eq!(d.get_status(path, &general).await, StatusCode::BAD_GATEWAY);
+    }
+    let resp = d
+        .req(Method::POST, "/api/v1/camera/recall")
+        .header("Authorization", format!("Nureva {general}"))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::BAD_GATEWAY);
+    assert_eq!(
+        d.get_status("/api/v1/camera/x", "nonsense").await,
+        StatusCode::UNAUTHORIZED
+    );
+    let text = scrape(&d, "Bearer", &general).await;
+    let series = |method: &str, code: &str| {
+        value(
+            &text,
+            &format!(r#"roomgate_http_requests_total{{route="/api/v1/camera",method="{method}",code="{code}"}}"#),
+        )
+    };
+    assert_eq!(series("GET", "502"), Some(2.0), "{text}");
+    assert_eq!(series("POST", "502"), Some(1.0));
+    assert_eq!(series("GET", "401"), Some(1.0));
+    let latency = r#"roomgate_http_request_duration_seconds_count{route="/api/v1/camera",method="GET"}"#;
+    assert_eq!(value(&text, latency), Some(3.0));
+    assert!(
+        !text.contains("zoom") && !text.contains("presets"),
+        "raw paths are never labels"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn gauges_describe_credentials_load_certificate_and_process() {
     let d = device().await;
     let monitor = d.login("monitor", "monitor-pass-1").await;
