@@ -98,8 +98,8 @@ pub(crate) fn client_headers(headers: &HeaderMap) -> Result<Client, ApiError> {
 }
 
 /// The client of `GET /api/v1/metrics`, the one endpoint where the client headers
-/// may be left out (as a pair): Prometheus before 3.0 cannot send headers of its
-/// own. A scraper that sends either header is held to [`client_headers`]; one that
+/// may be left out (as a pair): Prometheus 2.42 (Debian 12's) has no
+/// `http_headers` in its scrape config, so it cannot send them. A scraper that sends either header is held to [`client_headers`]; one that
 /// sends neither is named after its `User-Agent` (`Prometheus/2.42.0` → id
 /// `Prometheus`, version `2.42.0`), or `metrics-scraper` / `unknown`.
 pub(crate) fn scraper_client(headers: &HeaderMap) -> Result<Client, ApiError> {

@@ -187,7 +187,7 @@ fn operation(route: &Route, extension: Value) -> Value {
 }
 
 /// The client headers: required everywhere except on the metrics endpoint, whose
-/// scrapers (Prometheus before 3.0) cannot send headers of their own.
+/// scrapers (Prometheus 2.42, Debian 12's) cannot send headers of their own.
 fn client_parameters(op: Op) -> Vec<Value> {
     if op != Op::Metrics {
         return vec![
