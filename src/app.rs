@@ -72,6 +72,9 @@ struct Inner {
     /// the reload task with the new fingerprint or why the files cannot be used.
     certificate_requests: mpsc::Sender<CertificateRequest>,
     certificate_receiver: std::sync::Mutex<Option<mpsc::Receiver<CertificateRequest>>>,
+    metrics: crate::metrics::Registry,
+    /// The sizes of `stream_slots` and `public_stream_slots`.
+    stream_budgets: (usize, usize),
 }
 
 /// A request to load the certificate files now; the answer is the fingerprint in
@@ -146,6 +149,7 @@ impl App {
                 changes.send_replace(state.generation);
             });
         }
+        let stream_budgets = (config.start.max_event_streams, config.start.max_public_streams);
         let stream_slots = Arc::new(Semaphore::new(config.start.max_event_streams));
         let public_stream_slots = Arc::new(Semaphore::new(config.start.max_public_streams));
         let stream_shares = PerAddress::new(config.start.max_streams_per_address);
@@ -175,6 +179,8 @@ impl App {
                 certificate: arc_swap::ArcSwapOption::empty(),
                 certificate_requests,
                 certificate_receiver: std::sync::Mutex::new(Some(certificate_receiver)),
+                metrics: crate::metrics::Registry::new(crate::api::routes::ROUTES.len()),
+                stream_budgets,
             }),
         })
     }
@@ -409,6 +415,26 @@ impl App {
             _place: place,
             _share: share,
         })
+    }
+
+    /// The request and login counters.
+    pub(crate) fn metrics(&self) -> &crate::metrics::Registry {
+        &self.inner.metrics
+    }
+
+    /// The configured routes to the device's own services (they hold their
+    /// request counters).
+    pub(crate) fn forwarded_routes(&self) -> Vec<Arc<crate::api::gateway::ProxyRoute>> {
+        self.inner.live.load().gateway.routes().to_vec()
+    }
+
+    /// Open event streams: (public, authenticated).
+    pub(crate) fn open_streams(&self) -> (usize, usize) {
+        let (authenticated, public) = self.inner.stream_budgets;
+        (
+            public.saturating_sub(self.inner.public_stream_slots.available_permits()),
+            authenticated.saturating_sub(self.inner.stream_slots.available_permits()),
+        )
     }
 
     /// Receives `true` when the service begins shutting down.

@@ -20,6 +20,7 @@ mod error;
 mod events;
 mod files;
 mod http_util;
+mod metrics;
 mod per_address;
 mod reload;
 pub mod syslog;

@@ -96,3 +96,69 @@ pub(crate) fn client_headers(headers: &HeaderMap) -> Result<Client, ApiError> {
         }
     }
 }
+
+/// The client of `GET /api/v1/metrics`, the one endpoint where the client headers
+/// may be left out (as a pair): Prometheus 2.42 (Debian 12's) has no
+/// `http_headers` in its scrape config, so it cannot send them. A scraper that sends either header is held to [`client_headers`]; one that
+/// sends neither is named after its `User-Agent` (`Prometheus/2.42.0` → id
+/// `Prometheus`, version `2.42.0`), or `metrics-scraper` / `unknown`.
+pub(crate) fn scraper_client(headers: &HeaderMap) -> Result<Client, ApiError> {
+    let sends_any = client_header_rules()
+        .iter()
+        .any(|rule| headers.contains_key(&rule.name));
+    if sends_any {
+        return client_headers(headers);
+    }
+    let agent = headers
+        .get(http::header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|ua| ua.split_whitespace().next())
+        .filter(|ua| ua.chars().count() <= CLIENT_HEADER_MAX_CHARS);
+    let (id, version) = match agent.and_then(|ua| ua.split_once('/')) {
+        Some((id, version)) if !id.is_empty() && !version.is_empty() => (id, version),
+        _ => ("metrics-scraper", "unknown"),
+    };
+    Ok(Client {
+        id: id.to_string(),
+        version: version.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use http::HeaderValue;
+
+    use super::*;
+
+    fn with(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(*k, HeaderValue::from_static(v));
+        }
+        h
+    }
+
+    #[test]
+    fn a_scraper_without_client_headers_is_named_after_its_user_agent() {
+        let c = scraper_client(&with(&[("user-agent", "Prometheus/2.42.0")])).unwrap();
+        assert_eq!((c.id.as_str(), c.version.as_str()), ("Prometheus", "2.42.0"));
+        let c = scraper_client(&with(&[("user-agent", "curl/7.88.1 (x86_64)")])).unwrap();
+        assert_eq!((c.id.as_str(), c.version.as_str()), ("curl", "7.88.1"));
+        for h in [
+            with(&[]),
+            with(&[("user-agent", "no-version")]),
+            with(&[("user-agent", "/1")]),
+        ] {
+            let c = scraper_client(&h).unwrap();
+            assert_eq!((c.id.as_str(), c.version.as_str()), ("metrics-scraper", "unknown"));
+        }
+    }
+
+    #[test]
+    fn a_scraper_sending_one_client_header_is_held_to_the_rules() {
+        let c = scraper_client(&with(&[("nureva-client-id", "nms"), ("nureva-client-version", "3")])).unwrap();
+        assert_eq!((c.id.as_str(), c.version.as_str()), ("nms", "3"));
+        let e = scraper_client(&with(&[("nureva-client-id", "nms"), ("user-agent", "Prometheus/2")])).unwrap_err();
+        assert_eq!(e.code(), "missing_client_version");
+    }
+}

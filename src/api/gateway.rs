@@ -128,11 +128,13 @@ enum UpstreamClient {
 }
 
 /// One configured route with its pooled client.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct ProxyRoute {
     /// The route as configured.
     pub config: RouteConfig,
     client: UpstreamClient,
+    /// Its request counters (labelled with the prefix; a reload starts them anew).
+    pub(crate) stats: crate::metrics::Target,
 }
 
 /// All configured routes.
@@ -164,10 +166,16 @@ impl Gateway {
                 Arc::new(ProxyRoute {
                     config: config.clone(),
                     client,
+                    stats: crate::metrics::Target::any_method(),
                 })
             })
             .collect();
         Gateway { routes }
+    }
+
+    /// Every configured route, longest prefix first.
+    pub(crate) fn routes(&self) -> &[Arc<ProxyRoute>] {
+        &self.routes
     }
 
     /// The route serving `path`: the longest prefix that equals it or is followed by `/`.

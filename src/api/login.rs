@@ -15,10 +15,11 @@ use crate::auth::accounts::Role;
 use crate::auth::audit::{self, Actor};
 use crate::auth::credentials::{CredentialKind, Signer};
 use crate::auth::ops::{as_typed, usable_password_hash};
-use crate::auth::passwords::Password;
+use crate::auth::passwords::{HashError, Password};
 use crate::auth::state::SessionRecord;
 use crate::error::ApiError;
 use crate::http_util::{Body, json_response, no_content};
+use crate::metrics::LoginOutcome;
 use crate::util::{now, rfc3339};
 
 /// The body of `POST /api/v1/auth/login`.
@@ -69,19 +70,26 @@ pub(crate) async fn login(ctx: Ctx, body: Value) -> Result<Response<Body>, ApiEr
     let state = ctx.app.snapshot();
     if let Err(e) = ctx.app.login_throttle().admit(account, ctx.remote.ip(), &state.policy) {
         audit::record("login", "throttled", &actor, None);
+        ctx.app.metrics().login(LoginOutcome::Throttled);
         return Err(e);
     }
     let record = state.account(account).ok_or_else(ApiError::internal)?;
     let phc = usable_password_hash(&state, account);
     let via_code = account == Role::Admin && record.password_is_enrollment_code;
     let typed = as_typed(&state, account, password);
-    let verified = ctx.app.hasher().verify(phc.clone(), typed).await?;
+    let verified = ctx.app.hasher().verify(phc.clone(), typed).await.map_err(|e| {
+        if matches!(e, HashError::Busy) {
+            ctx.app.metrics().login(LoginOutcome::Busy);
+        }
+        ApiError::from(e)
+    })?;
     let ok = verified && phc.is_some();
     ctx.app
         .login_throttle()
         .record(account, ctx.remote.ip(), &state.policy, ok);
     if !ok {
         audit::record("login", "failure", &actor, None);
+        ctx.app.metrics().login(LoginOutcome::Failed);
         return Err(invalid_credentials());
     }
 
@@ -122,16 +130,18 @@ pub(crate) async fn login(ctx: Ctx, body: Value) -> Result<Response<Body>, ApiEr
     let (minted, expires_at) = match issued {
         Ok(v) => v,
         Err(e) => {
-            let outcome = if e.code() == "too_many_sessions" {
-                "refused"
+            let (outcome, counted) = if e.code() == "too_many_sessions" {
+                ("refused", LoginOutcome::Refused)
             } else {
-                "failure"
+                ("failure", LoginOutcome::Failed)
             };
             audit::record("login", outcome, &actor, None);
+            ctx.app.metrics().login(counted);
             return Err(e);
         }
     };
     audit::record("login", "success", &actor, Some(&minted.id));
+    ctx.app.metrics().login(LoginOutcome::Ok);
     Ok(json_response(
         StatusCode::OK,
         &json!({

@@ -23,6 +23,7 @@ pub(crate) mod device;
 pub(crate) mod gateway;
 pub(crate) mod login;
 pub(crate) mod meta;
+pub(crate) mod metrics;
 pub(crate) mod openapi;
 pub(crate) mod room;
 pub(crate) mod routes;
@@ -40,8 +41,8 @@ use serde_json::Value;
 use crate::api::authn::{authenticate, authorize, must_change_password, password_change_required};
 use crate::api::body::{check_body_framing, read_json, read_limited};
 use crate::api::canonical::check_canonical;
-use crate::api::client::{Client, client_headers};
-use crate::api::routes::{Lookup, Op, lookup};
+use crate::api::client::{Client, client_headers, scraper_client};
+use crate::api::routes::{Lookup, METRICS_PATH, Op, lookup};
 use crate::app::App;
 use crate::auth::accounts::Role;
 use crate::auth::credentials::Principal;
@@ -66,6 +67,8 @@ pub(crate) struct Ctx {
     pub query: Option<String>,
     /// The state the credential was verified against.
     pub state: Arc<State>,
+    /// The `Accept` header (the metrics endpoint chooses its format by it).
+    pub accept: Option<http::HeaderValue>,
 }
 
 impl Ctx {
@@ -125,7 +128,8 @@ where
     // Only a request that carries a body can leave one unread (not a GET's).
     let framing = (!body.is_end_stream()).then(|| Framing::of(&parts));
     let mut body = Some(body);
-    let mut resp = match pipeline(app, remote, parts, &mut body).await {
+    let mut served_by = ServedBy::Unrouted;
+    let mut resp = match pipeline(app, remote, parts, &mut body, &mut served_by).await {
         Ok(resp) => resp,
         Err(e) => {
             if e.status().is_server_error() {
@@ -140,6 +144,7 @@ where
     if method == http::Method::HEAD {
         resp = without_body(resp);
     }
+    served_by.record(app, &method, resp.status(), started.elapsed());
     tracing::debug!(
         %method,
         path = uri.path(),
@@ -149,6 +154,28 @@ where
         "request"
     );
     resp
+}
+
+/// What answered a request, for its request counters.
+enum ServedBy {
+    /// Answered before a route was chosen (or no route has the path).
+    Unrouted,
+    /// The built-in route at this index of the route table.
+    Builtin(usize),
+    /// A configured `[[route]]` (counted under its prefix).
+    Forwarded(Arc<crate::api::gateway::ProxyRoute>),
+}
+
+impl ServedBy {
+    /// Count the answered request: a few relaxed atomic adds.
+    fn record(&self, app: &App, method: &http::Method, status: http::StatusCode, elapsed: std::time::Duration) {
+        let target = match self {
+            ServedBy::Unrouted => app.metrics().unrouted(),
+            ServedBy::Builtin(index) => app.metrics().route(*index),
+            ServedBy::Forwarded(route) => &route.stats,
+        };
+        target.record(method, status.as_u16(), elapsed);
+    }
 }
 
 /// What the request head says about its body, kept for after the pipeline.
@@ -216,12 +243,14 @@ fn without_body(resp: Response<Body>) -> Response<Body> {
 }
 
 /// The pipeline proper. It takes the body out of `body` only when it reads it (or
-/// forwards it); a body left there is the caller's to finish.
+/// forwards it); a body left there is the caller's to finish. It notes in
+/// `served_by` the route it chose, for the request counters.
 async fn pipeline<B>(
     app: &App,
     remote: SocketAddr,
     parts: http::request::Parts,
     body: &mut Option<B>,
+    served_by: &mut ServedBy,
 ) -> Result<Response<Body>, ApiError>
 where
     B: HttpBody<Data = Bytes> + Send + Sync + Unpin + 'static,
@@ -237,11 +266,16 @@ where
         .map_err(|retry| {
             ApiError::rate_limited("rate_limited", "too many requests from this address; slow down", retry)
         })?;
-    let client = client_headers(&parts.headers)?;
+    let client = if is_metrics_path(path) {
+        scraper_client(&parts.headers)?
+    } else {
+        client_headers(&parts.headers)?
+    };
     // Before any route is matched: a path has one spelling, so what roomgate checks
     // is what a device service serves (see `canonical`).
     check_canonical(path)?;
     if let Some(route) = app.route_for(path)? {
+        *served_by = ServedBy::Forwarded(Arc::clone(&route));
         return Box::pin(proxy(app, remote, &client, &state, &route, parts, body)).await;
     }
     let (route, params) = match lookup(&parts.method, path) {
@@ -249,6 +283,7 @@ where
         Lookup::MethodNotAllowed { allow } => return Err(ApiError::method_not_allowed(allow)),
         Lookup::NotFound => return Err(ApiError::not_found()),
     };
+    *served_by = ServedBy::Builtin(routes::index(route));
     let unread = body.as_ref().ok_or_else(ApiError::internal)?;
     check_body_framing(
         route.op.body_required(),
@@ -269,6 +304,7 @@ where
     };
     check_needs(app, route)?;
     let query = parts.uri.query().map(str::to_string);
+    let accept = parts.headers.get(http::header::ACCEPT).cloned();
     let ctx = Ctx {
         app: app.clone(),
         remote,
@@ -277,6 +313,7 @@ where
         params,
         query,
         state,
+        accept,
     };
     let json = match body.take() {
         Some(b) if route.op.takes_body() => Box::pin(read_json(b, app, route.op.body_required())).await?,
@@ -286,6 +323,12 @@ where
         }
     };
     dispatch(route.op, ctx, json).await
+}
+
+/// The metrics endpoint, where scrapers may leave the client headers out
+/// ([`scraper_client`]); one trailing slash as the route table allows.
+fn is_metrics_path(path: &str) -> bool {
+    path.strip_suffix('/').unwrap_or(path) == METRICS_PATH
 }
 
 /// Refuse an operation this device's model or firmware does not have, as the
@@ -401,6 +444,7 @@ async fn dispatch(op: Op, ctx: Ctx, body: Option<Value>) -> Result<Response<Body
         Op::ListSessions => Ok(admin::list_sessions(&ctx)),
         Op::ListKeys => Ok(admin::list_keys(&ctx)),
         Op::GetPolicy => Ok(admin::get_policy(&ctx)),
+        Op::Metrics => Ok(metrics::metrics(&ctx)),
         Op::Login => Box::pin(login::login(ctx, body)).await,
         Op::Logout => Box::pin(login::logout(&ctx)).await,
         Op::PatchAudio => Box::pin(device::patch_audio(&ctx, body)).await,

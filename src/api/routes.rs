@@ -94,6 +94,8 @@ pub enum Op {
     InstallCertificate,
     /// `POST /api/v1/security/certificate/csr`
     CreateCsr,
+    /// `GET /api/v1/metrics`
+    Metrics,
 }
 
 impl Op {
@@ -448,7 +450,22 @@ pub static ROUTES: &[Route] = &[
         Some(Role::Admin),
         false,
     ),
+    route(Method::GET, METRICS_PATH, Op::Metrics, Some(Role::Monitor), false),
 ];
+
+/// The health metrics endpoint (Prometheus text format).
+pub(crate) const METRICS_PATH: &str = "/api/v1/metrics";
+
+/// The position of `route` in [`ROUTES`] (where its request counters are kept);
+/// `ROUTES.len()` for a route not in the table.
+pub(crate) fn index(route: &Route) -> usize {
+    let offset = std::ptr::from_ref(route).addr().wrapping_sub(ROUTES.as_ptr().addr());
+    let index = offset / std::mem::size_of::<Route>();
+    match ROUTES.get(index) {
+        Some(found) if std::ptr::eq(found, route) => index,
+        _ => ROUTES.len(),
+    }
+}
 
 /// The result of looking a request up.
 #[derive(Debug)]
@@ -586,6 +603,19 @@ mod tests {
             "/api/v2/audio",
         ] {
             assert!(matches!(lookup(&Method::GET, p), Lookup::NotFound), "{p}");
+        }
+    }
+
+    #[test]
+    fn every_route_knows_its_index() {
+        for (i, route) in ROUTES.iter().enumerate() {
+            assert_eq!(index(route), i);
+        }
+        let stray = route(Method::GET, "/api/v1/x", Op::Metrics, None, false);
+        assert_eq!(index(&stray), ROUTES.len());
+        match lookup(&Method::HEAD, METRICS_PATH) {
+            Lookup::Found { route, .. } => assert_eq!(index(route), ROUTES.len() - 1),
+            other => panic!("{other:?}"),
         }
     }
 

@@ -81,12 +81,22 @@ pub struct Hasher {
     params: Params,
     slots: Arc<Semaphore>,
     admitted: Arc<AtomicUsize>,
+    concurrency: usize,
     capacity: usize,
     /// A hash of a random password, verified against when an account has no usable
     /// password, so that such logins take as long as a wrong password.
     decoy: OnceLock<String>,
     /// argon2 working memory, one buffer per slot in use, reused (see module docs).
     buffers: Mutex<Vec<Vec<Block>>>,
+}
+
+/// How busy the hasher is (for the metrics endpoint).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HashLoad {
+    /// Jobs holding a hashing slot.
+    pub running: usize,
+    /// Admitted jobs waiting for a slot.
+    pub queued: usize,
 }
 
 /// Counts one admitted job; releases its place when dropped.
@@ -108,6 +118,7 @@ impl Hasher {
             params,
             slots: Arc::new(Semaphore::new(concurrency.max(1))),
             admitted: Arc::new(AtomicUsize::new(0)),
+            concurrency: concurrency.max(1),
             capacity: concurrency.max(1) + queue,
             decoy: OnceLock::new(),
             buffers: Mutex::new(Vec::new()),
@@ -235,6 +246,17 @@ impl Hasher {
         .map_err(|_| HashError::Failed)
     }
 
+    /// Jobs running and waiting now (a job between admission and its slot counts
+    /// as waiting).
+    pub fn load(&self) -> HashLoad {
+        let running = self.concurrency.saturating_sub(self.slots.available_permits());
+        let admitted = self.admitted.load(Ordering::Acquire);
+        HashLoad {
+            running,
+            queued: admitted.saturating_sub(running),
+        }
+    }
+
     /// Hash a new password on the blocking pool, within the concurrency bound.
     pub async fn hash(self: &Arc<Self>, password: Password) -> Result<String, HashError> {
         self.bounded(move |h| h.hash_blocking(&password)).await?
@@ -336,5 +358,30 @@ mod tests {
         assert_eq!(ok + busy, 10);
         assert!(ok >= 3 && busy >= 1, "ok={ok} busy={busy}");
         assert_eq!(h.admitted.load(Ordering::Acquire), 0);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn load_counts_running_and_waiting_jobs() {
+        let h = Arc::new(Hasher::new(owasp(), 1, 2).unwrap());
+        assert_eq!(h.load(), HashLoad { running: 0, queued: 0 });
+        let tasks: Vec<_> = (0..3)
+            .map(|_| {
+                let h = Arc::clone(&h);
+                tokio::spawn(async move { h.hash(Password::new("pw")).await })
+            })
+            .collect();
+        let mut seen = h.load();
+        for _ in 0..200 {
+            seen = h.load();
+            if seen.running == 1 && seen.queued >= 1 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+        }
+        assert!(seen.running == 1 && seen.queued >= 1, "{seen:?}");
+        for t in tasks {
+            t.await.unwrap().unwrap();
+        }
+        assert_eq!(h.load(), HashLoad { running: 0, queued: 0 });
     }
 }

@@ -221,6 +221,10 @@ impl Server {
         let max_connections = app.config().start.max_connections;
         let slots = Arc::new(Semaphore::new(max_connections));
         let per_address = PerAddress::new(app.config().start.max_connections_per_address);
+        let over_share = app.metrics().counter(
+            "roomgate_connections_over_share_total",
+            "Connections closed at once because their address held its share (limits.max_connections_per_address)",
+        );
         let mut builders = Builders::new(&limits);
         app.spawn_background();
         crate::reload::spawn(app.clone(), Arc::clone(&tls), reload, reload_hook);
@@ -261,6 +265,7 @@ impl Server {
             // connection is closed at once and the slot is free again.
             let Some(share) = per_address.try_take(remote.ip()) else {
                 tracing::debug!(%remote, "this address holds its share of connections; closing");
+                over_share.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 continue;
             };
             // A reload applies to the connections accepted after it.
@@ -279,8 +284,10 @@ impl Server {
                 remote,
                 via,
             };
+            let open = app.metrics().connection_opened();
             tokio::spawn(async move {
                 conn.serve(tcp).await;
+                drop(open);
                 drop(share);
                 drop(permit);
             });

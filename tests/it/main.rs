@@ -15,6 +15,7 @@ mod crash;
 mod gateway;
 mod hardening;
 mod hostile;
+mod metrics;
 mod plain_http;
 mod process;
 mod reload;

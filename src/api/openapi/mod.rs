@@ -162,10 +162,7 @@ fn operation(route: &Route, extension: Value) -> Value {
     op.insert("summary".into(), facts.summary.into());
     op.insert("tags".into(), json!([facts.tag]));
     op.insert("x-nureva".into(), extension);
-    let mut parameters = vec![
-        json!({"$ref": "#/components/parameters/ClientId"}),
-        json!({"$ref": "#/components/parameters/ClientVersion"}),
-    ];
+    let mut parameters = client_parameters(route.op);
     parameters.extend(path_parameters(route.path));
     parameters.extend(facts.query.iter().map(|(name, description)| {
         json!({"name": name, "in": "query", "required": false, "description": description, "schema": {"type": "string"}})
@@ -187,6 +184,22 @@ fn operation(route: &Route, extension: Value) -> Value {
     }
     op.insert("responses".into(), Value::Object(responses(route, &facts)));
     Value::Object(op)
+}
+
+/// The client headers: required everywhere except on the metrics endpoint, whose
+/// scrapers (Prometheus 2.42, Debian 12's) cannot send headers of their own.
+fn client_parameters(op: Op) -> Vec<Value> {
+    if op != Op::Metrics {
+        return vec![
+            json!({"$ref": "#/components/parameters/ClientId"}),
+            json!({"$ref": "#/components/parameters/ClientVersion"}),
+        ];
+    }
+    let optional = |name: &str| {
+        json!({"name": name, "in": "header", "required": false, "schema": {"type": "string", "minLength": 1, "maxLength": 500},
+            "description": "Optional here, as a pair: when both are left out the client is named after the User-Agent"})
+    };
+    vec![optional("Nureva-Client-Id"), optional("Nureva-Client-Version")]
 }
 
 /// The `{name}` segments of a path pattern as OpenAPI path parameters.
@@ -225,6 +238,13 @@ fn responses(route: &Route, facts: &Facts) -> Map<String, Value> {
         }
         Success::Empty(status) => {
             r.insert(status.to_string(), json!({"description": "Success"}));
+        }
+        Success::Exposition => {
+            let text = json!({"schema": {"type": "string"}});
+            r.insert(
+                "200".into(),
+                json!({"description": "Metrics", "content": {"text/plain": text, "application/openmetrics-text": text}}),
+            );
         }
     }
     let err = |r: &mut Map<String, Value>, status: &str| {

@@ -17,6 +17,9 @@ pub(super) enum Success {
     NoContent,
     /// This status with an empty body.
     Empty(u16),
+    /// Metrics in the Prometheus text format (OpenMetrics when the `Accept` header
+    /// asks for it).
+    Exposition,
 }
 
 /// The documentation of one operation.
@@ -348,6 +351,15 @@ pub(super) fn facts(op: Op) -> Facts {
             body: Some(schemas::csr_request_schema),
             query: &[],
             success: Success::Json(200, schemas::csr_response_schema),
+        },
+        Op::Metrics => Facts {
+            operation_id: "getMetrics",
+            summary: "Health metrics in the Prometheus text format (OpenMetrics if the Accept header asks for \
+                      application/openmetrics-text); the client headers may be left out",
+            tag: "meta",
+            body: None,
+            query: &[],
+            success: Success::Exposition,
         },
     }
 }
