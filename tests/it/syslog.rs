@@ -601,6 +601,23 @@ async fn an_absent_collector_never_slows_a_request_and_drops_are_reported_until_
         .and_then(|v| v.parse().ok())
         .unwrap_or_else(|| panic!("no count: {line}"));
     assert!(dropped > 0, "{line}");
+    // Monitoring sees the same count (general, through the vendor's example credential).
+    let metrics = client
+        .get(proc.url("/api/v1/metrics"))
+        .header("Authorization", "Nureva Z2VuZXJhbDo=")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let exported: u64 = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("roomgate_syslog_dropped_total "))
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .map(|v| v as u64)
+        .unwrap_or_else(|| panic!("no roomgate_syslog_dropped_total in {metrics}"));
+    assert!(exported >= dropped, "metrics say {exported}, the log {dropped}");
     // The collector comes up: the service reconnects, says what the outage cost,
     // and the next event arrives.
     let Some(collector) = Rsyslog::start_on(Listen::Tcp, None, port) else {
