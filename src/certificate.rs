@@ -106,19 +106,29 @@ pub(crate) fn device_names(cfg: &TlsConfig) -> (Vec<String>, Vec<IpAddr>) {
     if cfg.hostnames.is_empty() && cfg.ip_addresses.is_empty() {
         return (vec!["localhost".into()], vec![IpAddr::from([127, 0, 0, 1])]);
     }
-    let mut names: Vec<String> = Vec::new();
-    for h in &cfg.hostnames {
-        if !names.contains(h) {
-            names.push(h.clone());
+    (each_once(&[], &cfg.hostnames), each_once(&[], &cfg.ip_addresses))
+}
+
+/// `first`, then the items of `more` not seen yet, in order.
+pub(crate) fn each_once<T: PartialEq + Clone>(first: &[T], more: &[T]) -> Vec<T> {
+    let mut all: Vec<T> = first.to_vec();
+    for item in more {
+        if !all.contains(item) {
+            all.push(item.clone());
         }
     }
-    let mut ips: Vec<IpAddr> = Vec::new();
-    for ip in &cfg.ip_addresses {
-        if !ips.contains(ip) {
-            ips.push(*ip);
-        }
+    all
+}
+
+/// Host names and addresses as the subject alternative names of a certificate or a
+/// request (the self-signed certificate and the CSR name the device the same way).
+pub(crate) fn subject_alt_names(names: &[String], ips: &[IpAddr]) -> Result<Vec<SanType>, rcgen::Error> {
+    let mut sans = Vec::with_capacity(names.len() + ips.len());
+    for n in names {
+        sans.push(SanType::DnsName(n.clone().try_into()?));
     }
-    (names, ips)
+    sans.extend(ips.iter().copied().map(SanType::IpAddress));
+    Ok(sans)
 }
 
 fn refuse_operator_files(cfg: &TlsConfig) -> Result<(), CertError> {
@@ -182,13 +192,7 @@ pub(crate) fn create_csr(cfg: &TlsConfig, device_name: &str, new_key: bool) -> R
     };
     let mut params = CertificateParams::default();
     let (names, ips) = device_names(cfg);
-    for n in names {
-        let dns = n
-            .try_into()
-            .map_err(|e: rcgen::Error| CertError::Generate(e.to_string()))?;
-        params.subject_alt_names.push(SanType::DnsName(dns));
-    }
-    params.subject_alt_names.extend(ips.into_iter().map(SanType::IpAddress));
+    params.subject_alt_names = subject_alt_names(&names, &ips).map_err(|e| CertError::Generate(e.to_string()))?;
     let mut dn = DistinguishedName::new();
     dn.push(DnType::CommonName, device_name);
     params.distinguished_name = dn;

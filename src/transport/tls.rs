@@ -13,7 +13,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::sync::Arc;
 
-use rcgen::{CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, KeyPair, KeyUsagePurpose, SanType};
+use rcgen::{CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, KeyPair, KeyUsagePurpose};
 use rustls::ServerConfig;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
@@ -231,25 +231,12 @@ pub(crate) fn generate(cfg: &TlsConfig, device_name: &str) -> Result<(), TlsErro
 
 fn certificate_params(cfg: &TlsConfig, device_name: &str) -> Result<CertificateParams, TlsError> {
     let mut params = CertificateParams::default();
-    let mut names: Vec<String> = vec!["localhost".into()];
-    for h in &cfg.hostnames {
-        if !names.contains(h) {
-            names.push(h.clone());
-        }
-    }
-    let mut ips: Vec<IpAddr> = vec![IpAddr::from([127, 0, 0, 1])];
-    for ip in &cfg.ip_addresses {
-        if !ips.contains(ip) {
-            ips.push(*ip);
-        }
-    }
-    for n in names {
-        let dns = n
-            .try_into()
-            .map_err(|e: rcgen::Error| TlsError::Generate(e.to_string()))?;
-        params.subject_alt_names.push(SanType::DnsName(dns));
-    }
-    params.subject_alt_names.extend(ips.into_iter().map(SanType::IpAddress));
+    // The self-signed certificate also names localhost and 127.0.0.1, for the
+    // technician and the tests on the device itself.
+    let names = crate::certificate::each_once(&["localhost".to_string()], &cfg.hostnames);
+    let ips = crate::certificate::each_once(&[IpAddr::from([127, 0, 0, 1])], &cfg.ip_addresses);
+    params.subject_alt_names =
+        crate::certificate::subject_alt_names(&names, &ips).map_err(|e| TlsError::Generate(e.to_string()))?;
     let mut dn = DistinguishedName::new();
     dn.push(DnType::CommonName, device_name);
     dn.push(DnType::OrganizationName, "roomgate device certificate");
