@@ -66,10 +66,10 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, CertError> + 
 
 /// `POST /api/v1/security/certificate/csr` `{"newKey": bool}` (body optional) →
 /// `{"csr": PEM, "newKey": bool}`.
-pub(crate) async fn create_csr(ctx: &Ctx, body: Value) -> Result<Response<Body>, ApiError> {
+pub(crate) async fn create_csr(ctx: &Ctx, body: Option<Value>) -> Result<Response<Body>, ApiError> {
     let new_key = match &body {
-        Value::Null => false,
-        body => {
+        None => false,
+        Some(body) => {
             let obj = object(body)?;
             only_fields(obj, &["newKey"])?;
             match obj.get("newKey") {

@@ -421,8 +421,12 @@ where
 /// hash a password are boxed: they are rare and slow anyway, and keeping their state
 /// machines out of the request future keeps it small — hyper holds one such future
 /// per HTTP/1 connection for the connection's whole life.
-async fn dispatch(op: Op, ctx: Ctx, body: Option<Value>) -> Result<Response<Body>, ApiError> {
-    let body = body.unwrap_or(Value::Null);
+async fn dispatch(op: Op, ctx: Ctx, sent: Option<Value>) -> Result<Response<Body>, ApiError> {
+    // An optional body (`CreateCsr`) is handed over as sent: `null` is not absence.
+    let (body, optional) = match op {
+        Op::CreateCsr => (Value::Null, sent),
+        _ => (sent.unwrap_or(Value::Null), None),
+    };
     match op {
         Op::Capabilities => Ok(meta::capabilities(&ctx)),
         Op::Validate => login::validate(&ctx),
@@ -463,7 +467,7 @@ async fn dispatch(op: Op, ctx: Ctx, body: Option<Value>) -> Result<Response<Body
         Op::PatchPolicy => Box::pin(admin::patch_policy(&ctx, body)).await,
         Op::GetCertificate => certificate::get(&ctx),
         Op::InstallCertificate => Box::pin(certificate::install(&ctx, body)).await,
-        Op::CreateCsr => Box::pin(certificate::create_csr(&ctx, body)).await,
+        Op::CreateCsr => Box::pin(certificate::create_csr(&ctx, optional)).await,
     }
 }
 

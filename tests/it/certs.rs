@@ -265,6 +265,19 @@ async fn chains_that_do_not_fit_the_device_are_refused_and_change_nothing() {
     let files =
         |d: &Device| ["cert.pem", "key.pem"].map(|f| std::fs::read(d.dir.path().join("certs").join(f)).unwrap());
     let before = files(&d);
+    // The request's body is optional, but a body that is not an object is refused.
+    for bad in ["null", "[]", "true", "{\"newKey\": 1}"] {
+        let resp = d
+            .req(Method::POST, "/api/v1/security/certificate/csr")
+            .header("Authorization", auth(&admin))
+            .header("Content-Type", "application/json")
+            .body(bad)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::BAD_REQUEST, "{bad}");
+    }
+    assert!(!d.dir.path().join("certs/key.pending.pem").exists());
     std::fs::write(
         ca.join("device.csr"),
         csr(&d, &admin, Some(json!({}))).await["csr"].as_str().unwrap(),
