@@ -21,7 +21,8 @@ pub(crate) const LOGIN_FAILURES_CAP: u32 = 100;
 pub struct Policy {
     /// Session lifetime in seconds; `None` means sessions do not expire.
     pub session_lifetime_secs: Option<u64>,
-    /// Sessions kept per account; a login past the cap removes the oldest.
+    /// Sessions kept per account; at the cap a login replaces its own address's oldest
+    /// (see `State::make_room_for_session`).
     pub max_sessions_per_account: u32,
     /// Minimum password length in characters for new passwords.
     pub password_min_length: u32,
