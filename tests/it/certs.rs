@@ -127,6 +127,16 @@ fn auth(token: &str) -> String {
     format!("Nureva {token}")
 }
 
+/// `GET validate` over `client`'s existing connection: its status.
+async fn validate_over(client: &reqwest::Client, url: &str, token: &str) -> StatusCode {
+    common::with_client_headers(client.get(url))
+        .header("Authorization", auth(token))
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
 async fn csr(d: &Device, token: &str, body: Option<Value>) -> Value {
     let mut req = d
         .req(Method::POST, "/api/v1/security/certificate/csr")
@@ -186,12 +196,7 @@ async fn a_request_signed_by_a_ca_is_installed_live_and_curl_verifies_the_device
     let h1 = d.http1_client();
     let validate = d.url("/api/v1/auth/validate");
     for client in [d.client(), &h1] {
-        let resp = common::with_client_headers(client.get(&validate))
-            .header("Authorization", auth(&admin))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(resp.status(), StatusCode::OK);
+        assert_eq!(validate_over(client, &validate, &admin).await, StatusCode::OK);
     }
 
     // The request: the device key, the configured names.
@@ -244,12 +249,7 @@ async fn a_request_signed_by_a_ca_is_installed_live_and_curl_verifies_the_device
     // The connections opened before still work (these clients trust only the old
     // self-signed certificate, so a new connection could not be made).
     for client in [d.client(), &h1] {
-        let resp = common::with_client_headers(client.get(&validate))
-            .header("Authorization", auth(&admin))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(resp.status(), StatusCode::OK);
+        assert_eq!(validate_over(client, &validate, &admin).await, StatusCode::OK);
     }
 }
 
