@@ -237,14 +237,11 @@ async fn a_request_signed_by_a_ca_is_installed_live_and_curl_verifies_the_device
     // Served at once: the real curl verifies the device with the CA, without -k.
     assert_eq!(curl_verified(&ca_pem, d.port()).await, 200);
     let ca_client = client_for(&ca_pem, false);
-    let shown: Value = common::with_client_headers(ca_client.get(d.url("/api/v1/security/certificate")))
-        .header("Authorization", auth(&admin))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let shown = common::send_json(
+        common::with_client_headers(ca_client.get(d.url("/api/v1/security/certificate")))
+            .header("Authorization", auth(&admin)),
+    )
+    .await;
     assert_eq!(shown["sha256Fingerprint"], doc["sha256Fingerprint"]);
     // The connections opened before still work (these clients trust only the old
     // self-signed certificate, so a new connection could not be made).
@@ -485,14 +482,10 @@ async fn console_request_and_install_reach_the_running_service_and_a_short_certi
     let url = format!("https://localhost:{port}");
     let code = common::enrollment_code(&config);
     let admin = common::login_at(&client, &format!("{url}/api/v1/auth/login"), "admin", &code).await;
-    let status: Value = common::with_client_headers(client.get(format!("{url}/api/v1/status")))
-        .header("Authorization", auth(&admin))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let status = common::send_json(
+        common::with_client_headers(client.get(format!("{url}/api/v1/status"))).header("Authorization", auth(&admin)),
+    )
+    .await;
     let health = &status["certificate"];
     assert_eq!(health["expiringSoon"], true, "{status}");
     assert!(matches!(health["daysLeft"].as_i64(), Some(9 | 10)), "{status}");

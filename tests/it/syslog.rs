@@ -521,17 +521,22 @@ async fn all_log_lines_reach_rsyslog_over_tcp_with_octet_counting_and_no_secret(
     );
 }
 
+/// The service sending to `collector` over TLS, trusting `pki`'s CA.
+fn tls_service(collector: &Rsyslog, pki: &Pki) -> (TempDir, PathBuf, Proc) {
+    service(&format!(
+        "syslog = \"tls://localhost:{}\"\nsyslog_ca_file = \"{}\"",
+        collector.port,
+        pki.ca.display()
+    ))
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn audit_events_reach_rsyslog_over_tls_verified_by_the_ca() {
     let pki = Pki::new("localhost");
     let Some(collector) = Rsyslog::start(Listen::Tls, Some(&pki)) else {
         return;
     };
-    let (dir, config, proc) = service(&format!(
-        "syslog = \"tls://localhost:{}\"\nsyslog_ca_file = \"{}\"",
-        collector.port,
-        pki.ca.display()
-    ));
+    let (dir, config, proc) = tls_service(&collector, &pki);
     let secrets = failed_and_successful_login(dir.path(), &config, &proc).await;
     check_login_events(&collector, &proc, AUTHPRIV, &secrets).await;
 }
@@ -542,11 +547,7 @@ async fn a_tls_collector_whose_certificate_names_another_host_gets_nothing() {
     let Some(collector) = Rsyslog::start(Listen::Tls, Some(&pki)) else {
         return;
     };
-    let (dir, config, proc) = service(&format!(
-        "syslog = \"tls://localhost:{}\"\nsyslog_ca_file = \"{}\"",
-        collector.port,
-        pki.ca.display()
-    ));
+    let (dir, config, proc) = tls_service(&collector, &pki);
     failed_and_successful_login(dir.path(), &config, &proc).await;
     let refused = common::eventually(Duration::from_secs(20), async || {
         proc.log_text().contains("cannot reach the syslog collector")
