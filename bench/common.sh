@@ -4,7 +4,8 @@
 
 BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$BENCH_DIR/.." && pwd)"
-ROOMGATE="${CARGO_TARGET_DIR:-$ROOT/target}/release/roomgate"
+# ROOMGATE_BIN measures a given binary (an older build, say) instead of building one.
+ROOMGATE="${ROOMGATE_BIN:-${CARGO_TARGET_DIR:-$ROOT/target}/release/roomgate}"
 CLIENT_HEADERS=(-H "Nureva-Client-Id: bench" -H "Nureva-Client-Version: 1")
 
 # With PIN=1 (bench/run.sh's default) and two or more CPUs, servers run on CPU 0 and
@@ -25,7 +26,7 @@ need() {
 }
 
 build_release() {
-    (cd "$ROOT" && cargo build --release --quiet)
+    [ -n "${ROOMGATE_BIN:-}" ] || (cd "$ROOT" && cargo build --release --quiet)
 }
 
 # write_roomgate_config DIR EXTRA_TOML: a loopback config in DIR/roomgate.toml

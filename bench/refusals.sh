@@ -13,7 +13,7 @@ source "$(dirname "$0")/common.sh"
 TRIES="${1:-20}"
 need curl python3
 python3 -c 'import requests' || { echo "bench: Python's requests is needed" >&2; exit 1; }
-if [ -n "${ROOMGATE_BIN:-}" ]; then ROOMGATE="$ROOMGATE_BIN"; else build_release; fi
+build_release
 WORK=$(mktemp -d)
 trap 'stop_roomgate; rm -rf "$WORK"' EXIT
 start_roomgate "$WORK" $'[limits]\nrequests_per_minute = 0'

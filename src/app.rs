@@ -95,6 +95,7 @@ pub(crate) fn hasher_for(config: &Config) -> Result<Hasher, StoreError> {
         config.start.hash_concurrency,
         config.start.hash_queue,
     )
+    .map(|hasher| hasher.keep_memory(config.start.hash_memory_keep))
     .map_err(|_| StoreError::Init("invalid password hashing parameters".into()))
 }
 

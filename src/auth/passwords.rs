@@ -7,18 +7,29 @@
 //! [`HashError::Busy`] at once (the API answers 503 with `Retry-After`), so memory
 //! stays bounded by `concurrency × memory_kib` and other requests keep flowing.
 //!
-//! Each hash works in `memory_kib` of argon2 blocks. Those buffers are allocated once
-//! per concurrent slot and reused: allocating and freeing 19 MiB per hash amid the
-//! small allocations of request handling fragments glibc's heap so badly that a login
-//! flood grew the process past a gigabyte while its live heap stayed under 50 MiB.
-//! With reuse, argon2 memory is bounded by `concurrency × memory_kib` by construction.
+//! Each hash works in `memory_kib` of argon2 blocks. A buffer is reused by the next
+//! hash while hashing goes on, and given back to the system once the hasher has been
+//! idle for `limits.hash_memory_keep` ([`Hasher::keep_memory`]):
+//! - reuse, because faulting in 19 MiB of fresh pages costs about as much as the hash
+//!   itself, and because allocating and freeing 19 MiB per hash amid the small
+//!   allocations of request handling fragments glibc's heap (a login flood once grew
+//!   the process past a gigabyte while its live heap stayed under 50 MiB);
+//! - return, because a device that logs a controller in once a day should not carry
+//!   `hash_concurrency × memory_kib` for the rest of the day.
+//!
+//! Every buffer reserves more than 32 MiB of address space (only the blocks argon2
+//! uses are ever touched, so only they count in RSS). glibc serves a request that
+//! large with a mapping of its own and unmaps it on free, whatever its dynamic mmap
+//! threshold has grown to (that threshold stops at 32 MiB on 64-bit targets); a
+//! 19 MiB request would, after the first free, come from the heap and stay there.
 //!
 //! Passwords travel as [`Password`], which zeroes its memory on drop and never prints
 //! its contents.
 
 use std::fmt;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::time::Duration;
 
 use argon2::password_hash::phc::{Output, ParamsString, PasswordHash, Salt};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
@@ -86,9 +97,26 @@ pub struct Hasher {
     /// A hash of a random password, verified against when an account has no usable
     /// password, so that such logins take as long as a wrong password.
     decoy: OnceLock<String>,
-    /// argon2 working memory, one buffer per slot in use, reused (see module docs).
-    buffers: Mutex<Vec<Vec<Block>>>,
+    /// argon2 working memory, reused and returned (see module docs).
+    memory: Arc<Mutex<Memory>>,
+    /// How long idle buffers are kept for the next hash.
+    keep: Duration,
 }
+
+/// The idle argon2 buffers and what decides when they go back to the system.
+#[derive(Debug, Default)]
+struct Memory {
+    idle: Vec<Vec<Block>>,
+    /// Buffers lent out to running hashes.
+    in_use: usize,
+    /// Bumped whenever a buffer comes back: a release scheduled when the hasher went
+    /// idle only frees the buffers if no hash has run since.
+    returns: u64,
+}
+
+/// Blocks that make a buffer's allocation larger than glibc's largest dynamic mmap
+/// threshold (32 MiB on 64-bit targets), so that freeing it unmaps it.
+const UNMAPPED_ON_FREE_BLOCKS: usize = 32 * 1024 + 1;
 
 /// How busy the hasher is (for the metrics endpoint).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -121,23 +149,63 @@ impl Hasher {
             concurrency: concurrency.max(1),
             capacity: concurrency.max(1) + queue,
             decoy: OnceLock::new(),
-            buffers: Mutex::new(Vec::new()),
+            memory: Arc::default(),
+            keep: Duration::ZERO,
         })
+    }
+
+    /// Keep idle argon2 buffers this long for the next hash before returning them to
+    /// the system (`limits.hash_memory_keep`). Outside a tokio runtime (the console)
+    /// they are returned at once.
+    pub fn keep_memory(mut self, keep: Duration) -> Self {
+        self.keep = keep;
+        self
+    }
+
+    fn memory(&self) -> MutexGuard<'_, Memory> {
+        lock(&self.memory)
     }
 
     /// Run argon2 with `params` in a pooled buffer of at least the blocks it needs.
     fn with_memory<T>(&self, params: &Params, run: impl FnOnce(&mut [Block]) -> T) -> T {
         let needed = params.block_count();
-        let taken = self.buffers.lock().unwrap_or_else(|p| p.into_inner()).pop();
-        let mut buffer = taken.unwrap_or_default();
+        let taken = {
+            let mut memory = self.memory();
+            memory.in_use += 1;
+            memory.idle.pop()
+        };
+        let mut buffer = taken.unwrap_or_else(|| Vec::with_capacity(needed.max(UNMAPPED_ON_FREE_BLOCKS)));
         if buffer.len() < needed {
             buffer.resize(needed, Block::default());
         }
         let out = run(&mut buffer[..needed]);
-        self.buffers.lock().unwrap_or_else(|p| p.into_inner()).push(buffer);
+        self.give_back(buffer);
         out
     }
 
+    /// Return a buffer to the pool; once none is lent out, schedule the pool's release.
+    fn give_back(&self, buffer: Vec<Block>) {
+        let (went_idle, returns) = {
+            let mut memory = self.memory();
+            memory.idle.push(buffer);
+            memory.in_use -= 1;
+            memory.returns += 1;
+            (memory.in_use == 0, memory.returns)
+        };
+        if !went_idle {
+            return;
+        }
+        match (tokio::runtime::Handle::try_current(), self.keep.is_zero()) {
+            (Ok(runtime), false) => {
+                let (memory, keep) = (Arc::clone(&self.memory), self.keep);
+                runtime.spawn(async move {
+                    tokio::time::sleep(keep).await;
+                    release_if_unused(&memory, returns);
+                });
+            }
+            _ => release_if_unused(&self.memory, returns),
+        }
+    }
     /// Compute an argon2 output into `out`.
     fn compute(&self, argon2: &Argon2<'_>, params: &Params, password: &[u8], salt: &[u8], out: &mut [u8]) -> bool {
         self.with_memory(params, |blocks| {
@@ -269,6 +337,23 @@ impl Hasher {
     }
 }
 
+fn lock(memory: &Mutex<Memory>) -> MutexGuard<'_, Memory> {
+    memory.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Free the idle buffers unless a hash has run (or is running) since the
+/// `returns`-th buffer came back. The buffers are dropped outside the lock.
+fn release_if_unused(memory: &Mutex<Memory>, returns: u64) {
+    let released = {
+        let mut memory = lock(memory);
+        match memory.in_use == 0 && memory.returns == returns {
+            true => std::mem::take(&mut memory.idle),
+            false => Vec::new(),
+        }
+    };
+    drop(released);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -323,12 +408,60 @@ mod tests {
             .to_string();
         assert!(h.verify_blocking(Some(&theirs), &Password::new("elsewhere")));
         assert!(!h.verify_blocking(Some(&theirs), &Password::new("elsewhere!")));
-        assert_eq!(h.buffers.lock().unwrap().len(), 1, "one buffer, reused");
-        assert_eq!(
-            h.buffers.lock().unwrap()[0].len(),
-            256,
-            "grown to the larger parameters"
+    }
+
+    fn idle_buffers(h: &Hasher) -> Vec<(*const Block, usize, usize)> {
+        h.memory()
+            .idle
+            .iter()
+            .map(|b| (b.as_ptr(), b.len(), b.capacity()))
+            .collect()
+    }
+
+    #[test]
+    fn outside_a_runtime_buffers_go_back_to_the_system_once_none_is_in_use() {
+        let h = Hasher::new(cheap(), 1, 0).unwrap().keep_memory(Duration::from_secs(60));
+        let params = Params::new(64, 1, 1, None).unwrap();
+        h.with_memory(&params, |_| {
+            h.with_memory(&params, |inner| assert_eq!(inner.len(), 64));
+            assert_eq!(idle_buffers(&h).len(), 1, "kept while another hash runs");
+        });
+        assert!(idle_buffers(&h).is_empty(), "returned when the last hash ended");
+        h.hash_blocking(&Password::new("x")).unwrap();
+        assert!(idle_buffers(&h).is_empty());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn buffers_are_reused_while_hashing_goes_on_and_returned_after_the_keep_time() {
+        let h = Arc::new(Hasher::new(cheap(), 1, 1).unwrap().keep_memory(Duration::from_secs(1)));
+        let settle = || async {
+            for _ in 0..10 {
+                tokio::task::yield_now().await;
+            }
+        };
+        h.hash(Password::new("one")).await.unwrap();
+        let first = idle_buffers(&h);
+        assert_eq!(first.len(), 1);
+        let (ptr, len, capacity) = first[0];
+        assert_eq!(len, 64);
+        assert!(
+            capacity >= UNMAPPED_ON_FREE_BLOCKS,
+            "large enough to be unmapped on free"
         );
+
+        tokio::time::advance(Duration::from_millis(700)).await;
+        settle().await;
+        let phc = h.hash(Password::new("two")).await.unwrap();
+        assert_eq!(idle_buffers(&h), vec![(ptr, len, capacity)], "the same buffer, reused");
+
+        // The release scheduled after the first hash finds that one ran since.
+        tokio::time::advance(Duration::from_millis(700)).await;
+        settle().await;
+        assert_eq!(idle_buffers(&h).len(), 1, "kept: the last hash was 0.7 s ago");
+        assert!(h.verify(Some(phc), Password::new("two")).await.unwrap());
+        tokio::time::advance(Duration::from_millis(1100)).await;
+        settle().await;
+        assert!(idle_buffers(&h).is_empty(), "returned 1 s after the last hash");
     }
 
     #[test]

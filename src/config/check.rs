@@ -126,6 +126,7 @@ pub(super) fn config(raw: RawConfig, c: &Checker<'_>) -> Result<Config, ConfigEr
         max_connections_per_address: within!(c, raw.limits.max_connections_per_address, 1, 65_536),
         hash_concurrency: within!(c, raw.limits.hash_concurrency, 1, 64),
         hash_queue: within!(c, raw.limits.hash_queue, 0, 10_000),
+        hash_memory_keep: within!(c, raw.limits.hash_memory_keep, Duration::ZERO, hour),
         max_event_streams: within!(c, raw.limits.max_event_streams, 1, 65_536),
         max_public_streams: within!(c, raw.limits.max_public_streams, 0, 65_536),
         max_streams_per_address: within!(c, raw.limits.max_streams_per_address, 1, 65_536),

@@ -134,6 +134,10 @@ pub struct StartConfig {
     /// Password hashes allowed to wait for a slot; past this, 503.
     #[serde(rename = "limits.hash_queue")]
     pub hash_queue: usize,
+    /// How long argon2's working memory is kept after the last hash for the next
+    /// one, before it goes back to the system.
+    #[serde(rename = "limits.hash_memory_keep")]
+    pub hash_memory_keep: Duration,
     /// Open authenticated event streams (SSE) at most.
     #[serde(rename = "limits.max_event_streams")]
     pub max_event_streams: usize,

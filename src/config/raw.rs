@@ -99,6 +99,8 @@ pub(super) struct RawLimits {
     pub max_streams_per_address: usize,
     pub hash_concurrency: usize,
     pub hash_queue: usize,
+    #[serde(deserialize_with = "text")]
+    pub hash_memory_keep: Duration,
     pub max_api_keys: usize,
     #[serde(deserialize_with = "text")]
     pub session_idle_takeover: Duration,

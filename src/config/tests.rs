@@ -112,6 +112,7 @@ fn the_defaults_are_the_embedded_files_values() {
     assert_eq!(s.passwords, HashParams { memory_kib: 19456, iterations: 2, parallelism: 1 });
     assert_eq!([s.max_connections, s.hash_concurrency, s.hash_queue, s.max_event_streams], [2048, 2, 32, 64]);
     assert_eq!((s.legacy_cache_entries, s.login_delay_max, s.log_format), (64, secs(900), LogFormat::Text));
+    assert_eq!(s.hash_memory_keep, secs(1));
     assert_eq!([l.handshake_timeout, l.head_timeout, l.body_timeout], [secs(10), secs(10), secs(30)]);
     assert_eq!([l.idle_timeout, l.drain_timeout, l.h2_keepalive_interval, l.h2_keepalive_timeout],
                [secs(60), secs(10), secs(30), secs(20)]);

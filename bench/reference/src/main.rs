@@ -41,7 +41,17 @@ async fn main() {
     let chain: Vec<CertificateDer<'static>> =
         CertificateDer::pem_file_iter(cert).expect("cert").collect::<Result<_, _>>().expect("cert");
     let key = PrivateKeyDer::from_pem_file(key).expect("key");
-    let mut tls = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+    // roomgate's provider: ring's suites with AES-128-GCM/SHA-256 first (src/transport/tls.rs).
+    let mut provider = rustls::crypto::ring::default_provider();
+    provider.cipher_suites.sort_by_key(|suite| {
+        !matches!(
+            suite.suite(),
+            rustls::CipherSuite::TLS13_AES_128_GCM_SHA256
+                | rustls::CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256
+                | rustls::CipherSuite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256
+        )
+    });
+    let mut tls = rustls::ServerConfig::builder_with_provider(Arc::new(provider))
         .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
         .expect("versions")
         .with_no_client_auth()
@@ -50,6 +60,7 @@ async fn main() {
     tls.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     tls.ignore_client_order = true;
     tls.ticketer = rustls::crypto::ring::Ticketer::new().expect("ticketer");
+    tls.send_tls13_tickets = 1;
     let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(tls));
 
     let mut builder = auto::Builder::new(TokioExecutor::new());
