@@ -529,3 +529,13 @@ impl std::ops::Deref for CurrentConfig {
         &self.0.config
     }
 }
+
+/// A service on `dir` with the default config but a cheap password hash, for unit
+/// tests.
+#[cfg(test)]
+pub(crate) async fn test_app(dir: &std::path::Path) -> App {
+    let config = Config::from_toml("[passwords]\nmemory_kib = 64\niterations = 1\n", dir, "t").unwrap();
+    tokio::task::spawn_blocking(move || App::open(config).unwrap())
+        .await
+        .unwrap()
+}

@@ -582,11 +582,7 @@ mod future_size {
     #[tokio::test]
     async fn the_request_future_stays_small() {
         let dir = tempfile::tempdir().unwrap();
-        let config =
-            crate::Config::from_toml("[passwords]\nmemory_kib = 64\niterations = 1\n", dir.path(), "t").unwrap();
-        let app = tokio::task::spawn_blocking(move || crate::App::open(config).unwrap())
-            .await
-            .unwrap();
+        let app = crate::app::test_app(dir.path()).await;
         let req = http::Request::new(http_body_util::Full::new(bytes::Bytes::new()));
         let fut = super::handle(&app, "127.0.0.1:1".parse().unwrap(), req);
         let size = std::mem::size_of_val(&fut);

@@ -628,19 +628,12 @@ mod future_size {
     #[tokio::test]
     async fn the_connection_future_stays_small() {
         let dir = tempfile::tempdir().unwrap();
-        let config =
-            crate::Config::from_toml("[passwords]\nmemory_kib = 64\niterations = 1\n", dir.path(), "t").unwrap();
-        let tls_config = {
-            let c = config.tls.clone();
-            let cert = tokio::task::spawn_blocking(move || tls::load_or_generate(&c, "t").unwrap())
-                .await
-                .unwrap();
-            tls::server_config(&cert).unwrap()
-        };
-        let limits = config.limits.clone();
-        let app = tokio::task::spawn_blocking(move || App::open(config).unwrap())
+        let app = crate::app::test_app(dir.path()).await;
+        let (tls_settings, limits) = (app.config().tls.clone(), app.config().limits.clone());
+        let cert = tokio::task::spawn_blocking(move || tls::load_or_generate(&tls_settings, "t").unwrap())
             .await
             .unwrap();
+        let tls_config = tls::server_config(&cert).unwrap();
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let _client = TcpStream::connect(addr).await.unwrap();
