@@ -61,11 +61,23 @@ stop_roomgate
 PEAK=$(field "$BURST" peak_kib)
 PEAK_LIMIT=$((AFTER_ONE + CONCURRENCY * MEM_KIB + 2048))
 
-REF_SEQ=""
+# Login latency A/B: both builds run at once, and 4 rounds of 100 sequential logins
+# alternate between them (this, that, this, that…), so that machine drift cancels.
+AB=""
 if [ -n "${LOGIN_REFERENCE_BIN:-}" ]; then
-    ROOMGATE="$LOGIN_REFERENCE_BIN" device "$WORK/ref"
-    REF_SEQ=$(ROOMGATE="$LOGIN_REFERENCE_BIN" logins "$WORK/ref" sequential 200); check_all_ok "$REF_SEQ"
-    stop_roomgate
+    device "$WORK/ab-this"; THIS_PID=$RG_PID THIS_PORT=$RG_PORT
+    ROOMGATE="$LOGIN_REFERENCE_BIN" device "$WORK/ab-that"; THAT_PID=$RG_PID THAT_PORT=$RG_PORT
+    this=() that=()
+    for _ in 1 2 3 4; do
+        RG_PID=$THIS_PID RG_PORT=$THIS_PORT
+        r=$(logins "$WORK/ab-this" sequential 100); check_all_ok "$r"; this+=("$(field "$r" median_ms)")
+        RG_PID=$THAT_PID RG_PORT=$THAT_PORT
+        r=$(logins "$WORK/ab-that" sequential 100); check_all_ok "$r"; that+=("$(field "$r" median_ms)")
+    done
+    kill "$THIS_PID" "$THAT_PID" 2>/dev/null || true
+    wait "$THIS_PID" "$THAT_PID" 2>/dev/null || true
+    med() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {printf "%.1f", (a[2] + a[3]) / 2}'; }
+    AB="$(med "${this[@]}") $(med "${that[@]}") | rounds: ${this[*]} | ${that[*]}"
 fi
 
 echo "memory after real use: settled = RSS ${SETTLE} s after the work stops; argon2 ${MEM_KIB} KiB x hash_concurrency ${CONCURRENCY}"
@@ -83,7 +95,9 @@ echo "login latency (new TLS connection + argon2 + session), ms:"
 echo "  first login after idle: $(field "$ONE" median_ms)"
 echo "  8 parallel: median $(field "$BURST" median_ms), max $(field "$BURST" max_ms)"
 echo "  200 sequential: median $(field "$SEQ" median_ms), p90 $(field "$SEQ" p90_ms)"
-if [ -n "$REF_SEQ" ]; then
-    echo "  200 sequential, $LOGIN_REFERENCE_BIN: median $(field "$REF_SEQ" median_ms), p90 $(field "$REF_SEQ" p90_ms)"
-    echo "  ratio (this / that, median): $(awk -v a="$(field "$SEQ" median_ms)" -v b="$(field "$REF_SEQ" median_ms)" 'BEGIN {printf "%.2f", a / b}') (target <= 1.10)"
+if [ -n "$AB" ]; then
+    read -r a b _ <<< "$AB"
+    echo "  A/B, 4 alternating rounds of 100 sequential logins, median of round medians:"
+    echo "    this build $a ms, $LOGIN_REFERENCE_BIN $b ms ($(echo "$AB" | cut -d'|' -f2-))"
+    echo "    ratio (this / that): $(awk -v a="$a" -v b="$b" 'BEGIN {printf "%.2f", a / b}') (target <= 1.10)"
 fi

@@ -50,7 +50,7 @@ interval with their p50/p99/max latency, and the unexpected failures.
 Descriptors: every connection a client holds open is one descriptor in the server,
 and event streams come and go, so the raw count moves with the workload. The figure
 judged is the count minus the server's sockets that are ESTABLISHED TCP connections
-on its port (from /proc/PID/fd and /proc/net/tcp, read at the same instant): that is,
+on its port (from /proc/PID/fd and /proc/net/tcp, read together): that is,
 minus the connections whose client end is still open. A leaked connection (one the
 client has closed but the server has not: CLOSE_WAIT) stays in the figure, as does
 any leaked file, pipe or timer.
@@ -706,17 +706,14 @@ class Soak:
     def stream_slot(self, slot):
         rng = random.Random(100 + slot)
         self.sleep_until(self.t0 + rng.uniform(0.02, 0.2) * self.warmup)
-        n = 0
         while not self.stop.is_set() and time.time() < self.end - 5:
+            # Slot 0 reads event streams, slot 1 data streams, slot 2 either.
             kind = ["events", "data", rng.choice(["events", "data"])][slot]
-            if slot == 2 and n == 0:
-                kind = "data" if rng.random() < 0.5 else "events"
             seconds = min(rng.uniform(10, 60), self.end - time.time() - 2)
             started = time.time()
             self.stream(slot, kind, seconds)
             with self.lock:
                 self.activity.append((started, time.time(), f"{kind} stream"))
-            n += 1
             self.stop.wait(rng.uniform(1, 8))
 
     # -- logins
@@ -902,9 +899,28 @@ class Soak:
             print(f"  [{self.rel(u['t']):7.1f} s] UNEXPECTED {u['what']}: {u['detail']}", file=sys.stderr)
 
     # -- sampling
+    def tcp_states(self):
+        """{inode: state} of the sockets bound to the server's port, from /proc/net/tcp."""
+        states = {}
+        for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+            try:
+                rows = open(table).read().splitlines()[1:]
+            except OSError:
+                continue
+            for row in rows:
+                p = row.split()
+                if int(p[1].rsplit(":", 1)[1], 16) == self.port and p[9] != "0":
+                    states[p[9]] = p[3]
+        return states
+
     def measure(self):
         pid = self.a.pid
         fd_dir = f"/proc/{pid}/fd"
+        # /proc/net/tcp is read in page-sized pieces and is no snapshot: a row can be
+        # missed or repeated while connections come and go. So it is read before and
+        # after the descriptors are listed, and a socket counts as an open client
+        # connection if either reading saw it ESTABLISHED (the "01" state).
+        before = self.tcp_states()
         inodes = set()
         names = os.listdir(fd_dir)
         for n in names:
@@ -914,17 +930,9 @@ class Soak:
                 continue
             if link.startswith("socket:["):
                 inodes.add(link[8:-1])
-        established = close_wait = 0
-        for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-            try:
-                rows = open(table).read().splitlines()[1:]
-            except OSError:
-                continue
-            for row in rows:
-                p = row.split()
-                if p[9] in inodes and int(p[1].rsplit(":", 1)[1], 16) == self.port:
-                    established += p[3] == "01"
-                    close_wait += p[3] == "08"
+        after = self.tcp_states()
+        established = sum(before.get(i) == "01" or after.get(i) == "01" for i in inodes)
+        close_wait = sum(after.get(i) == "08" for i in inodes)
         rss = 0
         with open(f"/proc/{pid}/status") as f:
             for line in f:
