@@ -36,7 +36,7 @@ set -euo pipefail
 source "$(dirname "$0")/common.sh"
 need python3
 MINUTES="${SOAK_MINUTES:-30}"
-if [ -n "${ROOMGATE_BIN:-}" ]; then ROOMGATE="$ROOMGATE_BIN"; else build_release; fi
+build_release   # nothing to build when ROOMGATE_BIN names the binary (common.sh)
 OUT="${OUT:-$BENCH_DIR/out/soak-$(date -u +%Y%m%dT%H%M%SZ)}"
 mkdir -p "$OUT"
 WORK="$(mktemp -d)"

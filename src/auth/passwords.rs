@@ -454,6 +454,25 @@ mod tests {
         let phc = h.hash(Password::new("two")).await.unwrap();
         assert_eq!(idle_buffers(&h), vec![(ptr, len, capacity)], "the same buffer, reused");
 
+        // A hash made elsewhere with more memory grows the same buffer in place.
+        let theirs = {
+            use argon2::password_hash::PasswordHasher as _;
+            Argon2::new(
+                Algorithm::Argon2id,
+                Version::V0x13,
+                Params::new(256, 2, 1, None).unwrap(),
+            )
+            .hash_password(b"elsewhere")
+            .unwrap()
+            .to_string()
+        };
+        assert!(h.verify(Some(theirs), Password::new("elsewhere")).await.unwrap());
+        assert_eq!(
+            idle_buffers(&h),
+            vec![(ptr, 256, capacity)],
+            "grown to the larger parameters"
+        );
+
         // The release scheduled after the first hash finds that one ran since.
         tokio::time::advance(Duration::from_millis(700)).await;
         settle().await;
