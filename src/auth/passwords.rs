@@ -197,9 +197,10 @@ impl Hasher {
         }
         match (tokio::runtime::Handle::try_current(), self.keep.is_zero()) {
             (Ok(runtime), false) => {
-                let (memory, keep) = (Arc::clone(&self.memory), self.keep);
+                // The deadline counts from now, not from whenever the task first runs.
+                let (memory, deadline) = (Arc::clone(&self.memory), tokio::time::Instant::now() + self.keep);
                 runtime.spawn(async move {
-                    tokio::time::sleep(keep).await;
+                    tokio::time::sleep_until(deadline).await;
                     release_if_unused(&memory, returns);
                 });
             }
