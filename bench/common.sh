@@ -82,6 +82,17 @@ login() {
         python3 -c 'import json,sys; print(json.load(sys.stdin)["authParameters"])'
 }
 
+# median DECIMALS VALUE… -> the median (the mean of the middle two for an even count)
+median() {
+    local decimals="$1"
+    shift
+    printf '%s\n' "$@" | sort -n | awk -v d="$decimals" '{a[NR] = $1} END {
+        printf "%." d "f", (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
+}
+
+# mib KIB -> MiB with one decimal ("-" stays "-")
+mib() { [ "$1" = "-" ] && echo "-" || awk -v k="$1" 'BEGIN {printf "%.1f", k / 1024}'; }
+
 rss_kib() {
     awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0
 }

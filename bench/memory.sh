@@ -28,7 +28,6 @@ CONCURRENCY=$(shipped hash_concurrency)
 SETTLE=2
 
 settled() { sleep "$SETTLE"; rss_kib "$RG_PID"; }
-mib() { awk -v k="$1" 'BEGIN {printf "%.1f", k / 1024}'; }
 verdict() { awk -v a="$1" -v b="$2" 'BEGIN {print (a <= b) ? "PASS" : "FAIL"}'; }
 
 # device DIR -> a device with a general password, started (RG_PID, RG_PORT)
@@ -76,8 +75,7 @@ if [ -n "${LOGIN_REFERENCE_BIN:-}" ]; then
     done
     kill "$THIS_PID" "$THAT_PID" 2>/dev/null || true
     wait "$THIS_PID" "$THAT_PID" 2>/dev/null || true
-    med() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {printf "%.1f", (a[2] + a[3]) / 2}'; }
-    AB="$(med "${this[@]}") $(med "${that[@]}") | rounds: ${this[*]} | ${that[*]}"
+    AB="$(median 1 "${this[@]}") $(median 1 "${that[@]}") | rounds: ${this[*]} | ${that[*]}"
 fi
 
 echo "memory after real use: settled = RSS ${SETTLE} s after the work stops; argon2 ${MEM_KIB} KiB x hash_concurrency ${CONCURRENCY}"

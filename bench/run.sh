@@ -202,7 +202,6 @@ case_rps() {
     fi
 }
 
-median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : int((a[NR/2] + a[NR/2+1]) / 2)}'; }
 
 declare -A RG REFS NG CA
 for case in a b c; do RG[$case]=-; REFS[$case]=-; NG[$case]=-; CA[$case]=-; done
@@ -212,8 +211,8 @@ for case in $CASES; do
         rg+=("$(case_rps "$case" "$RG_PORT" "Authorization: Nureva $KEY" "Nureva-Client-Id: bench" "Nureva-Client-Version: 1")")
         ref+=("$(case_rps "$case" "$REF_PORT")")
     done
-    RG[$case]=$(median "${rg[@]}")
-    REFS[$case]=$(median "${ref[@]}")
+    RG[$case]=$(median 0 "${rg[@]}")
+    REFS[$case]=$(median 0 "${ref[@]}")
     echo "case $case: roomgate ${rg[*]} | reference ${ref[*]}" >&2
 done
 
@@ -276,7 +275,6 @@ SIZE_X86=$(stripped_size "$ROOMGATE")
 SIZE_ARM=$(stripped_size "$ROOT/target/aarch64-unknown-linux-gnu/release/roomgate" aarch64-linux-gnu-strip)
 
 # --- report ----------------------------------------------------------------------------
-mib() { [ "$1" = "-" ] && echo "-" || awk -v k="$1" 'BEGIN {printf "%.1f", k / 1024}'; }
 ratio() { { [ "$1" = "-" ] || [ "$2" = "-" ]; } && echo "-" || awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
 FAILED=0
 # check "FIGURE" VALUE OP TARGET: prints one line of the verdict table

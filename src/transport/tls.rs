@@ -301,7 +301,7 @@ pub(crate) type SharedServerConfig = Arc<arc_swap::ArcSwap<ServerConfig>>;
 /// SHA-384 runs the whole TLS 1.3 key schedule on SHA-512 blocks, which CPUs do not
 /// accelerate; SHA-256 has instructions of its own on x86-64 and ARMv8. Measured:
 /// the SHA-384 key schedule was 16% of the CPU of a full handshake (docs/PERFORMANCE.md).
-pub(crate) fn crypto_provider() -> rustls::crypto::CryptoProvider {
+fn crypto_provider() -> rustls::crypto::CryptoProvider {
     use rustls::CipherSuite::{
         TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, TLS13_AES_128_GCM_SHA256,
     };
