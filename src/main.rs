@@ -52,12 +52,15 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
 
 fn serve(config: Config, log_level: Option<LevelHandle>) -> anyhow::Result<()> {
     // Blocking work is password hashing (bounded by limits.hash_concurrency) and
-    // state writes (serialised by the store lock): a few threads are plenty, and
+    // state writes (serialised by the store lock): one thread per hash and one for
+    // writes. More would only wait on the store lock, and each thread that ever
+    // allocates keeps a glibc arena of its own for the process's life (five threads
+    // after a burst of logins held 0.6 MiB more than two; docs/PERFORMANCE.md).
     // tokio's default of 512 would let a burst of writes spawn hundreds.
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("roomgate")
-        .max_blocking_threads(config.start.hash_concurrency + 4)
+        .max_blocking_threads(config.start.hash_concurrency + 1)
         .build()
         .context("cannot start the async runtime")?;
     runtime.block_on(async {

@@ -4,9 +4,11 @@
 //! rule that an enrollment-code admin credential must change the password first.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use http::{HeaderMap, header};
 
+use crate::api::Peer;
 use crate::api::client::Client;
 use crate::app::App;
 use crate::auth::accounts::Role;
@@ -61,19 +63,36 @@ fn invalid_auth_parameters() -> ApiError {
 pub(super) async fn authenticate(
     app: &App,
     headers: &HeaderMap,
-    remote: SocketAddr,
+    peer: &Peer,
     client: &Client,
-    state: &State,
+    state: &Arc<State>,
 ) -> Result<Principal, ApiError> {
-    let token = presented_credential(headers)?;
-    match app.credentials().verify(token, state, &client.id, crate::util::now()) {
-        Ok(principal) => Ok(principal),
-        Err(Refusal::Invalid) => not_stored(app, token, remote, client, state).await,
-        Err(Refusal::Expired) => Err(ApiError::unauthorized(
-            "credential_expired",
-            "the session has expired; log in again",
-        )),
+    let index = app.credentials();
+    let now = crate::util::now();
+    let header = single_authorization(headers);
+    if let Some(header) = header
+        && let Some(verdict) = index.recall(&peer.remembered, header, state, &client.id, now)
+    {
+        return verdict.map_err(|_| session_expired());
     }
+    let token = presented_credential(headers)?;
+    let header = header.unwrap_or_default();
+    match index.verify_remembering(token, header, state, &client.id, now, &peer.remembered) {
+        Ok(principal) => Ok(principal),
+        Err(Refusal::Invalid) => not_stored(app, token, peer.remote, client, state).await,
+        Err(Refusal::Expired) => Err(session_expired()),
+    }
+}
+
+/// The `Authorization` value's bytes when the request has exactly one.
+fn single_authorization(headers: &HeaderMap) -> Option<&[u8]> {
+    let mut values = headers.get_all(header::AUTHORIZATION).iter();
+    let value = values.next()?;
+    values.next().is_none().then(|| value.as_bytes())
+}
+
+fn session_expired() -> ApiError {
+    ApiError::unauthorized("credential_expired", "the session has expired; log in again")
 }
 
 /// A token that is no session or API key: the vendor's example credential, or (in

@@ -27,26 +27,26 @@ struct ClientHeaderRule {
     invalid: &'static str,
 }
 
-fn client_header_rules() -> [ClientHeaderRule; 2] {
-    [
-        ClientHeaderRule {
-            name: HeaderName::from_static("nureva-client-id"),
-            label: "Nureva-Client-Id",
-            missing: "missing_client_id",
-            empty: "empty_client_id",
-            too_long: "client_id_too_long",
-            invalid: "invalid_client_id",
-        },
-        ClientHeaderRule {
-            name: HeaderName::from_static("nureva-client-version"),
-            label: "Nureva-Client-Version",
-            missing: "missing_client_version",
-            empty: "empty_client_version",
-            too_long: "client_version_too_long",
-            invalid: "invalid_client_version",
-        },
-    ]
-}
+/// The two client headers' rules: constants, so that no request pays for building
+/// (and validating) the header names.
+const CLIENT_HEADER_RULES: [ClientHeaderRule; 2] = [
+    ClientHeaderRule {
+        name: HeaderName::from_static("nureva-client-id"),
+        label: "Nureva-Client-Id",
+        missing: "missing_client_id",
+        empty: "empty_client_id",
+        too_long: "client_id_too_long",
+        invalid: "invalid_client_id",
+    },
+    ClientHeaderRule {
+        name: HeaderName::from_static("nureva-client-version"),
+        label: "Nureva-Client-Version",
+        missing: "missing_client_version",
+        empty: "empty_client_version",
+        too_long: "client_version_too_long",
+        invalid: "invalid_client_version",
+    },
+];
 
 fn check_client_header(headers: &HeaderMap, rule: &ClientHeaderRule) -> Result<String, ErrorEntry> {
     let entry = |code, message: String| ErrorEntry { code, message };
@@ -84,10 +84,10 @@ fn check_client_header(headers: &HeaderMap, rule: &ClientHeaderRule) -> Result<S
 
 /// Check both client headers; one error entry per bad header.
 pub(crate) fn client_headers(headers: &HeaderMap) -> Result<Client, ApiError> {
-    let [id_rule, version_rule] = client_header_rules();
+    let [id_rule, version_rule] = &CLIENT_HEADER_RULES;
     match (
-        check_client_header(headers, &id_rule),
-        check_client_header(headers, &version_rule),
+        check_client_header(headers, id_rule),
+        check_client_header(headers, version_rule),
     ) {
         (Ok(id), Ok(version)) => Ok(Client { id, version }),
         (id, version) => {
@@ -103,9 +103,7 @@ pub(crate) fn client_headers(headers: &HeaderMap) -> Result<Client, ApiError> {
 /// sends neither is named after its `User-Agent` (`Prometheus/2.42.0` → id
 /// `Prometheus`, version `2.42.0`), or `metrics-scraper` / `unknown`.
 pub(crate) fn scraper_client(headers: &HeaderMap) -> Result<Client, ApiError> {
-    let sends_any = client_header_rules()
-        .iter()
-        .any(|rule| headers.contains_key(&rule.name));
+    let sends_any = CLIENT_HEADER_RULES.iter().any(|rule| headers.contains_key(&rule.name));
     if sends_any {
         return client_headers(headers);
     }

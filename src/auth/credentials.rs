@@ -251,6 +251,63 @@ pub struct Principal {
     pub via_enrollment_code: bool,
 }
 
+fn principal(entry: &Entry, expires_at: Option<UnixTime>) -> Principal {
+    Principal {
+        account: entry.account,
+        kind: entry.kind,
+        id: Arc::clone(&entry.id),
+        created_at: entry.created_at,
+        expires_at,
+        via_enrollment_code: entry.via_enrollment_code,
+    }
+}
+
+/// The credential one connection last had verified. A client sends the same
+/// `Authorization` header on every request of a keep-alive connection; remembering
+/// it saves decoding it and computing its HMAC again (a third of the request
+/// path's own work). It is per connection, so no other client can ever be answered
+/// from it, and it counts only while the index and the state it was verified
+/// against are current: a revoked key, a logout, a disabled account or a policy
+/// change each make new ones, and the next request is verified in full.
+#[derive(Default)]
+pub struct Remembered(Mutex<Option<Memo>>);
+
+impl Remembered {
+    fn keep(&self, memo: Memo) {
+        if let Ok(mut slot) = self.0.try_lock() {
+            *slot = Some(memo);
+        }
+    }
+}
+
+impl fmt::Debug for Remembered {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Remembered(<redacted>)")
+    }
+}
+
+struct Memo {
+    /// Weak: an idle connection must not keep an old index or state alive. (The
+    /// allocation stays while a `Weak` points at it, so its address cannot be
+    /// reused by a newer one.)
+    index: std::sync::Weak<CredentialIndex>,
+    state: std::sync::Weak<State>,
+    /// The `Authorization` value verified: a secret, wiped when forgotten.
+    header: Zeroizing<Vec<u8>>,
+    entry: Arc<Entry>,
+    expires_at: Option<UnixTime>,
+}
+
+/// Whether two secrets are equal, in time that depends only on their lengths: an
+/// OR of the XORed bytes, with one constant-time comparison at the end.
+fn same_secret(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let diff = a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y));
+    diff.ct_eq(&0).into()
+}
+
 /// Why a credential was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Refusal {
@@ -347,6 +404,64 @@ impl CredentialIndex {
 
     /// Verify a presented credential against `state` at time `now`.
     pub fn verify(&self, token: &str, state: &State, client_id: &str, now: UnixTime) -> Result<Principal, Refusal> {
+        let (entry, expires_at) = self.check(token, state, now)?;
+        self.note_use(entry, client_id, now);
+        Ok(principal(entry, expires_at))
+    }
+
+    /// [`Self::verify`], and on success remember the credential for the connection
+    /// it came on: `header` is the whole `Authorization` value it was presented in.
+    pub fn verify_remembering(
+        self: &Arc<Self>,
+        token: &str,
+        header: &[u8],
+        state: &Arc<State>,
+        client_id: &str,
+        now: UnixTime,
+        remembered: &Remembered,
+    ) -> Result<Principal, Refusal> {
+        let (entry, expires_at) = self.check(token, state, now)?;
+        self.note_use(entry, client_id, now);
+        remembered.keep(Memo {
+            index: Arc::downgrade(self),
+            state: Arc::downgrade(state),
+            header: Zeroizing::new(header.to_vec()),
+            entry: Arc::clone(entry),
+            expires_at,
+        });
+        Ok(principal(entry, expires_at))
+    }
+
+    /// The answer [`Self::verify_remembering`] gave for this very `header` on this
+    /// connection, if this index and `state` are still the ones it was verified
+    /// against (any change to credentials, accounts or the policy makes new ones);
+    /// the session's expiry is checked again. `None`: verify in full.
+    pub fn recall(
+        self: &Arc<Self>,
+        remembered: &Remembered,
+        header: &[u8],
+        state: &Arc<State>,
+        client_id: &str,
+        now: UnixTime,
+    ) -> Option<Result<Principal, Refusal>> {
+        // Another stream of the same HTTP/2 connection holding it: verify in full
+        // rather than wait.
+        let memo = remembered.0.try_lock().ok()?;
+        let memo = memo.as_ref()?;
+        let current = std::ptr::eq(memo.index.as_ptr(), Arc::as_ptr(self))
+            && std::ptr::eq(memo.state.as_ptr(), Arc::as_ptr(state));
+        if !current || !same_secret(&memo.header, header) {
+            return None;
+        }
+        if memo.expires_at.is_some_and(|t| now >= t) {
+            return Some(Err(Refusal::Expired));
+        }
+        self.note_use(&memo.entry, client_id, now);
+        Some(Ok(principal(&memo.entry, memo.expires_at)))
+    }
+
+    /// The entry `token` names, checked against `state` at `now`, and when it expires.
+    fn check(&self, token: &str, state: &State, now: UnixTime) -> Result<(&Arc<Entry>, Option<UnixTime>), Refusal> {
         let signer = self.signer.as_ref().ok_or(Refusal::Invalid)?;
         let parsed = parse(token).ok_or(Refusal::Invalid)?;
         let entry = self.entries.get(&parsed.id).ok_or(Refusal::Invalid)?;
@@ -365,15 +480,7 @@ impl CredentialIndex {
         if expires_at.is_some_and(|t| now >= t) {
             return Err(Refusal::Expired);
         }
-        self.note_use(entry, client_id, now);
-        Ok(Principal {
-            account: entry.account,
-            kind: entry.kind,
-            id: Arc::clone(&entry.id),
-            created_at: entry.created_at,
-            expires_at,
-            via_enrollment_code: entry.via_enrollment_code,
-        })
+        Ok((entry, expires_at))
     }
 
     fn note_use(&self, entry: &Entry, client_id: &str, now: UnixTime) {
@@ -552,6 +659,97 @@ mod tests {
                 "{garbage}"
             );
         }
+    }
+
+    /// What `recall` answers for `token` sent as `Nureva <token>`.
+    fn recall(
+        index: &Arc<CredentialIndex>,
+        r: &Remembered,
+        token: &str,
+        s: &Arc<State>,
+        now: UnixTime,
+    ) -> Option<Result<Role, Refusal>> {
+        let header = format!("Nureva {token}");
+        index
+            .recall(r, header.as_bytes(), s, "c", now)
+            .map(|v| v.map(|p| p.account))
+    }
+
+    fn remember(index: &Arc<CredentialIndex>, r: &Remembered, token: &str, s: &Arc<State>, now: UnixTime) {
+        let header = format!("Nureva {token}");
+        index
+            .verify_remembering(token, header.as_bytes(), s, "c", now, r)
+            .unwrap();
+    }
+
+    #[test]
+    fn a_connection_remembers_only_the_header_it_had_verified() {
+        let mut s = state();
+        let m = add_session(&mut s, Role::General);
+        let k = add_key(&mut s, "k", Role::Monitor);
+        let s = Arc::new(s);
+        let index = Arc::new(CredentialIndex::build(&s, &CredentialIndex::empty()));
+        let r = Remembered::default();
+        assert_eq!(recall(&index, &r, &m.token, &s, 2000), None, "nothing verified yet");
+
+        // A refused credential is not remembered.
+        let mut bad = m.token.to_string();
+        bad.replace_range(63.., if bad.ends_with('A') { "B" } else { "A" });
+        let header = format!("Nureva {bad}");
+        assert!(
+            index
+                .verify_remembering(&bad, header.as_bytes(), &s, "c", 2000, &r)
+                .is_err()
+        );
+        assert_eq!(recall(&index, &r, &bad, &s, 2000), None);
+
+        remember(&index, &r, &m.token, &s, 2000);
+        assert_eq!(recall(&index, &r, &m.token, &s, 2001), Some(Ok(Role::General)));
+        assert_eq!(recall(&index, &r, &bad, &s, 2001), None, "one character differs");
+        assert_eq!(recall(&index, &r, &k.token, &s, 2001), None, "another credential");
+        // The last one verified is the one remembered.
+        remember(&index, &r, &k.token, &s, 2002);
+        assert_eq!(recall(&index, &r, &k.token, &s, 2003), Some(Ok(Role::Monitor)));
+        assert_eq!(recall(&index, &r, &m.token, &s, 2003), None);
+    }
+
+    #[test]
+    fn a_remembered_credential_lapses_with_any_change_and_with_its_session() {
+        let mut s = state();
+        s.policy.session_lifetime_secs = Some(3600);
+        let m = add_session(&mut s, Role::General);
+        let s = Arc::new(s);
+        let index = Arc::new(CredentialIndex::build(&s, &CredentialIndex::empty()));
+        let r = Remembered::default();
+        remember(&index, &r, &m.token, &s, 2000);
+        assert_eq!(recall(&index, &r, &m.token, &s, 4599), Some(Ok(Role::General)));
+        assert_eq!(recall(&index, &r, &m.token, &s, 4600), Some(Err(Refusal::Expired)));
+
+        // The same content in a new state (any write), or a new index: verify again.
+        let next = Arc::new(State::clone(&s));
+        assert_eq!(recall(&index, &r, &m.token, &next, 2001), None);
+        let rebuilt = Arc::new(CredentialIndex::build(&s, &index));
+        assert_eq!(recall(&rebuilt, &r, &m.token, &s, 2001), None);
+
+        // A revoked session fails the full verification that follows.
+        let mut revoked = State::clone(&s);
+        revoked.sessions.clear();
+        let revoked = Arc::new(revoked);
+        let index = Arc::new(CredentialIndex::build(&revoked, &index));
+        assert_eq!(recall(&index, &r, &m.token, &revoked, 2001), None);
+        assert_eq!(
+            index.verify(&m.token, &revoked, "c", 2001).unwrap_err(),
+            Refusal::Invalid
+        );
+    }
+
+    #[test]
+    fn same_secret_compares_every_byte() {
+        assert!(same_secret(b"", b""));
+        assert!(same_secret(b"Nureva abc", b"Nureva abc"));
+        assert!(!same_secret(b"Nureva abc", b"Nureva abd"));
+        assert!(!same_secret(b"Nureva abc", b"nureva abc"));
+        assert!(!same_secret(b"Nureva abc", b"Nureva ab"));
     }
 
     #[test]

@@ -128,6 +128,25 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for JsonParseErrors<S> {
         Poll::Ready(Ok(stands_for))
     }
 
+    /// A response's head and body go out in one `writev`, not copied into one
+    /// buffer first. hyper's queued writes put the head first: its own answers, and
+    /// a replacement under way, go through `poll_write`, which sees that head whole.
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let first = bufs.iter().find(|b| !b.is_empty()).map_or(&[][..], |b| &**b);
+        if self.replacing.is_some() || self.replacement_for(first).is_some() {
+            return self.poll_write(cx, first);
+        }
+        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let poll = Pin::new(&mut self.inner).poll_flush(cx);
         if matches!(poll, Poll::Ready(Ok(()))) {

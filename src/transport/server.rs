@@ -215,7 +215,10 @@ impl Server {
             reload_hook,
             ..
         } = self;
-        let mut limits = app.config().limits.clone();
+        // Shared by every connection accepted under it: each connection's task holds
+        // a pointer, not its own copy (the task keeps several copies of what its
+        // futures own, 1,000 times over with 1,000 connections).
+        let mut limits = Arc::new(app.config().limits.clone());
         // The cap is sized once, for both listeners; a reload that changes it asks
         // for a restart.
         let max_connections = app.config().start.max_connections;
@@ -271,8 +274,8 @@ impl Server {
             // A reload applies to the connections accepted after it.
             {
                 let current = app.config();
-                if current.limits != limits {
-                    limits = current.limits.clone();
+                if current.limits != *limits {
+                    limits = Arc::new(current.limits.clone());
                     builders = Builders::new(&limits);
                 }
             }
@@ -280,7 +283,7 @@ impl Server {
                 app: app.clone(),
                 acceptor: TlsAcceptor::from(tls.load_full()),
                 builder: builders.for_listener(via),
-                limits: limits.clone(),
+                limits: Arc::clone(&limits),
                 remote,
                 via,
             };
@@ -390,7 +393,7 @@ struct Connection {
     app: App,
     acceptor: TlsAcceptor,
     builder: Arc<auto::Builder<TokioExecutor>>,
-    limits: Limits,
+    limits: Arc<Limits>,
     remote: SocketAddr,
     via: Via,
 }
@@ -494,21 +497,26 @@ impl Connection {
 
         let app = self.app.clone();
         let remote = self.remote;
+        let peer = Arc::new(crate::api::Peer::new(remote));
         let plain = self.via == Via::Plain;
         let svc_activity = Arc::clone(&activity);
         let service = service_fn(move |mut req: Request<Incoming>| {
             let in_flight = svc_activity.request_started();
             let app = app.clone();
+            let peer = Arc::clone(&peer);
             if plain {
                 req.extensions_mut().insert(PlainHttp);
             }
-            async move {
-                let resp = crate::api::handle(&app, remote, req).await;
+            // Boxed: hyper keeps a slot for this future in every HTTP/1 connection
+            // for the connection's life; a pointer there, and the request's state
+            // on the heap only while it is in flight (one allocation per request).
+            Box::pin(async move {
+                let resp = crate::api::handle_on(&app, &peer, req).await;
                 Ok::<_, Infallible>(resp.map(|body| Tracked {
                     body,
                     _in_flight: in_flight,
                 }))
-            }
+            })
         });
         let io = JsonParseErrors::new(io, Arc::clone(&activity), !is_h2);
         let conn = self.builder.serve_connection(TokioIo::new(io), service);
@@ -642,15 +650,16 @@ mod future_size {
             app,
             acceptor: TlsAcceptor::from(tls_config),
             builder: Builders::new(&limits).for_listener(Via::Tls),
-            limits,
+            limits: Arc::new(limits),
             remote,
             via: Via::Tls,
         };
         let fut = conn.serve(tcp);
         let size = std::mem::size_of_val(&fut);
         assert!(
-            size <= 3584,
-            "the connection future is {size} bytes (5,272 before the handshake was boxed)"
+            size <= 2816,
+            "the connection future is {size} bytes (5,272 before the handshake was boxed, \
+             3,336 before the limits were shared)"
         );
     }
 }

@@ -721,3 +721,105 @@ async fn the_room_layout_is_checked_persisted_and_announced() {
         "persisted across a restart"
     );
 }
+
+/// A connection remembers the credential it last verified (`auth::credentials`,
+/// `Remembered`). On one HTTP/1.1 keep-alive connection, driven by the real curl:
+/// the session works, is logged out, and the very next request on that connection
+/// is refused; and a key disabled with its account between two transfers is too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_credential_revoked_mid_connection_is_refused_on_that_connection() {
+    let d = Device::start().await;
+    let session = d.login("general", "").await;
+    let answers = curl_transfers(
+        &d,
+        &session,
+        &[
+            ("GET", "/api/v1/audio"),
+            ("POST", "/api/v1/auth/logout"),
+            ("GET", "/api/v1/audio"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        answers,
+        [(200, 1), (204, 0), (401, 0)],
+        "(status, new connections) per transfer"
+    );
+
+    // Changed from outside the connection (the console or another client).
+    let admin = d.admin_token().await;
+    let key = d
+        .req(Method::POST, "/api/v1/auth/keys")
+        .header("Authorization", format!("Nureva {admin}"))
+        .json(&json!({"name": "room 7", "account": "general"}))
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap()["key"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let disable = {
+        let d_app = d.app.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            d_app
+                .update(|s| {
+                    s.set_enabled(Role::General, false, 0);
+                    Ok(())
+                })
+                .await
+                .unwrap();
+        })
+    };
+    // Two transfers 1 s apart on one connection (curl's --rate); the account is
+    // disabled in between.
+    let answers = curl_transfers(&d, &key, &[("GET", "/api/v1/audio"), ("GET", "/api/v1/audio")]).await;
+    disable.await.unwrap();
+    assert_eq!(answers, [(200, 1), (401, 0)]);
+}
+
+/// `(status, connections opened)` for each of `transfers`, made by one curl over
+/// one HTTP/1.1 connection with `Authorization: Nureva <token>`, one a second.
+async fn curl_transfers(d: &Device, token: &str, transfers: &[(&str, &str)]) -> Vec<(u16, u32)> {
+    let cert = d.cert_path().display().to_string();
+    let mut args: Vec<String> = vec!["--silent".into(), "--rate".into(), "1/s".into()];
+    for (i, (method, path)) in transfers.iter().enumerate() {
+        if i > 0 {
+            args.push("--next".into());
+        }
+        args.extend(
+            [
+                "--http1.1",
+                "--cacert",
+                &cert,
+                "-X",
+                method,
+                "-H",
+                &format!("Authorization: Nureva {token}"),
+                "-H",
+                &format!("Nureva-Client-Id: {}", common::CLIENT_ID),
+                "-H",
+                &format!("Nureva-Client-Version: {}", common::CLIENT_VERSION),
+                "-o",
+                "/dev/null",
+                "-w",
+                "%{http_code} %{num_connects}\\n",
+                &d.url(path),
+            ]
+            .map(String::from),
+        );
+    }
+    let out = tokio::process::Command::new("curl").args(&args).output().await.unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let (status, connects) = l.split_once(' ').unwrap();
+            (status.parse().unwrap(), connects.parse().unwrap())
+        })
+        .collect()
+}
