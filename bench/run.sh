@@ -13,7 +13,8 @@
 #   (c) HTTP/2, 8 streams per connection                        (h2load -c32 -m8)
 # roomgate answers with an API key created at the console (the request path is the
 # same for sessions) and with the request-rate limit off, since a load generator is
-# one address. nginx and Caddy check `Authorization: Basic` with their own password
+# one address. The reference gets the very same requests (the key and the client
+# headers, which it ignores). nginx and Caddy check `Authorization: Basic` with their own password
 # hashes (nginx: SHA-512 crypt on every request; Caddy: bcrypt, cached).
 #
 # Memory: RSS after start, and while 1,000 keep-alive TLS connections that have made
@@ -205,11 +206,16 @@ case_rps() {
 
 declare -A RG REFS NG CA
 for case in a b c; do RG[$case]=-; REFS[$case]=-; NG[$case]=-; CA[$case]=-; done
+# Both servers get the same request bytes: the reference ignores the credential and
+# the client headers, but parses and decrypts them as roomgate does (REF_HEADERS=0:
+# the reference gets none, as before round 3).
+RG_REQ=("Authorization: Nureva $KEY" "Nureva-Client-Id: bench" "Nureva-Client-Version: 1")
+if [ "${REF_HEADERS:-1}" = 1 ]; then REF_REQ=("${RG_REQ[@]}"); else REF_REQ=(); fi
 for case in $CASES; do
     rg=() ref=()
     for _ in $(seq 1 "$ROUNDS"); do
-        rg+=("$(case_rps "$case" "$RG_PORT" "Authorization: Nureva $KEY" "Nureva-Client-Id: bench" "Nureva-Client-Version: 1")")
-        ref+=("$(case_rps "$case" "$REF_PORT")")
+        rg+=("$(case_rps "$case" "$RG_PORT" "${RG_REQ[@]}")")
+        ref+=("$(case_rps "$case" "$REF_PORT" "${REF_REQ[@]}")")
     done
     RG[$case]=$(median 0 "${rg[@]}")
     REFS[$case]=$(median 0 "${ref[@]}")
@@ -246,8 +252,8 @@ held_rss() {
 }
 RG_HELD="-" REF_HELD="-" NG_IDLE="-" NG_HELD="-" CA_IDLE="-" CA_HELD="-"
 if [ "$MEMORY" = 1 ]; then
-RG_HELD=$(held_rss "$RG_PID" "$RG_PORT" "Authorization: Nureva $KEY" "Nureva-Client-Id: bench" "Nureva-Client-Version: 1")
-REF_HELD=$(held_rss "$REF_PID" "$REF_PORT")
+RG_HELD=$(held_rss "$RG_PID" "$RG_PORT" "${RG_REQ[@]}")
+REF_HELD=$(held_rss "$REF_PID" "$REF_PORT" "${REF_REQ[@]}")
 if [ -n "$NGINX_PORT" ]; then NG_IDLE=$(tree_rss "$NGINX_MASTER"); NG_HELD=$(held_rss "$NGINX_MASTER" "$NGINX_PORT" "$BASIC"); fi
 if [ -n "$CADDY_PORT" ]; then CA_IDLE=$(rss_kib "$CADDY_PID"); CA_HELD=$(held_rss "$CADDY_PID" "$CADDY_PORT" "$BASIC"); fi
 fi

@@ -101,12 +101,38 @@ fn is_unreserved(b: u8) -> bool {
 
 /// RFC 3986 `pchar` without `%` (checked as a triplet) and without `;` (refused).
 fn is_pchar(b: u8) -> bool {
-    is_unreserved(b) || b"!$&'()*+,=:@".contains(&b)
+    PCHAR[usize::from(b)]
 }
+
+/// [`is_pchar`] for every byte, worked out at compile time: every request's path
+/// is checked byte by byte.
+const PCHAR: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric()
+            || matches!(c, b'-' | b'.' | b'_' | b'~')
+            || matches!(
+                c,
+                b'!' | b'$' | b'&' | b'\'' | b'(' | b')' | b'*' | b'+' | b',' | b'=' | b':' | b'@'
+            );
+        b += 1;
+    }
+    table
+};
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_pchar_table_is_rfc_3986() {
+        for b in 0..=255u8 {
+            let expected = is_unreserved(b) || b"!$&'()*+,=:@".contains(&b);
+            assert_eq!(is_pchar(b), expected, "byte {b:#04x}");
+        }
+    }
 
     #[test]
     fn canonical_paths_pass() {

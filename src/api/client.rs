@@ -1,7 +1,7 @@
 //! The client headers every `/api/` request carries (SPEC §2): `Nureva-Client-Id`
 //! and `Nureva-Client-Version`, 1–500 characters, sent once, no control characters.
 
-use http::{HeaderMap, HeaderName, StatusCode};
+use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 
 use crate::error::{ApiError, ErrorEntry};
 
@@ -12,9 +12,45 @@ pub(crate) const CLIENT_HEADER_MAX_CHARS: usize = 500;
 #[derive(Debug, Clone)]
 pub(crate) struct Client {
     /// `Nureva-Client-Id`
-    pub id: String,
+    pub id: ClientText,
     /// `Nureva-Client-Version`
-    pub version: String,
+    pub version: ClientText,
+}
+
+/// A client header's checked text. It shares the request's bytes rather than
+/// copying them (every request has two): a `HeaderValue` that held valid UTF-8 when
+/// it was checked, read as `str`.
+#[derive(Debug, Clone)]
+pub(crate) struct ClientText(HeaderValue);
+
+impl ClientText {
+    /// `value` when it is UTF-8 text.
+    fn new(value: HeaderValue) -> Option<ClientText> {
+        std::str::from_utf8(value.as_bytes())
+            .is_ok()
+            .then_some(ClientText(value))
+    }
+
+    /// Text from a `str` (a fallback name; anything a header may not carry is
+    /// refused).
+    fn from_text(text: &str) -> Option<ClientText> {
+        HeaderValue::from_str(text).ok().and_then(ClientText::new)
+    }
+}
+
+impl std::ops::Deref for ClientText {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        // Checked in `new`; a `HeaderValue`'s bytes never change.
+        std::str::from_utf8(self.0.as_bytes()).unwrap_or_default()
+    }
+}
+
+impl std::fmt::Display for ClientText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self)
+    }
 }
 
 /// The rules for one client header, and its error codes.
@@ -48,7 +84,7 @@ const CLIENT_HEADER_RULES: [ClientHeaderRule; 2] = [
     },
 ];
 
-fn check_client_header(headers: &HeaderMap, rule: &ClientHeaderRule) -> Result<String, ErrorEntry> {
+fn check_client_header(headers: &HeaderMap, rule: &ClientHeaderRule) -> Result<ClientText, ErrorEntry> {
     let entry = |code, message: String| ErrorEntry { code, message };
     let mut values = headers.get_all(&rule.name).iter();
     let Some(value) = values.next() else {
@@ -79,7 +115,7 @@ fn check_client_header(headers: &HeaderMap, rule: &ClientHeaderRule) -> Result<S
             format!("{} header must not contain control characters", rule.label),
         ));
     }
-    Ok(text.to_string())
+    Ok(ClientText(value.clone()))
 }
 
 /// Check both client headers; one error entry per bad header.
@@ -112,14 +148,17 @@ pub(crate) fn scraper_client(headers: &HeaderMap) -> Result<Client, ApiError> {
         .and_then(|v| v.to_str().ok())
         .and_then(|ua| ua.split_whitespace().next())
         .filter(|ua| ua.chars().count() <= CLIENT_HEADER_MAX_CHARS);
-    let (id, version) = match agent.and_then(|ua| ua.split_once('/')) {
-        Some((id, version)) if !id.is_empty() && !version.is_empty() => (id, version),
-        _ => ("metrics-scraper", "unknown"),
-    };
-    Ok(Client {
-        id: id.to_string(),
-        version: version.to_string(),
-    })
+    let named = agent
+        .and_then(|ua| ua.split_once('/'))
+        .filter(|(id, version)| !id.is_empty() && !version.is_empty())
+        .and_then(|(id, version)| Some((ClientText::from_text(id)?, ClientText::from_text(version)?)));
+    let (id, version) = named.unwrap_or_else(|| {
+        (
+            ClientText(HeaderValue::from_static("metrics-scraper")),
+            ClientText(HeaderValue::from_static("unknown")),
+        )
+    });
+    Ok(Client { id, version })
 }
 
 #[cfg(test)]
@@ -139,23 +178,23 @@ mod tests {
     #[test]
     fn a_scraper_without_client_headers_is_named_after_its_user_agent() {
         let c = scraper_client(&with(&[("user-agent", "Prometheus/2.42.0")])).unwrap();
-        assert_eq!((c.id.as_str(), c.version.as_str()), ("Prometheus", "2.42.0"));
+        assert_eq!((&*c.id, &*c.version), ("Prometheus", "2.42.0"));
         let c = scraper_client(&with(&[("user-agent", "curl/7.88.1 (x86_64)")])).unwrap();
-        assert_eq!((c.id.as_str(), c.version.as_str()), ("curl", "7.88.1"));
+        assert_eq!((&*c.id, &*c.version), ("curl", "7.88.1"));
         for h in [
             with(&[]),
             with(&[("user-agent", "no-version")]),
             with(&[("user-agent", "/1")]),
         ] {
             let c = scraper_client(&h).unwrap();
-            assert_eq!((c.id.as_str(), c.version.as_str()), ("metrics-scraper", "unknown"));
+            assert_eq!((&*c.id, &*c.version), ("metrics-scraper", "unknown"));
         }
     }
 
     #[test]
     fn a_scraper_sending_one_client_header_is_held_to_the_rules() {
         let c = scraper_client(&with(&[("nureva-client-id", "nms"), ("nureva-client-version", "3")])).unwrap();
-        assert_eq!((c.id.as_str(), c.version.as_str()), ("nms", "3"));
+        assert_eq!((&*c.id, &*c.version), ("nms", "3"));
         let e = scraper_client(&with(&[("nureva-client-id", "nms"), ("user-agent", "Prometheus/2")])).unwrap_err();
         assert_eq!(e.code(), "missing_client_version");
     }

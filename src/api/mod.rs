@@ -155,7 +155,7 @@ where
     let framing = (!body.is_end_stream()).then(|| Framing::of(&parts));
     let mut body = Some(body);
     let mut served_by = ServedBy::Unrouted;
-    let mut resp = match pipeline(app, peer, parts, &mut body, &mut served_by).await {
+    let mut resp = match pipeline(app, peer, started, parts, &mut body, &mut served_by).await {
         Ok(resp) => resp,
         Err(e) => {
             if e.status().is_server_error() {
@@ -274,6 +274,7 @@ fn without_body(resp: Response<Body>) -> Response<Body> {
 async fn pipeline<B>(
     app: &App,
     peer: &Peer,
+    started: Instant,
     parts: http::request::Parts,
     body: &mut Option<B>,
     served_by: &mut ServedBy,
@@ -289,7 +290,7 @@ where
     let remote = peer.remote;
     let state = app.snapshot();
     app.limiter()
-        .check(remote.ip(), state.policy.requests_per_minute, Instant::now())
+        .check(remote.ip(), state.policy.requests_per_minute, started)
         .map_err(|retry| {
             ApiError::rate_limited("rate_limited", "too many requests from this address; slow down", retry)
         })?;
