@@ -29,6 +29,20 @@ build_release() {
     [ -n "${ROOMGATE_BIN:-}" ] || (cd "$ROOT" && cargo build --release --quiet)
 }
 
+# build_reference -> REF: the bare hyper + rustls server (bench/reference), built
+build_reference() {
+    (cd "$BENCH_DIR/reference" && cargo build --release --quiet)
+    REF="${CARGO_TARGET_DIR:-$BENCH_DIR/reference/target}/release/reference-server"
+}
+
+# scratch -> WORK (a temporary folder) and PIDS (add the servers started): on exit
+# every one of PIDS is stopped and WORK removed
+scratch() {
+    WORK="$(mktemp -d)"
+    PIDS=()
+    trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$WORK"' EXIT
+}
+
 # write_roomgate_config DIR EXTRA_TOML: a loopback config in DIR/roomgate.toml
 write_roomgate_config() {
     local dir="$1" extra="$2"

@@ -22,14 +22,7 @@ need wrk h2load python3
 [ "$(nproc)" -ge 2 ] || { echo "bench: cpu_ab.sh needs two CPUs" >&2; exit 1; }
 [ $# -ge 2 ] || { echo "usage: bench/cpu_ab.sh BIN_A BIN_B|reference [ROUNDS]" >&2; exit 2; }
 BIN_A="$1" BIN_B="$2" ROUNDS="${3:-5}" DUR="${DUR:-4}"
-WORK="$(mktemp -d)"
-PIDS=()
-cleanup() {
-    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
+scratch
 
 # start_build BIN DIR -> PID PORT KEY: a device with an API key, restarted once
 start_build() {
@@ -47,8 +40,7 @@ start_build() {
 start_build "$BIN_A" "$WORK/a"
 PID_A=$PID PORT_A=$PORT KEY_A=$KEY
 if [ "$BIN_B" = reference ]; then
-    (cd "$BENCH_DIR/reference" && cargo build --release --quiet)
-    REF="${CARGO_TARGET_DIR:-$BENCH_DIR/reference/target}/release/reference-server"
+    build_reference
     "${ON_SERVER_CPU[@]}" "$REF" 127.0.0.1:0 "$WORK/a/certs/cert.pem" "$WORK/a/certs/key.pem" 2> "$WORK/ref.log" &
     PID_B=$!
     PIDS+=("$PID_B")

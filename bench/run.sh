@@ -34,16 +34,8 @@ CASES="${CASES:-a b c}"
 COMPARE="${COMPARE:-1}"
 MEMORY="${MEMORY:-1}"
 build_release
-(cd "$BENCH_DIR/reference" && cargo build --release --quiet)
-REF="${CARGO_TARGET_DIR:-$BENCH_DIR/reference/target}/release/reference-server"
-WORK="$(mktemp -d)"
-PIDS=()
-cleanup() {
-    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
+build_reference
+scratch
 
 
 # --- roomgate --------------------------------------------------------------------

@@ -123,7 +123,7 @@ impl Peer {
 
 /// Serve one request on its own, as on a new connection. Never fails: every
 /// problem becomes a JSON error response. (The work is boxed, as the transport
-/// boxes it; see [`handle_on`].)
+/// boxes it; see `handle_on`.)
 pub async fn handle<B>(app: &App, remote: SocketAddr, req: Request<B>) -> Response<Body>
 where
     B: HttpBody<Data = Bytes> + Send + Sync + Unpin + 'static,

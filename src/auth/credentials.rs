@@ -9,7 +9,10 @@
 //! Verification is in memory: decode, look the id up in the [`CredentialIndex`]
 //! built from the current state, compare the HMAC in constant time, check the account
 //! is enabled and the session has not expired. No disk, no password hash.
-//! Last-use times are kept in atomics and written with the next state write.
+//! Last-use times are kept in atomics and written with the next state write. A
+//! connection remembers the credential it last had verified ([`Remembered`]): the
+//! same header on its next request, against the same index and state, skips the
+//! decoding and the HMAC.
 
 use std::collections::HashMap;
 use std::fmt;
