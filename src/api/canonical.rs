@@ -95,8 +95,8 @@ fn segment_problem(path: &str) -> Option<&'static str> {
 }
 
 /// RFC 3986 `unreserved`.
-fn is_unreserved(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"-._~".contains(&b)
+const fn is_unreserved(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')
 }
 
 /// RFC 3986 `pchar` without `%` (checked as a triplet) and without `;` (refused).
@@ -111,8 +111,7 @@ const PCHAR: [bool; 256] = {
     let mut b = 0;
     while b < 256 {
         let c = b as u8;
-        table[b] = c.is_ascii_alphanumeric()
-            || matches!(c, b'-' | b'.' | b'_' | b'~')
+        table[b] = is_unreserved(c)
             || matches!(
                 c,
                 b'!' | b'$' | b'&' | b'\'' | b'(' | b')' | b'*' | b'+' | b',' | b'=' | b':' | b'@'
@@ -129,7 +128,8 @@ mod tests {
     #[test]
     fn the_pchar_table_is_rfc_3986() {
         for b in 0..=255u8 {
-            let expected = is_unreserved(b) || b"!$&'()*+,=:@".contains(&b);
+            let unreserved = b.is_ascii_alphanumeric() || b"-._~".contains(&b);
+            let expected = unreserved || b"!$&'()*+,=:@".contains(&b);
             assert_eq!(is_pchar(b), expected, "byte {b:#04x}");
         }
     }
