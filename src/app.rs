@@ -307,15 +307,6 @@ impl App {
         &self.inner.example_first_use
     }
 
-    /// The configured route to the device's own services that serves `path`, if any;
-    /// 400 for a case variant of a route's prefix (`api::gateway::Gateway::lookup`).
-    pub fn route_for(
-        &self,
-        path: &str,
-    ) -> Result<Option<Arc<crate::api::gateway::ProxyRoute>>, crate::error::ApiError> {
-        self.inner.live.load().gateway.lookup(path).map(Option::<&_>::cloned)
-    }
-
     /// The audio settings as JSON, rendered once per change (the most polled answer).
     pub fn audio_json(&self, current: &crate::device::audio::AudioSettings) -> Bytes {
         let release = self.config().device.firmware_version.release();
@@ -522,6 +513,17 @@ impl Live {
 /// The configuration in force, borrowed without touching a shared reference count
 /// (it is read on every request).
 pub struct CurrentConfig(arc_swap::Guard<Arc<Live>>);
+
+impl CurrentConfig {
+    /// The configured route to the device's own services that serves `path`, if any;
+    /// 400 for a case variant of a route's prefix (`api::gateway::Gateway::lookup`).
+    pub fn route_for(
+        &self,
+        path: &str,
+    ) -> Result<Option<Arc<crate::api::gateway::ProxyRoute>>, crate::error::ApiError> {
+        self.0.gateway.lookup(path).map(Option::<&_>::cloned)
+    }
+}
 
 impl std::ops::Deref for CurrentConfig {
     type Target = Config;

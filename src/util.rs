@@ -1,4 +1,4 @@
-//! Small helpers every layer uses: the clock in the API's units, RFC 3339 times,
+//! Small helpers every layer uses: the clocks in the API's units, RFC 3339 times,
 //! hex encoding and path prefixes. A leaf: it imports nothing from the crate.
 
 /// Seconds since the Unix epoch.
@@ -9,6 +9,25 @@ pub fn now() -> UnixTime {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())
+}
+
+/// The current time as `UnixTime`, read from the kernel's coarse clock: the time
+/// of the last timer tick (a few milliseconds behind, never ahead), read without the
+/// time counter. For the request path, which needs seconds (credential expiry, last
+/// use) on every request; anything stored at a write uses [`now`].
+pub(crate) fn now_coarse() -> UnixTime {
+    let t = rustix::time::clock_gettime(rustix::time::ClockId::RealtimeCoarse);
+    u64::try_from(t.tv_sec).unwrap_or(0)
+}
+
+/// Milliseconds on the kernel's coarse monotonic clock (since boot, the timeline
+/// of `Instant`, at timer-tick resolution): deadlines of seconds, checked on every
+/// read and every response, without reading the time counter.
+pub(crate) fn coarse_millis() -> u64 {
+    let t = rustix::time::clock_gettime(rustix::time::ClockId::MonotonicCoarse);
+    let secs = u64::try_from(t.tv_sec).unwrap_or(0);
+    let millis = u64::try_from(t.tv_nsec).unwrap_or(0) / 1_000_000;
+    secs.saturating_mul(1000).saturating_add(millis)
 }
 
 /// RFC 3339 (UTC, seconds) form of a [`UnixTime`], as the API reports times.
@@ -63,6 +82,18 @@ mod tests {
         assert!(path_is_under("/api/v1/svc/x", "/api/v1/svc"));
         assert!(!path_is_under("/api/v1/svcx", "/api/v1/svc"));
         assert!(!path_is_under("/api/v1", "/api/v1/svc"));
+    }
+
+    #[test]
+    fn the_coarse_clocks_follow_the_precise_ones() {
+        // Coarse clocks trail by at most a timer tick (1–10 ms), never lead.
+        let precise = now();
+        let coarse = now_coarse();
+        assert!(coarse <= now() && coarse + 1 >= precise, "{coarse} vs {precise}");
+        let a = coarse_millis();
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        let b = coarse_millis();
+        assert!((30..1_000).contains(&(b - a)), "50 ms measured as {} ms", b - a);
     }
 
     #[test]

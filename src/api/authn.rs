@@ -68,7 +68,7 @@ pub(super) async fn authenticate(
     state: &Arc<State>,
 ) -> Result<Principal, ApiError> {
     let index = app.credentials();
-    let now = crate::util::now();
+    let now = crate::util::now_coarse();
     let header = single_authorization(headers);
     if let Some(header) = header
         && let Some(verdict) = index.recall(&peer.remembered, header, state, &client.id, now)

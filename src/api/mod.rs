@@ -67,7 +67,8 @@ pub(crate) struct Ctx {
     pub query: Option<String>,
     /// The state the credential was verified against.
     pub state: Arc<State>,
-    /// The `Accept` header (the metrics endpoint chooses its format by it).
+    /// The `Accept` header, for the metrics endpoint (which chooses its format by
+    /// it); `None` for every other route.
     pub accept: Option<http::HeaderValue>,
 }
 
@@ -302,7 +303,12 @@ where
     // Before any route is matched: a path has one spelling, so what roomgate checks
     // is what a device service serves (see `canonical`).
     check_canonical(path)?;
-    if let Some(route) = app.route_for(path)? {
+    // One look at the configuration in force for the two things the pipeline reads.
+    let (forwarded, max_body_bytes) = {
+        let config = app.config();
+        (config.route_for(path)?, config.limits.max_body_bytes)
+    };
+    if let Some(route) = forwarded {
         *served_by = ServedBy::Forwarded(Arc::clone(&route));
         return Box::pin(proxy(app, peer, &client, &state, &route, parts, body)).await;
     }
@@ -313,12 +319,7 @@ where
     };
     *served_by = ServedBy::Builtin(routes::index(route));
     let unread = body.as_ref().ok_or_else(ApiError::internal)?;
-    check_body_framing(
-        route.op.body_required(),
-        &parts.headers,
-        unread,
-        app.config().limits.max_body_bytes,
-    )?;
+    check_body_framing(route.op.body_required(), &parts.headers, unread, max_body_bytes)?;
     let principal = match route.min_role {
         None => None,
         Some(required) => {
@@ -332,7 +333,11 @@ where
     };
     check_needs(app, route)?;
     let query = parts.uri.query().map(str::to_string);
-    let accept = parts.headers.get(http::header::ACCEPT).cloned();
+    // Only the metrics endpoint reads it (to choose its format).
+    let accept = match route.op {
+        Op::Metrics => parts.headers.get(http::header::ACCEPT).cloned(),
+        _ => None,
+    };
     let ctx = Ctx {
         app: app.clone(),
         remote,
@@ -560,6 +565,18 @@ mod tests {
             (
                 headers(&[("nureva-client-id", b"\xff"), ("nureva-client-version", b"1")]),
                 vec!["invalid_client_id"],
+            ),
+            // A C1 control character (U+0085) outside ASCII.
+            (
+                headers(&[
+                    ("nureva-client-id", "a\u{85}b".as_bytes()),
+                    ("nureva-client-version", b"1"),
+                ]),
+                vec!["invalid_client_id"],
+            ),
+            (
+                headers(&[("nureva-client-id", b"   "), ("nureva-client-version", b"1")]),
+                vec!["empty_client_id"],
             ),
         ];
         for (h, expected) in cases {

@@ -487,12 +487,16 @@ impl CredentialIndex {
     }
 
     fn note_use(&self, entry: &Entry, client_id: &str, now: UnixTime) {
-        if entry.last_used.fetch_max(now, Ordering::Relaxed) < now {
+        // Read before writing: within a second (and from the same client) nothing
+        // changes, and a plain load keeps the cache line shared between cores.
+        if entry.last_used.load(Ordering::Relaxed) < now && entry.last_used.fetch_max(now, Ordering::Relaxed) < now {
             self.dirty.store(true, Ordering::Relaxed);
         }
         if entry.kind == CredentialKind::ApiKey {
             let h = client_hash(client_id);
-            if entry.last_client_hash.swap(h, Ordering::Relaxed) != h {
+            if entry.last_client_hash.load(Ordering::Relaxed) != h
+                && entry.last_client_hash.swap(h, Ordering::Relaxed) != h
+            {
                 if let Ok(mut last) = entry.last_client.lock() {
                     *last = Some(client_id.to_string());
                 }

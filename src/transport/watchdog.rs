@@ -14,15 +14,15 @@
 use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use futures_util::task::AtomicWaker;
 use hyper::body::{Body as HttpBody, Frame, SizeHint};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
-use tokio::sync::Notify;
 
 use crate::config::Limits;
 use crate::http_util::{Body, BodyError};
@@ -31,7 +31,11 @@ const NONE: u64 = u64::MAX;
 
 /// What the watchdog knows about one connection.
 pub(super) struct Activity {
+    /// When the connection began, and the same moment on the coarse clock: the
+    /// watchdog counts in milliseconds of the coarse clock (`util::coarse_millis`),
+    /// which costs no time-counter read on every socket read and every response.
     origin: Instant,
+    origin_coarse_ms: u64,
     in_flight: AtomicUsize,
     /// Requests hyper has handed to the service on this connection.
     started: AtomicU64,
@@ -41,7 +45,12 @@ pub(super) struct Activity {
     planned_ms: AtomicU64,
     head_timeout_ms: u64,
     idle_timeout_ms: u64,
-    pub(super) wake: Notify,
+    /// The connection's task, to wake when the watchdog must look again sooner.
+    waker: AtomicWaker,
+    /// Set with a wake-up, cleared when the connection sees it.
+    look: AtomicBool,
+    /// The service is shutting down: finish the requests in flight and close.
+    closing: AtomicBool,
 }
 
 pub(super) enum Verdict {
@@ -54,6 +63,7 @@ impl Activity {
     pub(super) fn new(head_timeout: Duration, idle_timeout: Duration) -> Self {
         Activity {
             origin: Instant::now(),
+            origin_coarse_ms: crate::util::coarse_millis(),
             in_flight: AtomicUsize::new(0),
             started: AtomicU64::new(0),
             idle_since_ms: AtomicU64::new(0),
@@ -61,12 +71,45 @@ impl Activity {
             planned_ms: AtomicU64::new(0),
             head_timeout_ms: millis(head_timeout),
             idle_timeout_ms: millis(idle_timeout),
-            wake: Notify::new(),
+            waker: AtomicWaker::new(),
+            look: AtomicBool::new(false),
+            closing: AtomicBool::new(false),
         }
     }
 
+    /// Make the connection look at its watchdog again.
+    fn wake(&self) {
+        self.look.store(true, Ordering::Release);
+        self.waker.wake();
+    }
+
+    /// The service is shutting down: the connection closes once its requests are
+    /// answered.
+    pub(super) fn close(&self) {
+        self.closing.store(true, Ordering::Release);
+        self.wake();
+    }
+
+    /// Whether [`Activity::close`] was called.
+    pub(super) fn is_closing(&self) -> bool {
+        self.closing.load(Ordering::Acquire)
+    }
+
+    /// Whether the watchdog was asked to look again since the last call; if not,
+    /// the task of `cx` is woken when it is. Called on every poll of the
+    /// connection, so it costs two uncontended atomic operations and no lock (a
+    /// `Notify` would take its mutex on every poll).
+    pub(super) fn poll_look(&self, cx: &Context<'_>) -> bool {
+        self.waker.register(cx.waker());
+        self.look.load(Ordering::Acquire) && self.look.swap(false, Ordering::AcqRel)
+    }
+
+    /// Milliseconds since the connection began (at the coarse clock's resolution, a
+    /// few milliseconds: the deadlines it serves are seconds).
     pub(super) fn now_ms(&self) -> u64 {
-        u64::try_from(self.origin.elapsed().as_millis()).unwrap_or(NONE - 1)
+        crate::util::coarse_millis()
+            .saturating_sub(self.origin_coarse_ms)
+            .min(NONE - 1)
     }
 
     fn at(&self, ms: u64) -> Instant {
@@ -87,7 +130,7 @@ impl Activity {
             .is_ok()
             && self.planned_ms.load(Ordering::Acquire) > now.saturating_add(self.head_timeout_ms)
         {
-            self.wake.notify_one();
+            self.wake();
         }
     }
 
@@ -141,6 +184,70 @@ impl Activity {
     }
 }
 
+/// The connections being served, so that a shutdown reaches each one's watchdog
+/// ([`Activity::close`]) without every connection watching a shared signal on
+/// every poll. Touched once when a connection starts serving HTTP and once when it
+/// ends.
+#[derive(Default)]
+pub(super) struct Connections {
+    live: std::sync::Mutex<Registry>,
+}
+
+#[derive(Default)]
+struct Registry {
+    next: u64,
+    activities: std::collections::HashMap<u64, std::sync::Weak<Activity>>,
+}
+
+impl Connections {
+    /// Count `activity` in until the returned guard is dropped.
+    pub(super) fn enter(self: &Arc<Self>, activity: &Arc<Activity>) -> Entered {
+        let mut live = self.live.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let id = live.next;
+        live.next += 1;
+        live.activities.insert(id, Arc::downgrade(activity));
+        Entered {
+            connections: Arc::clone(self),
+            id,
+        }
+    }
+
+    /// Tell every connection being served to finish ([`Activity::close`]).
+    pub(super) fn close_all(&self) {
+        let live = self.live.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        for activity in live.activities.values().filter_map(std::sync::Weak::upgrade) {
+            activity.close();
+        }
+    }
+
+    /// How many connections are being served.
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.live
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .activities
+            .len()
+    }
+}
+
+/// A connection counted in [`Connections`]; counted out when dropped.
+pub(super) struct Entered {
+    connections: Arc<Connections>,
+    id: u64,
+}
+
+impl Drop for Entered {
+    fn drop(&mut self) {
+        let mut live = self
+            .connections
+            .live
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        live.activities.remove(&self.id);
+    }
+}
+
 fn millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(NONE - 1)
 }
@@ -158,7 +265,7 @@ impl Drop for InFlight {
         if a.in_flight.fetch_sub(1, Ordering::AcqRel) == 1
             && a.planned_ms.load(Ordering::Acquire) > now.saturating_add(a.idle_timeout_ms)
         {
-            a.wake.notify_one();
+            a.wake();
         }
     }
 }
@@ -226,5 +333,60 @@ impl AsyncWrite for Watched {
 
     fn is_write_vectored(&self) -> bool {
         self.tcp.is_write_vectored()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::task::{Context, Wake, Waker};
+    use std::time::Duration;
+
+    use super::{Activity, Connections};
+
+    /// A waker that counts its wake-ups.
+    struct Count(AtomicUsize);
+
+    impl Wake for Count {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    fn activity() -> Arc<Activity> {
+        Arc::new(Activity::new(Duration::from_secs(10), Duration::from_secs(60)))
+    }
+
+    #[test]
+    fn a_wake_up_is_seen_once_and_wakes_the_registered_task() {
+        let a = activity();
+        let count = Arc::new(Count(AtomicUsize::new(0)));
+        let waker = Waker::from(Arc::clone(&count));
+        let cx = Context::from_waker(&waker);
+        assert!(!a.poll_look(&cx), "nothing asked for a look yet");
+        a.wake();
+        assert_eq!(count.0.load(Ordering::SeqCst), 1);
+        assert!(a.poll_look(&cx));
+        assert!(!a.poll_look(&cx), "a wake-up is seen once");
+    }
+
+    #[test]
+    fn close_all_reaches_the_connections_being_served_and_no_others() {
+        let connections = Arc::new(Connections::default());
+        let (a, b) = (activity(), activity());
+        let count = Arc::new(Count(AtomicUsize::new(0)));
+        let waker = Waker::from(Arc::clone(&count));
+        let cx = Context::from_waker(&waker);
+        let _in_a = connections.enter(&a);
+        let in_b = connections.enter(&b);
+        assert!(!a.poll_look(&cx));
+        assert_eq!(connections.len(), 2);
+        drop(in_b);
+        assert_eq!(connections.len(), 1, "a connection that ended is counted out");
+        connections.close_all();
+        assert!(a.is_closing() && a.poll_look(&cx));
+        assert_eq!(count.0.load(Ordering::SeqCst), 1, "the connection's task was woken");
+        assert!(!b.is_closing());
     }
 }
