@@ -5,11 +5,13 @@
 //! gateway routes) streamed upstream bodies, so the pipeline has a single response
 //! type from end to end.
 
-use std::convert::Infallible;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use http::{HeaderValue, Response, StatusCode, header};
-use http_body_util::{BodyExt, Empty, Full, combinators::BoxBody};
+use http_body_util::{BodyExt, combinators::BoxBody};
+use hyper::body::{Body as HttpBody, Frame, SizeHint};
 use serde::Serialize;
 
 /// Marks a request that arrived on the plain-HTTP listener (absent: HTTPS). Set by
@@ -20,8 +22,63 @@ pub(crate) struct PlainHttp;
 /// The error a streamed response body may end with.
 pub(crate) type BodyError = Box<dyn std::error::Error + Send + Sync>;
 
-/// Every response body: fixed bytes or a stream.
-pub(crate) type Body = BoxBody<Bytes, BodyError>;
+/// Every response body: fixed bytes or a stream. Fixed bytes (nearly every answer)
+/// are held as they are; only a stream is boxed, so an ordinary answer costs no
+/// allocation for its body.
+pub enum Body {
+    /// Fixed bytes; `None` once they have been taken (or for no body).
+    Fixed(Option<Bytes>),
+    /// A stream: server-sent events, a forwarded upstream body.
+    Stream(BoxBody<Bytes, BodyError>),
+}
+
+impl Body {
+    /// A streamed body.
+    pub(crate) fn stream<B>(body: B) -> Body
+    where
+        B: HttpBody<Data = Bytes, Error = BodyError> + Send + Sync + 'static,
+    {
+        Body::Stream(BodyExt::boxed(body))
+    }
+}
+
+impl std::fmt::Debug for Body {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Body::Fixed(bytes) => f
+                .debug_tuple("Fixed")
+                .field(&bytes.as_ref().map_or(0, Bytes::len))
+                .finish(),
+            Body::Stream(_) => f.write_str("Stream"),
+        }
+    }
+}
+
+impl HttpBody for Body {
+    type Data = Bytes;
+    type Error = BodyError;
+
+    fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, BodyError>>> {
+        match self.get_mut() {
+            Body::Fixed(bytes) => Poll::Ready(bytes.take().filter(|b| !b.is_empty()).map(|b| Ok(Frame::data(b)))),
+            Body::Stream(stream) => Pin::new(stream).poll_frame(cx),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match self {
+            Body::Fixed(bytes) => bytes.as_ref().is_none_or(Bytes::is_empty),
+            Body::Stream(stream) => stream.is_end_stream(),
+        }
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match self {
+            Body::Fixed(bytes) => SizeHint::with_exact(bytes.as_ref().map_or(0, |b| b.len() as u64)),
+            Body::Stream(stream) => stream.size_hint(),
+        }
+    }
+}
 
 const JSON: HeaderValue = HeaderValue::from_static("application/json");
 const NO_STORE: HeaderValue = HeaderValue::from_static("no-store");
@@ -41,14 +98,12 @@ pub(crate) fn to_json_bytes(value: &impl Serialize) -> Bytes {
 
 /// A body of fixed bytes.
 pub(crate) fn full(bytes: impl Into<Bytes>) -> Body {
-    Full::new(bytes.into())
-        .map_err(|never: Infallible| match never {})
-        .boxed()
+    Body::Fixed(Some(bytes.into()))
 }
 
 /// An empty body.
 pub(crate) fn empty() -> Body {
-    Empty::new().map_err(|never: Infallible| match never {}).boxed()
+    Body::Fixed(None)
 }
 
 /// A JSON response. Serialising our own plain data types cannot fail; if it ever
@@ -85,4 +140,40 @@ pub(crate) fn no_content() -> Response<Body> {
     *resp.status_mut() = StatusCode::NO_CONTENT;
     resp.headers_mut().insert(header::CACHE_CONTROL, NO_STORE);
     resp
+}
+
+#[cfg(test)]
+mod tests {
+    use http_body_util::BodyExt;
+    use hyper::body::Body as _;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn fixed_bodies_give_their_bytes_once_and_say_their_length() {
+        let body = full("{}");
+        assert!(!body.is_end_stream());
+        assert_eq!(body.size_hint().exact(), Some(2));
+        assert_eq!(body.collect().await.unwrap().to_bytes(), "{}");
+
+        for none in [empty(), full(Bytes::new())] {
+            assert!(none.is_end_stream());
+            assert_eq!(none.size_hint().exact(), Some(0));
+            assert!(none.collect().await.unwrap().to_bytes().is_empty());
+        }
+
+        let mut body = full("x");
+        assert!(body.frame().await.is_some());
+        assert!(body.frame().await.is_none(), "the bytes come once");
+        assert!(body.is_end_stream());
+        assert_eq!(body.size_hint().exact(), Some(0));
+    }
+
+    #[tokio::test]
+    async fn a_stream_body_passes_its_frames_through() {
+        let frames = futures_util::stream::iter(["a", "b"].map(|s| Ok::<_, BodyError>(Frame::data(Bytes::from(s)))));
+        let body = Body::stream(http_body_util::StreamBody::new(frames));
+        assert!(matches!(body, Body::Stream(_)));
+        assert_eq!(body.collect().await.unwrap().to_bytes(), "ab");
+    }
 }

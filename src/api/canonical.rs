@@ -32,8 +32,14 @@ pub(super) fn check_canonical(path: &str) -> Result<(), ApiError> {
 /// What makes `path` non-canonical, if anything.
 fn problem(path: &str) -> Option<&'static str> {
     let bytes = path.as_bytes();
+    // A `.` or empty segment needs a `/` followed by `.` or `/`: noted in this pass,
+    // so that the segment check runs only for paths that may have one.
+    let mut segment_suspect = !path.starts_with('/') || path.len() == 1;
     let mut i = 0;
     while i < bytes.len() {
+        if i > 0 && bytes[i - 1] == b'/' && matches!(bytes[i], b'/' | b'.') {
+            segment_suspect = true;
+        }
         match bytes[i] {
             b';' => return Some("`;` path parameters are not accepted"),
             b'%' => {
@@ -51,7 +57,7 @@ fn problem(path: &str) -> Option<&'static str> {
         }
         i += 1;
     }
-    segment_problem(path)
+    if segment_suspect { segment_problem(path) } else { None }
 }
 
 /// The byte a `%XX` triplet stands for; `None` when it is not one.
@@ -131,6 +137,25 @@ mod tests {
             let unreserved = b.is_ascii_alphanumeric() || b"-._~".contains(&b);
             let expected = unreserved || b"!$&'()*+,=:@".contains(&b);
             assert_eq!(is_pchar(b), expected, "byte {b:#04x}");
+        }
+    }
+
+    #[test]
+    fn the_segment_check_is_skipped_only_where_it_finds_nothing() {
+        // Every path of up to four characters from these: wherever `problem` skips
+        // `segment_problem`, the latter would have found nothing.
+        let alphabet = ['/', '.', 'a'];
+        let mut paths = vec![String::new()];
+        for _ in 0..4 {
+            let longer: Vec<String> = paths
+                .iter()
+                .flat_map(|p| alphabet.iter().map(move |c| format!("{p}{c}")))
+                .collect();
+            paths.extend(longer);
+        }
+        for path in &paths {
+            let full = path.is_empty() || problem(path).is_some() || segment_problem(path).is_none();
+            assert!(full, "{path:?}: {:?}", segment_problem(path));
         }
     }
 

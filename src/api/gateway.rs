@@ -34,7 +34,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http::{Request, Response, Uri, Version};
-use http_body_util::{BodyExt, Full};
+use http_body_util::BodyExt;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioIo};
@@ -301,7 +301,7 @@ impl ProxyRoute {
         let uri: Uri = format!("http://{authority}{path_and_query}")
             .parse()
             .map_err(|_| ApiError::bad_request("invalid_path", "the request path cannot be forwarded"))?;
-        let body: Body = Full::new(body).map_err(|never| match never {}).boxed();
+        let body: Body = crate::http_util::full(body);
         let mut upstream = Request::new(body);
         *upstream.method_mut() = parts.method;
         *upstream.uri_mut() = uri;
@@ -333,7 +333,7 @@ impl ProxyRoute {
         };
         let (mut parts, body) = response.into_parts();
         strip_hop_by_hop(&mut parts.headers);
-        let body: Body = body.map_err(|e| -> BodyError { Box::new(e) }).boxed();
+        let body = Body::stream(body.map_err(|e| -> BodyError { Box::new(e) }));
         Ok(Response::from_parts(parts, body))
     }
 }
