@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # roomgate against a bare hyper + rustls server (bench/reference: same TLS settings,
 # same certificate, same JSON answer, no authentication), measured in one run with
-# alternating rounds (A/B/A/B…) so that machine drift cancels; then nginx `auth_basic`
-# and Caddy `basicauth` on loopback for a side-by-side table; then memory.
+# alternating rounds (A/B/A/B…) so that machine drift cancels, with nginx `auth_basic`
+# and Caddy `basicauth` on loopback taking their turns in the same rounds for a
+# side-by-side table; then memory.
 #
 #   bench/run.sh                  DUR=10 ROUNDS=3 by default (seconds, rounds per case)
 #   CASES="a" COMPARE=0 MEMORY=0 bench/run.sh      a quick A/B of one case
@@ -203,20 +204,23 @@ for case in a b c; do RG[$case]=-; REFS[$case]=-; NG[$case]=-; CA[$case]=-; done
 # the reference gets none, as before round 3).
 RG_REQ=("Authorization: Nureva $KEY" "Nureva-Client-Id: bench" "Nureva-Client-Version: 1")
 if [ "${REF_HEADERS:-1}" = 1 ]; then REF_REQ=("${RG_REQ[@]}"); else REF_REQ=(); fi
+# nginx and Caddy take their turn in the same rounds (roomgate, reference, nginx,
+# Caddy, and again): a peer measured once, minutes after roomgate's rounds, would be
+# compared across the machine's drift (a single Caddy figure in case b once came out
+# 18% above the reference measured a minute earlier).
 for case in $CASES; do
-    rg=() ref=()
+    rg=() ref=() ng=() ca=()
     for _ in $(seq 1 "$ROUNDS"); do
         rg+=("$(case_rps "$case" "$RG_PORT" "${RG_REQ[@]}")")
         ref+=("$(case_rps "$case" "$REF_PORT" "${REF_REQ[@]}")")
+        [ -n "$NGINX_PORT" ] && ng+=("$(case_rps "$case" "$NGINX_PORT" "$BASIC")")
+        [ -n "$CADDY_PORT" ] && ca+=("$(case_rps "$case" "$CADDY_PORT" "$BASIC")")
     done
     RG[$case]=$(median 0 "${rg[@]}")
     REFS[$case]=$(median 0 "${ref[@]}")
-    echo "case $case: roomgate ${rg[*]} | reference ${ref[*]}" >&2
-done
-
-for case in $CASES; do
-    [ -n "$NGINX_PORT" ] && NG[$case]=$(case_rps "$case" "$NGINX_PORT" "$BASIC")
-    [ -n "$CADDY_PORT" ] && CA[$case]=$(case_rps "$case" "$CADDY_PORT" "$BASIC")
+    [ -n "$NGINX_PORT" ] && NG[$case]=$(median 0 "${ng[@]}")
+    [ -n "$CADDY_PORT" ] && CA[$case]=$(median 0 "${ca[@]}")
+    echo "case $case: roomgate ${rg[*]} | reference ${ref[*]} | nginx ${ng[*]:--} | Caddy ${ca[*]:--}" >&2
 done
 
 # --- memory ----------------------------------------------------------------------------
