@@ -1,9 +1,9 @@
 //! The response body type every handler returns, small builders for JSON and
 //! empty responses, and the mark of a request that came over plain HTTP.
 //!
-//! One boxed body type serves fixed JSON, server-sent event streams and (for
-//! gateway routes) streamed upstream bodies, so the pipeline has a single response
-//! type from end to end.
+//! One body type serves fixed JSON, server-sent event streams and (for gateway
+//! routes) streamed upstream bodies, so the pipeline has a single response type from
+//! end to end; only streams are boxed.
 
 use std::pin::Pin;
 use std::task::{Context, Poll};
