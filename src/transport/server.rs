@@ -688,7 +688,6 @@ mod future_size {
         };
         let fut = conn.serve(tcp);
         let size = std::mem::size_of_val(&fut);
-        eprintln!("the connection future is {size} bytes");
         assert!(
             size <= 2560,
             "the connection future is {size} bytes (5,272 before the handshake was boxed, \
