@@ -18,7 +18,7 @@ use crate::http_util::{Body, json_response, no_content};
 use crate::util::now;
 
 /// `GET /api/v1/auth/accounts`
-pub(crate) fn list_accounts(ctx: &Ctx) -> Response<Body> {
+pub(crate) fn list_accounts(ctx: &Ctx<'_>) -> Response<Body> {
     json_response(StatusCode::OK, &json!({"accounts": ops::account_views(&ctx.state)}))
 }
 
@@ -59,7 +59,7 @@ impl AccountPatch {
 }
 
 /// `PATCH /api/v1/auth/accounts/{account}`
-pub(crate) async fn update_account(ctx: &Ctx, body: Value) -> Result<Response<Body>, ApiError> {
+pub(crate) async fn update_account(ctx: &Ctx<'_>, body: Value) -> Result<Response<Body>, ApiError> {
     let target = Role::from_request(ctx.params.first().map_or("", String::as_str))?;
     let patch = AccountPatch::parse(&body)?;
     if let Some(enabled) = patch.enabled {
@@ -121,7 +121,7 @@ pub(crate) async fn update_account(ctx: &Ctx, body: Value) -> Result<Response<Bo
 }
 
 /// Changing the admin password needs the current one; returns the hash it matched.
-async fn verify_current_admin_password(ctx: &Ctx, current: Option<Password>) -> Result<String, ApiError> {
+async fn verify_current_admin_password(ctx: &Ctx<'_>, current: Option<Password>) -> Result<String, ApiError> {
     let Some(current) = current else {
         return Err(ApiError::bad_request(
             "current_password_required",
@@ -149,14 +149,14 @@ async fn verify_current_admin_password(ctx: &Ctx, current: Option<Password>) -> 
 }
 
 /// The state with last-use times that are still only in memory.
-fn with_usage(ctx: &Ctx) -> crate::auth::state::State {
+fn with_usage(ctx: &Ctx<'_>) -> crate::auth::state::State {
     let mut state = (*ctx.state).clone();
     ctx.app.credentials().overlay_usage(&mut state);
     state
 }
 
 /// `GET /api/v1/auth/sessions`
-pub(crate) fn list_sessions(ctx: &Ctx) -> Response<Body> {
+pub(crate) fn list_sessions(ctx: &Ctx<'_>) -> Response<Body> {
     json_response(
         StatusCode::OK,
         &json!({"sessions": ops::session_views(&with_usage(ctx))}),
@@ -164,7 +164,7 @@ pub(crate) fn list_sessions(ctx: &Ctx) -> Response<Body> {
 }
 
 /// `DELETE /api/v1/auth/sessions/{id}`
-pub(crate) async fn revoke_session(ctx: &Ctx) -> Result<Response<Body>, ApiError> {
+pub(crate) async fn revoke_session(ctx: &Ctx<'_>) -> Result<Response<Body>, ApiError> {
     let id = ctx.params.first().cloned().unwrap_or_default();
     let done = ctx.app.update(move |s| ops::revoke_session(s, &id)).await?;
     ctx.record(&done.event);
@@ -172,7 +172,7 @@ pub(crate) async fn revoke_session(ctx: &Ctx) -> Result<Response<Body>, ApiError
 }
 
 /// `POST /api/v1/auth/keys` → 201 with the key, shown this once.
-pub(crate) async fn create_key(ctx: &Ctx, body: Value) -> Result<Response<Body>, ApiError> {
+pub(crate) async fn create_key(ctx: &Ctx<'_>, body: Value) -> Result<Response<Body>, ApiError> {
     let obj = object(&body)?;
     only_fields(obj, &["name", "account"])?;
     let name = string_field(obj, "name")?.to_string();
@@ -192,12 +192,12 @@ pub(crate) async fn create_key(ctx: &Ctx, body: Value) -> Result<Response<Body>,
 }
 
 /// `GET /api/v1/auth/keys`
-pub(crate) fn list_keys(ctx: &Ctx) -> Response<Body> {
+pub(crate) fn list_keys(ctx: &Ctx<'_>) -> Response<Body> {
     json_response(StatusCode::OK, &json!({"keys": ops::key_views(&with_usage(ctx))}))
 }
 
 /// `DELETE /api/v1/auth/keys/{id}`
-pub(crate) async fn revoke_key(ctx: &Ctx) -> Result<Response<Body>, ApiError> {
+pub(crate) async fn revoke_key(ctx: &Ctx<'_>) -> Result<Response<Body>, ApiError> {
     let id = ctx.params.first().cloned().unwrap_or_default();
     let done = ctx.app.update(move |s| ops::revoke_key(s, &id)).await?;
     ctx.record(&done.event);
@@ -205,12 +205,12 @@ pub(crate) async fn revoke_key(ctx: &Ctx) -> Result<Response<Body>, ApiError> {
 }
 
 /// `GET /api/v1/security/policy`
-pub(crate) fn get_policy(ctx: &Ctx) -> Response<Body> {
+pub(crate) fn get_policy(ctx: &Ctx<'_>) -> Response<Body> {
     json_response(StatusCode::OK, &ctx.state.policy)
 }
 
 /// `PATCH /api/v1/security/policy`: applies at once.
-pub(crate) async fn patch_policy(ctx: &Ctx, body: Value) -> Result<Response<Body>, ApiError> {
+pub(crate) async fn patch_policy(ctx: &Ctx<'_>, body: Value) -> Result<Response<Body>, ApiError> {
     let done = ctx.app.update(move |s| ops::change_policy(s, &body)).await?;
     ctx.record(&done.event);
     Ok(json_response(StatusCode::OK, &done.value))

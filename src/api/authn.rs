@@ -6,10 +6,11 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use http::{HeaderMap, header};
+use http::{HeaderMap, HeaderValue, header};
 
 use crate::api::Peer;
 use crate::api::client::Client;
+use crate::api::heads::Seen;
 use crate::app::App;
 use crate::auth::accounts::Role;
 use crate::auth::credentials::{Principal, Refusal};
@@ -59,17 +60,21 @@ fn invalid_auth_parameters() -> ApiError {
 
 /// Verify the presented credential against `state`: a session or API key in
 /// memory, else the vendor's example credential (while the state accepts it), else
-/// (when the policy allows) a legacy `base64(account:password)`.
+/// (when the policy allows) a legacy `base64(account:password)`. `authorization` is
+/// what the request sent as `Authorization` (found by [`Heads::scan`]).
+///
+/// [`Heads::scan`]: crate::api::heads::Heads::scan
 pub(super) async fn authenticate(
     app: &App,
     headers: &HeaderMap,
+    authorization: Seen<'_>,
     peer: &Peer,
-    client: &Client,
+    client: &Client<'_>,
     state: &Arc<State>,
 ) -> Result<Principal, ApiError> {
     let index = app.credentials();
     let now = crate::util::now_coarse();
-    let header = single_authorization(headers);
+    let header = authorization.only().map(HeaderValue::as_bytes);
     if let Some(header) = header
         && let Some(verdict) = index.recall(&peer.remembered, header, state, &client.id, now)
     {
@@ -84,13 +89,6 @@ pub(super) async fn authenticate(
     }
 }
 
-/// The `Authorization` value's bytes when the request has exactly one.
-fn single_authorization(headers: &HeaderMap) -> Option<&[u8]> {
-    let mut values = headers.get_all(header::AUTHORIZATION).iter();
-    let value = values.next()?;
-    values.next().is_none().then(|| value.as_bytes())
-}
-
 fn session_expired() -> ApiError {
     ApiError::unauthorized("credential_expired", "the session has expired; log in again")
 }
@@ -101,7 +99,7 @@ async fn not_stored(
     app: &App,
     token: &str,
     remote: SocketAddr,
-    client: &Client,
+    client: &Client<'_>,
     state: &State,
 ) -> Result<Principal, ApiError> {
     let caller = vendor_example::Caller {

@@ -4,7 +4,7 @@
 //! documented error codes.
 
 use bytes::{Bytes, BytesMut};
-use http::{HeaderMap, header};
+use http::{HeaderMap, HeaderValue, header};
 use http_body_util::BodyExt;
 use hyper::body::Body as HttpBody;
 use serde_json::{Map, Value};
@@ -76,16 +76,17 @@ pub(super) fn is_json(headers: &HeaderMap) -> bool {
         .is_some_and(|media| media.trim().eq_ignore_ascii_case("application/json"))
 }
 
-/// 413 for a declared length past the limit; 415 for a body (or a route that takes
-/// one) not declared as JSON. Checked before authentication so nothing large is read
-/// from anyone.
+/// 413 for a declared length (`content_length`, the first `Content-Length`) past
+/// the limit; 415 for a body (or a route that takes one) not declared as JSON.
+/// Checked before authentication so nothing large is read from anyone.
 pub(super) fn check_body_framing<B: HttpBody>(
     expects_json: bool,
     headers: &HeaderMap,
+    content_length: Option<&HeaderValue>,
     body: &B,
     limit: usize,
 ) -> Result<(), ApiError> {
-    if let Some(declared) = headers.get(header::CONTENT_LENGTH) {
+    if let Some(declared) = content_length {
         let length = declared.to_str().ok().and_then(|v| v.trim().parse::<u64>().ok());
         match length {
             Some(n) if n > limit as u64 => return Err(ApiError::payload_too_large(limit)),

@@ -38,7 +38,7 @@ fn now() -> i64 {
 }
 
 /// The document of the certificate served.
-fn document(ctx: &Ctx) -> Result<Value, ApiError> {
+fn document(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
     let live = ctx.app.certificate().ok_or_else(ApiError::internal)?;
     let config = ctx.app.config();
     let view = cert::view(
@@ -53,7 +53,7 @@ fn document(ctx: &Ctx) -> Result<Value, ApiError> {
 }
 
 /// `GET /api/v1/security/certificate`
-pub(crate) fn get(ctx: &Ctx) -> Result<Response<Body>, ApiError> {
+pub(crate) fn get(ctx: &Ctx<'_>) -> Result<Response<Body>, ApiError> {
     Ok(json_response(StatusCode::OK, &document(ctx)?))
 }
 
@@ -66,7 +66,7 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, CertError> + 
 
 /// `POST /api/v1/security/certificate/csr` `{"newKey": bool}` (body optional) →
 /// `{"csr": PEM, "newKey": bool}`.
-pub(crate) async fn create_csr(ctx: &Ctx, body: Option<Value>) -> Result<Response<Body>, ApiError> {
+pub(crate) async fn create_csr(ctx: &Ctx<'_>, body: Option<Value>) -> Result<Response<Body>, ApiError> {
     let new_key = match &body {
         None => false,
         Some(body) => {
@@ -102,7 +102,7 @@ pub(crate) async fn create_csr(ctx: &Ctx, body: Option<Value>) -> Result<Respons
 /// document. Refused (nothing changed): `invalid_certificate`,
 /// `certificate_key_mismatch`, `certificate_not_valid_now`,
 /// `certificate_names_not_covered`, `certificate_operator_supplied`.
-pub(crate) async fn install(ctx: &Ctx, body: Value) -> Result<Response<Body>, ApiError> {
+pub(crate) async fn install(ctx: &Ctx<'_>, body: Value) -> Result<Response<Body>, ApiError> {
     let obj = object(&body)?;
     only_fields(obj, &["chain"])?;
     let chain = string_field(obj, "chain")?.to_string();

@@ -1,53 +1,38 @@
 //! The client headers every `/api/` request carries (SPEC §2): `Nureva-Client-Id`
 //! and `Nureva-Client-Version`, 1–500 characters, sent once, no control characters.
 
-use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+use http::{HeaderMap, StatusCode};
 
+use crate::api::heads::{Heads, Seen};
 use crate::error::{ApiError, ErrorEntry};
 
 /// Most characters in a client header (the vendor's documented limit).
 pub(crate) const CLIENT_HEADER_MAX_CHARS: usize = 500;
 
 /// The calling integration, from `Nureva-Client-Id` / `Nureva-Client-Version`.
-#[derive(Debug, Clone)]
-pub(crate) struct Client {
+/// It borrows the request's header bytes (every request has two): what outlives the
+/// request copies the text.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Client<'a> {
     /// `Nureva-Client-Id`
-    pub id: ClientText,
+    pub id: ClientText<'a>,
     /// `Nureva-Client-Version`
-    pub version: ClientText,
+    pub version: ClientText<'a>,
 }
 
-/// A client header's checked text. It shares the request's bytes rather than
-/// copying them (every request has two): a `HeaderValue` that held valid UTF-8 when
-/// it was checked, read as `str`.
-#[derive(Debug, Clone)]
-pub(crate) struct ClientText(HeaderValue);
+/// A client header's checked text.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ClientText<'a>(&'a str);
 
-impl ClientText {
-    /// `value` when it is UTF-8 text.
-    fn new(value: HeaderValue) -> Option<ClientText> {
-        std::str::from_utf8(value.as_bytes())
-            .is_ok()
-            .then_some(ClientText(value))
-    }
-
-    /// Text from a `str` (a fallback name; anything a header may not carry is
-    /// refused).
-    fn from_text(text: &str) -> Option<ClientText> {
-        HeaderValue::from_str(text).ok().and_then(ClientText::new)
-    }
-}
-
-impl std::ops::Deref for ClientText {
+impl std::ops::Deref for ClientText<'_> {
     type Target = str;
 
     fn deref(&self) -> &str {
-        // Checked in `new`; a `HeaderValue`'s bytes never change.
-        std::str::from_utf8(self.0.as_bytes()).unwrap_or_default()
+        self.0
     }
 }
 
-impl std::fmt::Display for ClientText {
+impl std::fmt::Display for ClientText<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self)
     }
@@ -55,7 +40,6 @@ impl std::fmt::Display for ClientText {
 
 /// The rules for one client header, and its error codes.
 struct ClientHeaderRule {
-    name: HeaderName,
     label: &'static str,
     missing: &'static str,
     empty: &'static str,
@@ -63,11 +47,9 @@ struct ClientHeaderRule {
     invalid: &'static str,
 }
 
-/// The two client headers' rules: constants, so that no request pays for building
-/// (and validating) the header names.
+/// The two client headers' rules (id, version).
 const CLIENT_HEADER_RULES: [ClientHeaderRule; 2] = [
     ClientHeaderRule {
-        name: HeaderName::from_static("nureva-client-id"),
         label: "Nureva-Client-Id",
         missing: "missing_client_id",
         empty: "empty_client_id",
@@ -75,7 +57,6 @@ const CLIENT_HEADER_RULES: [ClientHeaderRule; 2] = [
         invalid: "invalid_client_id",
     },
     ClientHeaderRule {
-        name: HeaderName::from_static("nureva-client-version"),
         label: "Nureva-Client-Version",
         missing: "missing_client_version",
         empty: "empty_client_version",
@@ -84,13 +65,12 @@ const CLIENT_HEADER_RULES: [ClientHeaderRule; 2] = [
     },
 ];
 
-fn check_client_header(headers: &HeaderMap, rule: &ClientHeaderRule) -> Result<ClientText, ErrorEntry> {
+fn check_client_header<'a>(seen: Seen<'a>, rule: &ClientHeaderRule) -> Result<ClientText<'a>, ErrorEntry> {
     let entry = |code, message: String| ErrorEntry { code, message };
-    let mut values = headers.get_all(&rule.name).iter();
-    let Some(value) = values.next() else {
+    let Some(value) = seen.first() else {
         return Err(entry(rule.missing, format!("{} header is missing", rule.label)));
     };
-    if values.next().is_some() {
+    if seen.is_repeated() {
         return Err(entry(rule.invalid, format!("{} header must be sent once", rule.label)));
     }
     let Ok(text) = std::str::from_utf8(value.as_bytes()) else {
@@ -121,15 +101,22 @@ fn check_client_header(headers: &HeaderMap, rule: &ClientHeaderRule) -> Result<C
             format!("{} header must not contain control characters", rule.label),
         ));
     }
-    Ok(ClientText(value.clone()))
+    Ok(ClientText(text))
 }
 
 /// Check both client headers; one error entry per bad header.
-pub(crate) fn client_headers(headers: &HeaderMap) -> Result<Client, ApiError> {
+#[cfg(test)]
+pub(crate) fn client_headers(headers: &HeaderMap) -> Result<Client<'_>, ApiError> {
+    client_from(&Heads::scan(headers))
+}
+
+/// Check both client headers, as found by [`Heads::scan`]; one error entry per bad
+/// header.
+pub(crate) fn client_from<'a>(heads: &Heads<'a>) -> Result<Client<'a>, ApiError> {
     let [id_rule, version_rule] = &CLIENT_HEADER_RULES;
     match (
-        check_client_header(headers, id_rule),
-        check_client_header(headers, version_rule),
+        check_client_header(heads.client_id, id_rule),
+        check_client_header(heads.client_version, version_rule),
     ) {
         (Ok(id), Ok(version)) => Ok(Client { id, version }),
         (id, version) => {
@@ -141,13 +128,12 @@ pub(crate) fn client_headers(headers: &HeaderMap) -> Result<Client, ApiError> {
 
 /// The client of `GET /api/v1/metrics`, the one endpoint where the client headers
 /// may be left out (as a pair): Prometheus 2.42 (Debian 12's) has no
-/// `http_headers` in its scrape config, so it cannot send them. A scraper that sends either header is held to [`client_headers`]; one that
-/// sends neither is named after its `User-Agent` (`Prometheus/2.42.0` → id
+/// `http_headers` in its scrape config, so it cannot send them. A scraper that
+/// sends either header is held to [`client_from`]; one that sends neither is named after its `User-Agent` (`Prometheus/2.42.0` → id
 /// `Prometheus`, version `2.42.0`), or `metrics-scraper` / `unknown`.
-pub(crate) fn scraper_client(headers: &HeaderMap) -> Result<Client, ApiError> {
-    let sends_any = CLIENT_HEADER_RULES.iter().any(|rule| headers.contains_key(&rule.name));
-    if sends_any {
-        return client_headers(headers);
+pub(crate) fn scraper_client<'a>(headers: &'a HeaderMap, heads: &Heads<'a>) -> Result<Client<'a>, ApiError> {
+    if heads.client_id.first().is_some() || heads.client_version.first().is_some() {
+        return client_from(heads);
     }
     let agent = headers
         .get(http::header::USER_AGENT)
@@ -157,13 +143,8 @@ pub(crate) fn scraper_client(headers: &HeaderMap) -> Result<Client, ApiError> {
     let named = agent
         .and_then(|ua| ua.split_once('/'))
         .filter(|(id, version)| !id.is_empty() && !version.is_empty())
-        .and_then(|(id, version)| Some((ClientText::from_text(id)?, ClientText::from_text(version)?)));
-    let (id, version) = named.unwrap_or_else(|| {
-        (
-            ClientText(HeaderValue::from_static("metrics-scraper")),
-            ClientText(HeaderValue::from_static("unknown")),
-        )
-    });
+        .map(|(id, version)| (ClientText(id), ClientText(version)));
+    let (id, version) = named.unwrap_or((ClientText("metrics-scraper"), ClientText("unknown")));
     Ok(Client { id, version })
 }
 
@@ -181,27 +162,38 @@ mod tests {
         h
     }
 
+    /// The scraper's (id, version) for these headers, or the error's code.
+    fn scraper(pairs: &[(&'static str, &'static str)]) -> Result<(String, String), &'static str> {
+        let h = with(pairs);
+        scraper_client(&h, &Heads::scan(&h))
+            .map(|c| (c.id.to_string(), c.version.to_string()))
+            .map_err(|e| e.code())
+    }
+
+    fn named(id: &str, version: &str) -> Result<(String, String), &'static str> {
+        Ok((id.to_string(), version.to_string()))
+    }
+
     #[test]
     fn a_scraper_without_client_headers_is_named_after_its_user_agent() {
-        let c = scraper_client(&with(&[("user-agent", "Prometheus/2.42.0")])).unwrap();
-        assert_eq!((&*c.id, &*c.version), ("Prometheus", "2.42.0"));
-        let c = scraper_client(&with(&[("user-agent", "curl/7.88.1 (x86_64)")])).unwrap();
-        assert_eq!((&*c.id, &*c.version), ("curl", "7.88.1"));
-        for h in [
-            with(&[]),
-            with(&[("user-agent", "no-version")]),
-            with(&[("user-agent", "/1")]),
-        ] {
-            let c = scraper_client(&h).unwrap();
-            assert_eq!((&*c.id, &*c.version), ("metrics-scraper", "unknown"));
+        assert_eq!(
+            scraper(&[("user-agent", "Prometheus/2.42.0")]),
+            named("Prometheus", "2.42.0")
+        );
+        assert_eq!(
+            scraper(&[("user-agent", "curl/7.88.1 (x86_64)")]),
+            named("curl", "7.88.1")
+        );
+        for pairs in [&[][..], &[("user-agent", "no-version")], &[("user-agent", "/1")]] {
+            assert_eq!(scraper(pairs), named("metrics-scraper", "unknown"));
         }
     }
 
     #[test]
     fn a_scraper_sending_one_client_header_is_held_to_the_rules() {
-        let c = scraper_client(&with(&[("nureva-client-id", "nms"), ("nureva-client-version", "3")])).unwrap();
-        assert_eq!((&*c.id, &*c.version), ("nms", "3"));
-        let e = scraper_client(&with(&[("nureva-client-id", "nms"), ("user-agent", "Prometheus/2")])).unwrap_err();
-        assert_eq!(e.code(), "missing_client_version");
+        let both = [("nureva-client-id", "nms"), ("nureva-client-version", "3")];
+        assert_eq!(scraper(&both), named("nms", "3"));
+        let e = scraper(&[("nureva-client-id", "nms"), ("user-agent", "Prometheus/2")]).unwrap_err();
+        assert_eq!(e, "missing_client_version");
     }
 }

@@ -18,13 +18,13 @@ use crate::events;
 use crate::http_util::{Body, json_response};
 
 /// `GET /api/v1/audio`: the settings as rendered at their last change.
-pub(crate) fn get_audio(ctx: &Ctx) -> Response<Body> {
+pub(crate) fn get_audio(ctx: &Ctx<'_>) -> Response<Body> {
     crate::http_util::json_bytes(StatusCode::OK, ctx.app.audio_json(&ctx.state.device.audio))
 }
 
 /// Apply a checked change to the audio settings; reply with the new settings.
 async fn update_audio(
-    ctx: &Ctx,
+    ctx: &Ctx<'_>,
     change: impl FnOnce(&mut AudioSettings) -> Result<(), ApiError> + Send + 'static,
 ) -> Result<Response<Body>, ApiError> {
     let audio = ctx
@@ -39,13 +39,13 @@ async fn update_audio(
 }
 
 /// `PATCH /api/v1/audio`: all fields valid, or nothing changes.
-pub(crate) async fn patch_audio(ctx: &Ctx, body: Value) -> Result<Response<Body>, ApiError> {
+pub(crate) async fn patch_audio(ctx: &Ctx<'_>, body: Value) -> Result<Response<Body>, ApiError> {
     let patch = AudioPatch::parse(&body, &ctx.app.config().device.firmware_version)?;
     update_audio(ctx, move |audio| patch.apply(audio)).await
 }
 
 /// `PUT /api/v1/audio/volume/change`
-pub(crate) async fn change_volume(ctx: &Ctx, body: Value) -> Result<Response<Body>, ApiError> {
+pub(crate) async fn change_volume(ctx: &Ctx<'_>, body: Value) -> Result<Response<Body>, ApiError> {
     let op = VolumeOp::parse(&body)?;
     update_audio(ctx, move |audio| {
         op.apply(audio);
@@ -55,7 +55,7 @@ pub(crate) async fn change_volume(ctx: &Ctx, body: Value) -> Result<Response<Bod
 }
 
 /// `GET /api/v1/audio/hardware`: `enrollmentCode` only for admin.
-pub(crate) fn hardware(ctx: &Ctx) -> Response<Body> {
+pub(crate) fn hardware(ctx: &Ctx<'_>) -> Response<Body> {
     let code = (ctx.role() == Some(Role::Admin)).then_some(ctx.state.enrollment_code.as_str());
     json_response(
         StatusCode::OK,
@@ -66,7 +66,7 @@ pub(crate) fn hardware(ctx: &Ctx) -> Response<Body> {
 /// `GET /api/v1/status`: the device's status in the vendor's schema, plus
 /// roomgate's `certificate` health (`notAfter`, `daysLeft`, `expiringSoon`), a member
 /// the vendor's schema does not forbid and vendor clients do not read.
-pub(crate) fn status(ctx: &Ctx) -> Response<Body> {
+pub(crate) fn status(ctx: &Ctx<'_>) -> Response<Body> {
     #[derive(serde::Serialize)]
     struct WithCertificate {
         #[serde(flatten)]
@@ -83,7 +83,7 @@ pub(crate) fn status(ctx: &Ctx) -> Response<Body> {
 
 /// `POST /api/v1/audio/identify`: the LEDs light for `device.identify_time`;
 /// 200 with no body ("Success"), as the vendor's reference.
-pub(crate) fn identify(ctx: &Ctx) -> Response<Body> {
+pub(crate) fn identify(ctx: &Ctx<'_>) -> Response<Body> {
     let duration = ctx.app.config().device.identify_time;
     ctx.app.live_device().identify(ctx.app.events(), duration);
     let mut resp = crate::http_util::no_content();
@@ -93,7 +93,7 @@ pub(crate) fn identify(ctx: &Ctx) -> Response<Body> {
 
 /// `POST /api/v1/audio/calibrate`: 202 `{"status":"started"}`; the end is
 /// announced on `/api/v1/events`.
-pub(crate) fn calibrate(ctx: &Ctx) -> Result<Response<Body>, ApiError> {
+pub(crate) fn calibrate(ctx: &Ctx<'_>) -> Result<Response<Body>, ApiError> {
     let config = ctx.app.config();
     if config.device.device_status != "Ok" {
         return Err(ApiError::conflict(
@@ -161,7 +161,7 @@ fn zones_at(app: &crate::app::App, x: i32, y: i32) -> Vec<Value> {
 
 /// `GET /api/v1/data`: the device data stream, `?events=` filtered; an unknown
 /// event name gets one `event: error (<name>)` frame and the others keep flowing.
-pub(crate) fn data(ctx: &Ctx) -> Result<Response<Body>, ApiError> {
+pub(crate) fn data(ctx: &Ctx<'_>) -> Result<Response<Body>, ApiError> {
     let w = super::streams::watch(ctx)?;
     let (wanted, unknown) = data_filter(ctx.query.as_deref());
     let events = &ctx.app.config().events;

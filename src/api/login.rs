@@ -59,7 +59,7 @@ fn invalid_credentials() -> ApiError {
 }
 
 /// `POST /api/v1/auth/login`
-pub(crate) async fn login(ctx: Ctx, body: Value) -> Result<Response<Body>, ApiError> {
+pub(crate) async fn login(ctx: Ctx<'_>, body: Value) -> Result<Response<Body>, ApiError> {
     let LoginRequest { account, password } = LoginRequest::parse(&body)?;
     let remote = ctx.remote.ip().to_string();
     let actor = Actor {
@@ -93,7 +93,7 @@ pub(crate) async fn login(ctx: Ctx, body: Value) -> Result<Response<Body>, ApiEr
         return Err(invalid_credentials());
     }
 
-    let client = ctx.client.clone();
+    let (client_id, client_version) = (ctx.client.id.to_string(), ctx.client.version.to_string());
     let remote_addr = remote.clone();
     let idle = ctx.app.config().limits.session_idle_takeover.as_secs();
     let issued = ctx
@@ -118,8 +118,8 @@ pub(crate) async fn login(ctx: Ctx, body: Value) -> Result<Response<Body>, ApiEr
                     verifier: minted.verifier.clone(),
                     created_at,
                     last_used_at: Some(created_at),
-                    client_id: client.id.to_string(),
-                    client_version: client.version.to_string(),
+                    client_id,
+                    client_version,
                     remote_addr,
                     via_enrollment_code: via_code,
                 },
@@ -153,7 +153,7 @@ pub(crate) async fn login(ctx: Ctx, body: Value) -> Result<Response<Body>, ApiEr
 }
 
 /// `GET /api/v1/auth/validate`
-pub(crate) fn validate(ctx: &Ctx) -> Result<Response<Body>, ApiError> {
+pub(crate) fn validate(ctx: &Ctx<'_>) -> Result<Response<Body>, ApiError> {
     let p = ctx.principal.as_ref().ok_or_else(ApiError::internal)?;
     Ok(json_response(
         StatusCode::OK,
@@ -168,7 +168,7 @@ pub(crate) fn validate(ctx: &Ctx) -> Result<Response<Body>, ApiError> {
 }
 
 /// `POST /api/v1/auth/logout`: revoke the credential presented.
-pub(crate) async fn logout(ctx: &Ctx) -> Result<Response<Body>, ApiError> {
+pub(crate) async fn logout(ctx: &Ctx<'_>) -> Result<Response<Body>, ApiError> {
     let p = ctx.principal.clone().ok_or_else(ApiError::internal)?;
     if !p.kind.is_stored() {
         return Err(ApiError::conflict(

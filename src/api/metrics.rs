@@ -19,7 +19,7 @@ use crate::http_util::Body;
 use crate::metrics::{Exposition, Labelled, ProcessStats, Registry, wants_open_metrics};
 
 /// `GET /api/v1/metrics`
-pub(crate) fn metrics(ctx: &Ctx) -> Response<Body> {
+pub(crate) fn metrics(ctx: &Ctx<'_>) -> Response<Body> {
     let accept = ctx.accept.as_ref().and_then(|v| v.to_str().ok());
     let mut out = Exposition::new(wants_open_metrics(accept));
     write_requests(ctx, &mut out);
@@ -45,7 +45,7 @@ pub(crate) fn metrics(ctx: &Ctx) -> Response<Body> {
 }
 
 /// Requests by built-in route, forwarded prefix and "unrouted".
-fn write_requests(ctx: &Ctx, out: &mut Exposition) {
+fn write_requests(ctx: &Ctx<'_>, out: &mut Exposition) {
     let registry = ctx.app.metrics();
     let forwarded = ctx.app.forwarded_routes();
     let mut targets: Vec<Labelled<'_>> = ROUTES
@@ -94,7 +94,7 @@ fn write_credentials(state: &State, out: &mut Exposition) {
 }
 
 /// Open connections and streams, and the argon2 hasher's load.
-fn write_load(ctx: &Ctx, out: &mut Exposition) {
+fn write_load(ctx: &Ctx<'_>, out: &mut Exposition) {
     let app = &ctx.app;
     out.gauge(
         "roomgate_open_connections",

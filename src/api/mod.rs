@@ -21,6 +21,7 @@ pub(crate) mod certificate;
 pub(crate) mod client;
 pub(crate) mod device;
 pub(crate) mod gateway;
+pub(crate) mod heads;
 pub(crate) mod login;
 pub(crate) mod meta;
 pub(crate) mod metrics;
@@ -41,7 +42,8 @@ use serde_json::Value;
 use crate::api::authn::{authenticate, authorize, must_change_password, password_change_required};
 use crate::api::body::{check_body_framing, read_json, read_limited};
 use crate::api::canonical::check_canonical;
-use crate::api::client::{Client, client_headers, scraper_client};
+use crate::api::client::{Client, client_from, scraper_client};
+use crate::api::heads::Heads;
 use crate::api::routes::{Lookup, METRICS_PATH, Op, lookup};
 use crate::app::App;
 use crate::auth::accounts::Role;
@@ -52,13 +54,13 @@ use crate::http_util::{Body, BodyError};
 
 /// Everything a handler may need about the request.
 #[derive(Debug)]
-pub(crate) struct Ctx {
+pub(crate) struct Ctx<'a> {
     /// The application.
     pub app: App,
     /// Client address.
     pub remote: SocketAddr,
     /// The calling integration.
-    pub client: Client,
+    pub client: Client<'a>,
     /// The verified credential (routes above role none).
     pub principal: Option<Principal>,
     /// Path parameters.
@@ -72,7 +74,7 @@ pub(crate) struct Ctx {
     pub accept: Option<http::HeaderValue>,
 }
 
-impl Ctx {
+impl Ctx<'_> {
     /// The caller's role, if authenticated.
     pub(crate) fn role(&self) -> Option<Role> {
         self.principal.as_ref().map(|p| p.account)
@@ -148,19 +150,18 @@ where
 {
     let started = Instant::now();
     let remote = peer.remote;
-    // Cheap to keep (no allocation): the method and the URI's shared bytes, for logs.
-    let method = req.method().clone();
-    let uri = req.uri().clone();
+    // The pipeline borrows the head, so that it is here for the logs afterwards.
     let (parts, body) = req.into_parts();
     // Only a request that carries a body can leave one unread (not a GET's).
     let framing = (!body.is_end_stream()).then(|| Framing::of(&parts));
     let mut body = Some(body);
     let mut served_by = ServedBy::Unrouted;
-    let mut resp = match pipeline(app, peer, started, parts, &mut body, &mut served_by).await {
+    let mut resp = match pipeline(app, peer, started, &parts, &mut body, &mut served_by).await {
         Ok(resp) => resp,
         Err(e) => {
             if e.status().is_server_error() {
-                tracing::warn!(%method, path = uri.path(), %remote, code = e.code(), "request failed");
+                let (method, path) = (&parts.method, parts.uri.path());
+                tracing::warn!(%method, path, %remote, code = e.code(), "request failed");
             }
             e.into_response(&app.realm())
         }
@@ -168,13 +169,14 @@ where
     if let (Some(body), Some(framing)) = (body, framing) {
         finish_unread(app, &framing, body, &mut resp).await;
     }
+    let method = &parts.method;
     if method == http::Method::HEAD {
         resp = without_body(resp);
     }
-    served_by.record(app, &method, resp.status(), started.elapsed());
+    served_by.record(app, method, resp.status(), started.elapsed());
     tracing::debug!(
         %method,
-        path = uri.path(),
+        path = parts.uri.path(),
         %remote,
         status = resp.status().as_u16(),
         micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
@@ -276,7 +278,7 @@ async fn pipeline<B>(
     app: &App,
     peer: &Peer,
     started: Instant,
-    parts: http::request::Parts,
+    parts: &http::request::Parts,
     body: &mut Option<B>,
     served_by: &mut ServedBy,
 ) -> Result<Response<Body>, ApiError>
@@ -295,10 +297,11 @@ where
         .map_err(|retry| {
             ApiError::rate_limited("rate_limited", "too many requests from this address; slow down", retry)
         })?;
+    let heads = Heads::scan(&parts.headers);
     let client = if is_metrics_path(path) {
-        scraper_client(&parts.headers)?
+        scraper_client(&parts.headers, &heads)?
     } else {
-        client_headers(&parts.headers)?
+        client_from(&heads)?
     };
     // Before any route is matched: a path has one spelling, so what roomgate checks
     // is what a device service serves (see `canonical`).
@@ -310,7 +313,13 @@ where
     };
     if let Some(route) = forwarded {
         *served_by = ServedBy::Forwarded(Arc::clone(&route));
-        return Box::pin(proxy(app, peer, &client, &state, &route, parts, body)).await;
+        let head = RequestHead {
+            peer,
+            client: &client,
+            heads: &heads,
+            parts,
+        };
+        return Box::pin(proxy(app, &head, &state, &route, body)).await;
     }
     let (route, params) = match lookup(&parts.method, path) {
         Lookup::Found { route, params } => (route, params),
@@ -319,11 +328,18 @@ where
     };
     *served_by = ServedBy::Builtin(routes::index(route));
     let unread = body.as_ref().ok_or_else(ApiError::internal)?;
-    check_body_framing(route.op.body_required(), &parts.headers, unread, max_body_bytes)?;
+    let declared = heads.content_length.first();
+    check_body_framing(
+        route.op.body_required(),
+        &parts.headers,
+        declared,
+        unread,
+        max_body_bytes,
+    )?;
     let principal = match route.min_role {
         None => None,
         Some(required) => {
-            let principal = authenticate(app, &parts.headers, peer, &client, &state).await?;
+            let principal = authenticate(app, &parts.headers, heads.authorization, peer, &client, &state).await?;
             authorize(&principal, required, &route.method, route.path)?;
             if must_change_password(&principal, &state) && !route.op.allowed_before_password_change() {
                 return Err(password_change_required());
@@ -410,17 +426,21 @@ fn check_needs(app: &App, route: &routes::Route) -> Result<(), ApiError> {
 /// then forwarded to the device service.
 async fn proxy<B>(
     app: &App,
-    peer: &Peer,
-    client: &Client,
+    head: &RequestHead<'_>,
     state: &Arc<State>,
     route: &crate::api::gateway::ProxyRoute,
-    parts: http::request::Parts,
     body: &mut Option<B>,
 ) -> Result<Response<Body>, ApiError>
 where
     B: HttpBody<Data = Bytes> + Send + Sync + Unpin + 'static,
     B::Error: Into<BodyError>,
 {
+    let RequestHead {
+        peer,
+        client,
+        heads,
+        parts,
+    } = *head;
     let cfg = &route.config;
     let method = &parts.method;
     let allowed =
@@ -430,8 +450,9 @@ where
     }
     let limits = app.config().limits.clone();
     let unread = body.as_ref().ok_or_else(ApiError::internal)?;
-    check_body_framing(false, &parts.headers, unread, limits.max_body_bytes)?;
-    let principal = authenticate(app, &parts.headers, peer, client, state).await?;
+    let declared = heads.content_length.first();
+    check_body_framing(false, &parts.headers, declared, unread, limits.max_body_bytes)?;
+    let principal = authenticate(app, &parts.headers, heads.authorization, peer, client, state).await?;
     authorize(&principal, cfg.min_role, method, &cfg.prefix)?;
     if must_change_password(&principal, state) {
         return Err(password_change_required());
@@ -447,14 +468,25 @@ where
     // none of it. Bodies are bounded by the limit anyway, so streaming them would
     // save only latency; response bodies (event streams) still stream.
     let body = read_limited(body.take().ok_or_else(ApiError::internal)?, &limits).await?;
-    route.forward(Request::from_parts(parts, body), &caller).await
+    // The head is copied only here: the forwarded request owns its own (the
+    // built-in routes only read it).
+    route.forward(Request::from_parts(parts.clone(), body), &caller).await
+}
+
+/// A request's head as the pipeline has checked it, for a configured `[[route]]`.
+#[derive(Clone, Copy)]
+struct RequestHead<'a> {
+    peer: &'a Peer,
+    client: &'a Client<'a>,
+    heads: &'a Heads<'a>,
+    parts: &'a http::request::Parts,
 }
 
 /// Run an operation. Reads are answered inline; operations that write the state or
 /// hash a password are boxed: they are rare and slow anyway, and keeping their state
 /// machines out of the request future keeps it small — hyper holds one such future
 /// per HTTP/1 connection for the connection's whole life.
-async fn dispatch(op: Op, ctx: Ctx, sent: Option<Value>) -> Result<Response<Body>, ApiError> {
+async fn dispatch(op: Op, ctx: Ctx<'_>, sent: Option<Value>) -> Result<Response<Body>, ApiError> {
     // An optional body (`CreateCsr`) is handed over as sent: `null` is not absence.
     let (body, optional) = match op {
         Op::CreateCsr => (Value::Null, sent),

@@ -10,7 +10,7 @@ use crate::http_util::Body;
 
 /// What every stream watches: shutdown, revocation of its credential, its slot
 /// and its longest duration.
-pub(super) fn watch(ctx: &Ctx) -> Result<Watch, ApiError> {
+pub(super) fn watch(ctx: &Ctx<'_>) -> Result<Watch, ApiError> {
     let still_valid: Option<events::StillValid> = ctx.principal.clone().map(|p| {
         let app = ctx.app.clone();
         Box::new(move || app.still_valid(&p)) as events::StillValid
@@ -31,13 +31,13 @@ pub(super) fn watch(ctx: &Ctx) -> Result<Watch, ApiError> {
 }
 
 /// `GET /api/v1/heartbeat`
-pub(crate) fn heartbeat(ctx: &Ctx) -> Result<Response<Body>, ApiError> {
+pub(crate) fn heartbeat(ctx: &Ctx<'_>) -> Result<Response<Body>, ApiError> {
     let period = ctx.app.config().events.heartbeat_interval;
     Ok(events::response(events::heartbeat(period), watch(ctx)?))
 }
 
 /// `GET /api/v1/events`: ends when the credential is revoked.
-pub(crate) fn events(ctx: &Ctx) -> Result<Response<Body>, ApiError> {
+pub(crate) fn events(ctx: &Ctx<'_>) -> Result<Response<Body>, ApiError> {
     let w = watch(ctx)?;
     Ok(events::response(Source::Bus(ctx.app.events().subscribe()), w))
 }
