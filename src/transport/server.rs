@@ -1,5 +1,5 @@
 //! The listeners: accept → connection cap → TLS handshake under a timeout →
-//! hyper-util `auto` (HTTP/1.1 or HTTP/2) → graceful shutdown.
+//! hyper's HTTP/1.1 or HTTP/2 connection, as ALPN chose → graceful shutdown.
 //!
 //! This module owns the listening sockets and each connection's hyper connection:
 //! it takes a connection slot before accepting, runs the handshake, and acts on the
@@ -23,17 +23,18 @@ use std::convert::Infallible;
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::task::Poll;
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
 use http::Request;
 use hyper::body::Incoming;
+use hyper::server::conn::{http1, http2};
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use hyper_util::server::conn::auto;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
@@ -230,7 +231,7 @@ impl Server {
             "roomgate_connections_over_share_total",
             "Connections closed at once because their address held its share (limits.max_connections_per_address)",
         );
-        let mut builders = Builders::new(&limits);
+        let mut builders = Arc::new(Builders::new(&limits));
         app.spawn_background();
         crate::reload::spawn(app.clone(), Arc::clone(&tls), reload, reload_hook);
         let http_listener = http.map(|(listener, addr)| {
@@ -278,14 +279,14 @@ impl Server {
                 let current = app.config();
                 if current.limits != *limits {
                     limits = Arc::new(current.limits.clone());
-                    builders = Builders::new(&limits);
+                    builders = Arc::new(Builders::new(&limits));
                 }
             }
             let conn = Connection {
                 app: app.clone(),
                 connections: Arc::clone(&connections),
                 acceptor: TlsAcceptor::from(tls.load_full()),
-                builder: builders.for_listener(via),
+                builders: Arc::clone(&builders),
                 limits: Arc::clone(&limits),
                 remote,
                 via,
@@ -350,46 +351,90 @@ fn raise_open_files_limit(max_connections: usize) {
     }
 }
 
-fn http_builder(limits: &Limits) -> auto::Builder<TokioExecutor> {
-    let mut b = auto::Builder::new(TokioExecutor::new());
-    b.http1()
-        .keep_alive(true)
-        .max_buf_size(limits.max_header_bytes)
-        .max_headers(limits.max_headers)
-        // The head timeout is enforced by the connection watchdog (see `watchdog`).
-        .header_read_timeout(None);
-    b.http2()
-        .timer(TokioTimer::new())
-        .max_concurrent_streams(limits.h2_max_concurrent_streams)
-        .max_header_list_size(limits.h2_max_header_list_bytes)
-        .keep_alive_interval(Some(limits.h2_keepalive_interval))
-        .keep_alive_timeout(limits.h2_keepalive_timeout)
-        // hyper's defaults against rapid-reset floods (CVE-2023-44487), kept explicit.
-        .max_pending_accept_reset_streams(Some(20))
-        .max_local_error_reset_streams(Some(1024));
-    b
-}
-
-/// hyper's connection settings per listener, rebuilt when a reload changes the limits.
+/// hyper's connection settings for both protocols, rebuilt when a reload changes
+/// the limits.
+///
+/// The protocol is known before the first byte of HTTP: ALPN chose it in the
+/// handshake (`h2`, else HTTP/1.1, as for a client that offers no ALPN: RFC 9113
+/// §3.2 has HTTP/2 over TLS negotiated by ALPN only), and the plain port speaks
+/// HTTP/1.1 only (no h2c). So each connection is hyper's own HTTP/1 or HTTP/2
+/// connection, not hyper-util's `auto` one, which would read ahead for the HTTP/2
+/// preface and keep a rewind buffer in front of every read for the connection's
+/// life.
 struct Builders {
-    tls: Arc<auto::Builder<TokioExecutor>>,
-    /// HTTP/1.1 only: no h2c on the plain port.
-    plain: Arc<auto::Builder<TokioExecutor>>,
+    http1: http1::Builder,
+    http2: http2::Builder<TokioExecutor>,
 }
 
 impl Builders {
     fn new(limits: &Limits) -> Self {
-        Builders {
-            tls: Arc::new(http_builder(limits)),
-            plain: Arc::new(http_builder(limits).http1_only()),
+        let mut http1 = http1::Builder::new();
+        http1
+            .keep_alive(true)
+            .max_buf_size(limits.max_header_bytes)
+            .max_headers(limits.max_headers)
+            // The head timeout is enforced by the connection watchdog (see `watchdog`).
+            .header_read_timeout(None);
+        let mut http2 = http2::Builder::new(TokioExecutor::new());
+        http2
+            .timer(TokioTimer::new())
+            .max_concurrent_streams(limits.h2_max_concurrent_streams)
+            .max_header_list_size(limits.h2_max_header_list_bytes)
+            .keep_alive_interval(Some(limits.h2_keepalive_interval))
+            .keep_alive_timeout(limits.h2_keepalive_timeout)
+            // hyper's defaults against rapid-reset floods (CVE-2023-44487), kept explicit.
+            .max_pending_accept_reset_streams(Some(20))
+            .max_local_error_reset_streams(Some(1024));
+        Builders { http1, http2 }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// One connection's hyper state machine, for the protocol it speaks.
+    #[project = HttpConnectionProj]
+    enum HttpConnection<I, S>
+    where
+        S: hyper::service::HttpService<Incoming>,
+    {
+        Http1 { #[pin] conn: http1::Connection<I, S> },
+        Http2 { #[pin] conn: http2::Connection<I, S, TokioExecutor> },
+    }
+}
+
+impl<I, S, B> HttpConnection<I, S>
+where
+    S: hyper::service::HttpService<Incoming, ResBody = B>,
+    S::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    I: hyper::rt::Read + hyper::rt::Write + Unpin + 'static,
+    B: hyper::body::Body + 'static,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    TokioExecutor: hyper::rt::bounds::Http2ServerConnExec<S::Future, B>,
+{
+    fn new(builders: &Builders, io: I, service: S, is_h2: bool) -> Self {
+        if is_h2 {
+            HttpConnection::Http2 {
+                conn: builders.http2.serve_connection(io, service),
+            }
+        } else {
+            HttpConnection::Http1 {
+                conn: builders.http1.serve_connection(io, service),
+            }
         }
     }
 
-    fn for_listener(&self, via: Via) -> Arc<auto::Builder<TokioExecutor>> {
-        Arc::clone(match via {
-            Via::Tls => &self.tls,
-            Via::Plain => &self.plain,
-        })
+    /// Finish the requests in flight, take no more, then end.
+    fn graceful_shutdown(self: Pin<&mut Self>) {
+        match self.project() {
+            HttpConnectionProj::Http1 { conn } => conn.graceful_shutdown(),
+            HttpConnectionProj::Http2 { conn } => conn.graceful_shutdown(),
+        }
+    }
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<hyper::Result<()>> {
+        match self.project() {
+            HttpConnectionProj::Http1 { conn } => conn.poll(cx),
+            HttpConnectionProj::Http2 { conn } => conn.poll(cx),
+        }
     }
 }
 
@@ -398,7 +443,7 @@ struct Connection {
     /// Every connection being served, for the shutdown to reach.
     connections: Arc<Connections>,
     acceptor: TlsAcceptor,
-    builder: Arc<auto::Builder<TokioExecutor>>,
+    builders: Arc<Builders>,
     limits: Arc<Limits>,
     remote: SocketAddr,
     via: Via,
@@ -525,7 +570,7 @@ impl Connection {
             })
         });
         let io = JsonParseErrors::new(io, Arc::clone(&activity), !is_h2);
-        let conn = self.builder.serve_connection(TokioIo::new(io), service);
+        let conn = HttpConnection::new(&self.builders, TokioIo::new(io), service, is_h2);
         tokio::pin!(conn);
         // Counted in before the shutdown signal is read: a shutdown that begins after
         // this reaches the connection through `close_all`, one that began before is
@@ -681,7 +726,7 @@ mod future_size {
             app,
             connections: Arc::default(),
             acceptor: TlsAcceptor::from(tls_config),
-            builder: Builders::new(&limits).for_listener(Via::Tls),
+            builders: Arc::new(Builders::new(&limits)),
             limits: Arc::new(limits),
             remote,
             via: Via::Tls,

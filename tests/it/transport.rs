@@ -33,6 +33,45 @@ async fn http2_and_http1_both_work() {
     }
 }
 
+/// What curl 7.88 reports (`%{http_version} %{http_code}`) for a GET of the audio
+/// settings with `protocol_args`.
+async fn curl_protocol(d: &Device, token: &str, protocol_args: &[&str]) -> String {
+    let cert = d.cert_path();
+    let out = tokio::process::Command::new("curl")
+        .args(["--silent", "--max-time", "10", "--output", "/dev/null"])
+        .args(["--write-out", "%{http_version} %{http_code}", "--cacert"])
+        .arg(&cert)
+        .args(protocol_args)
+        .args(["-H", &format!("Authorization: Nureva {token}")])
+        .args([
+            "-H",
+            "Nureva-Client-Id: transport-test",
+            "-H",
+            "Nureva-Client-Version: 1",
+        ])
+        .arg(d.url("/api/v1/audio"))
+        .output()
+        .await
+        .expect("curl must be installed (see .ci/run)");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn alpn_chooses_the_protocol_and_no_alpn_means_http1() {
+    let d = Device::start().await;
+    let token = d.login("general", "").await;
+    assert_eq!(curl_protocol(&d, &token, &["--http2"]).await, "2 200");
+    assert_eq!(curl_protocol(&d, &token, &["--http1.1"]).await, "1.1 200");
+    // No ALPN: HTTP/1.1, as nginx does.
+    assert_eq!(curl_protocol(&d, &token, &["--no-alpn"]).await, "1.1 200");
+    // HTTP/2 over TLS is negotiated by ALPN only (RFC 9113 §3.2): the HTTP/2 preface
+    // without it is not HTTP/1.1, and the connection is closed without an answer.
+    let prior = curl_protocol(&d, &token, &["--no-alpn", "--http2-prior-knowledge"]).await;
+    assert!(prior.ends_with(" 000"), "{prior}");
+    // The device goes on serving.
+    assert_eq!(curl_protocol(&d, &token, &["--http2"]).await, "2 200");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn plain_http_and_garbage_do_not_hurt_the_server() {
     let d = Device::start().await;
