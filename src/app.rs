@@ -198,6 +198,7 @@ impl App {
     pub fn reload_config(&self, mut next: Config) -> Vec<String> {
         let pending = next.keep_start_only(&self.config());
         let device_changed = next.device != self.config().device;
+        self.inner.device.reconfigured(&next.device);
         self.inner.live.store(Arc::new(Live::build(next)));
         if device_changed {
             self.announce_device_info();
@@ -309,8 +310,7 @@ impl App {
 
     /// The audio settings as JSON, rendered once per change (the most polled answer).
     pub fn audio_json(&self, current: &crate::device::audio::AudioSettings) -> Bytes {
-        let release = self.config().device.firmware_version.release();
-        self.inner.device.audio_json(current, release)
+        self.inner.device.audio_json(current)
     }
 
     /// Failed-login throttling.

@@ -51,6 +51,7 @@ pub mod testing {
     pub use crate::auth::state::{SessionRecord, State};
     pub use crate::config::HashParams;
     pub use crate::device::audio::{AUDIO_FIELDS, AudioPatch, AudioSettings, Kind, VolumeOp};
+    pub use crate::device::model::Firmware;
     pub use crate::http_util::Body;
     pub use crate::util::now;
 }

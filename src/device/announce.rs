@@ -4,6 +4,8 @@
 //! room layout, room profiles, camera switcher — and the audio settings rendered
 //! once per change, since they are the most polled answer.
 
+use std::sync::atomic::{AtomicU32, Ordering};
+
 use arc_swap::ArcSwap;
 use bytes::Bytes;
 
@@ -34,6 +36,10 @@ pub(crate) const CHANGE_EVENTS: &[&str] = &[
 pub(crate) struct Announcer {
     /// The audio settings as reported by firmware of this release.
     audio_json: ArcSwap<(Release, Bytes)>,
+    /// The release of the configured firmware (`Release::packed`), set at start and
+    /// at every reload: the request path reads it here rather than loading the
+    /// configuration.
+    configured: AtomicU32,
     /// What the room documents are rendered for.
     room_device: RoomDevice,
 }
@@ -44,13 +50,21 @@ impl Announcer {
         let release = info.firmware_version.release();
         Announcer {
             audio_json: ArcSwap::from_pointee((release, render(&initial.audio, release))),
+            configured: AtomicU32::new(release.packed()),
             room_device: RoomDevice::from_info(info),
         }
     }
 
+    /// The configuration in force now describes `info` (a reload).
+    pub(crate) fn reconfigured(&self, info: &DeviceInfo) {
+        self.configured
+            .store(info.firmware_version.release().packed(), Ordering::Relaxed);
+    }
+
     /// The audio settings as JSON, as of their last change; `current` (the settings
     /// in force) is rendered again only when the configured firmware changed.
-    pub(crate) fn audio_json(&self, current: &AudioSettings, release: Release) -> Bytes {
+    pub(crate) fn audio_json(&self, current: &AudioSettings) -> Bytes {
+        let release = Release::unpacked(self.configured.load(Ordering::Relaxed));
         let cached = self.audio_json.load();
         if cached.0 == release {
             return Bytes::clone(&cached.1);

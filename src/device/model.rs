@@ -61,6 +61,18 @@ pub struct Firmware {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Release(pub u16, pub u16);
 
+impl Release {
+    /// As one number (major in the high half), for an atomic.
+    pub(crate) fn packed(self) -> u32 {
+        (u32::from(self.0) << 16) | u32::from(self.1)
+    }
+
+    /// From [`Release::packed`].
+    pub(crate) fn unpacked(packed: u32) -> Release {
+        Release((packed >> 16) as u16, packed as u16)
+    }
+}
+
 impl fmt::Display for Release {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}.{}", self.0, self.1)

@@ -248,6 +248,19 @@ async fn audio_settings_follow_the_firmware_and_the_documented_rules() {
     assert_eq!(ok.status(), StatusCode::OK);
     assert_eq!(d.get_json("/api/v1/audio", &g).await["microphoneGain"], -6);
 
+    // A reload to newer firmware: the same settings, reported as that firmware does.
+    let mut next = d.app.config().clone();
+    next.device.firmware_version = roomgate::testing::Firmware::parse("1.9.278056-0").unwrap();
+    d.app.reload_config(next);
+    let audio = d.get_json("/api/v1/audio", &g).await;
+    assert_eq!(audio["microphoneGain"], -6);
+    assert_eq!(audio["dynamicBoostEnabled"], false, "1.9 reports it: {audio}");
+    let mut back = d.app.config().clone();
+    back.device.firmware_version = roomgate::testing::Firmware::parse("1.2.205433-0").unwrap();
+    d.app.reload_config(back);
+    let audio = d.get_json("/api/v1/audio", &g).await;
+    assert!(audio.get("dynamicBoostEnabled").is_none(), "1.2 again: {audio}");
+
     let doc: Value = d
         .req(Method::GET, "/api/v1")
         .send()
