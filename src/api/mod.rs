@@ -56,7 +56,7 @@ use crate::http_util::{Body, BodyError};
 #[derive(Debug)]
 pub(crate) struct Ctx<'a> {
     /// The application.
-    pub app: App,
+    pub app: &'a App,
     /// Client address.
     pub remote: SocketAddr,
     /// The calling integration.
@@ -355,7 +355,7 @@ where
         _ => None,
     };
     let ctx = Ctx {
-        app: app.clone(),
+        app,
         remote,
         client,
         principal,
