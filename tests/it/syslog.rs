@@ -166,6 +166,15 @@ fn free_port(listen: Listen) -> u16 {
     }
 }
 
+/// A TCP port on 127.0.0.1 that refuses connections, and that nothing else can take
+/// while the socket is held: bound, never listening.
+fn refusing_port() -> (tokio::net::TcpSocket, u16) {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind(([127, 0, 0, 1], 0).into()).unwrap();
+    let port = socket.local_addr().unwrap().port();
+    (socket, port)
+}
+
 /// A CA and a collector certificate it signed, made with `openssl`.
 struct Pki {
     _dir: TempDir,
@@ -561,8 +570,10 @@ async fn a_tls_collector_whose_certificate_names_another_host_gets_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_absent_collector_never_slows_a_request_and_drops_are_reported_until_it_is_back() {
-    // Nothing listens on the port yet; a queue of two fills at once.
-    let port = free_port(Listen::Tcp);
+    // Nothing listens on the port yet; a queue of two fills at once. The port is
+    // held (bound, not listening: connections are refused) until the collector
+    // comes up, so that no server another test starts meanwhile can take it.
+    let (held, port) = refusing_port();
     let (dir, _config, proc) = service(&format!(
         "syslog = \"tcp://127.0.0.1:{port}\"\nsyslog_queue = 2\nsyslog_what = \"all\""
     ));
@@ -621,6 +632,7 @@ async fn an_absent_collector_never_slows_a_request_and_drops_are_reported_until_
     assert!(exported >= dropped, "metrics say {exported}, the log {dropped}");
     // The collector comes up: the service reconnects, says what the outage cost,
     // and the next event arrives.
+    drop(held);
     let Some(collector) = Rsyslog::start_on(Listen::Tcp, None, port) else {
         return;
     };
