@@ -129,8 +129,9 @@ pub(crate) fn client_from<'a>(heads: &Heads<'a>) -> Result<Client<'a>, ApiError>
 /// The client of `GET /api/v1/metrics`, the one endpoint where the client headers
 /// may be left out (as a pair): Prometheus 2.42 (Debian 12's) has no
 /// `http_headers` in its scrape config, so it cannot send them. A scraper that
-/// sends either header is held to [`client_from`]; one that sends neither is named after its `User-Agent` (`Prometheus/2.42.0` → id
-/// `Prometheus`, version `2.42.0`), or `metrics-scraper` / `unknown`.
+/// sends either header is held to [`client_from`]; one that sends neither is named
+/// after its `User-Agent` (`Prometheus/2.42.0` → id `Prometheus`, version `2.42.0`),
+/// or `metrics-scraper` / `unknown`.
 pub(crate) fn scraper_client<'a>(headers: &'a HeaderMap, heads: &Heads<'a>) -> Result<Client<'a>, ApiError> {
     if heads.client_id.first().is_some() || heads.client_version.first().is_some() {
         return client_from(heads);
