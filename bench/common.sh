@@ -107,6 +107,14 @@ median() {
 # mib KIB -> MiB with one decimal ("-" stays "-")
 mib() { [ "$1" = "-" ] && echo "-" || awk -v k="$1" 'BEGIN {printf "%.1f", k / 1024}'; }
 
+# cpu_ticks PID -> CPU time PID has used, user + system, in clock ticks
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+
+# us_per_request TICKS REQUESTS -> µs of CPU per request (two decimals)
+us_per_request() {
+    awk -v c="$1" -v t="$(getconf CLK_TCK)" -v n="$2" 'BEGIN {printf "%.2f", (n > 0) ? c / t * 1e6 / n : 0}'
+}
+
 rss_kib() {
     awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0
 }

@@ -52,8 +52,6 @@ else
 fi
 sleep 1
 
-TICKS=$(getconf CLK_TCK)
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
 # load PORT KEY -> the number of requests answered in DUR seconds
 load() {
@@ -75,7 +73,7 @@ measure() {
     before=$(cpu_ticks "$1")
     n=$(load "$2" "$3")
     after=$(cpu_ticks "$1")
-    awk -v c=$((after - before)) -v t="$TICKS" -v n="$n" 'BEGIN {printf "%.2f %d\n", c / t * 1e6 / n, n}' > "$4"
+    echo "$(us_per_request $((after - before)) "$n") $n" > "$4"
 }
 
 ratios=()

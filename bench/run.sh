@@ -18,6 +18,12 @@
 # headers, which it ignores). nginx and Caddy check `Authorization: Basic` with their own password
 # hashes (nginx: SHA-512 crypt on every request; Caddy: bcrypt, cached).
 #
+# Each round also reads the server's CPU time (user + system, /proc) per request
+# answered. When the load generator's core is the limit, both servers answer about
+# as many requests and the req/s ratio is near 1 whatever each request costs; when
+# the server's core is the limit, the req/s ratio falls to the CPU ratio. The table
+# shows both.
+#
 # Memory: RSS after start, and while 1,000 keep-alive TLS connections that have made
 # one request each stay open (bench/hold_connections.py). Then start to ready
 # (bench/startup.py). MEMORY=0 skips both.
@@ -196,9 +202,19 @@ case_rps() {
     fi
 }
 
+# metered PID CASE PORT HEADER… -> "req/s µs": case_rps, and the CPU time PID used
+# per request meanwhile. Whichever is the limit (the server's core or the load
+# generator's), this says what each request cost the server.
+metered() {
+    local pid="$1" before rps
+    shift
+    before=$(cpu_ticks "$pid")
+    rps=$(case_rps "$@")
+    echo "$rps $(us_per_request $(($(cpu_ticks "$pid") - before)) "$(awk -v r="$rps" -v d="$DUR" 'BEGIN {printf "%d", r * d}')")"
+}
 
-declare -A RG REFS NG CA
-for case in a b c; do RG[$case]=-; REFS[$case]=-; NG[$case]=-; CA[$case]=-; done
+declare -A RG REFS NG CA RG_US REF_US
+for case in a b c; do RG[$case]=-; REFS[$case]=-; NG[$case]=-; CA[$case]=-; RG_US[$case]=-; REF_US[$case]=-; done
 # Both servers get the same request bytes: the reference ignores the credential and
 # the client headers, but parses and decrypts them as roomgate does (REF_HEADERS=0:
 # the reference gets none, as before round 3).
@@ -209,18 +225,23 @@ if [ "${REF_HEADERS:-1}" = 1 ]; then REF_REQ=("${RG_REQ[@]}"); else REF_REQ=(); 
 # compared across the machine's drift (a single Caddy figure in case b once came out
 # 18% above the reference measured a minute earlier).
 for case in $CASES; do
-    rg=() ref=() ng=() ca=()
+    rg=() ref=() ng=() ca=() rg_us=() ref_us=()
     for _ in $(seq 1 "$ROUNDS"); do
-        rg+=("$(case_rps "$case" "$RG_PORT" "${RG_REQ[@]}")")
-        ref+=("$(case_rps "$case" "$REF_PORT" "${REF_REQ[@]}")")
+        read -r rps us < <(metered "$RG_PID" "$case" "$RG_PORT" "${RG_REQ[@]}")
+        rg+=("$rps") rg_us+=("$us")
+        read -r rps us < <(metered "$REF_PID" "$case" "$REF_PORT" "${REF_REQ[@]}")
+        ref+=("$rps") ref_us+=("$us")
         [ -n "$NGINX_PORT" ] && ng+=("$(case_rps "$case" "$NGINX_PORT" "$BASIC")")
         [ -n "$CADDY_PORT" ] && ca+=("$(case_rps "$case" "$CADDY_PORT" "$BASIC")")
     done
     RG[$case]=$(median 0 "${rg[@]}")
     REFS[$case]=$(median 0 "${ref[@]}")
+    RG_US[$case]=$(median 2 "${rg_us[@]}")
+    REF_US[$case]=$(median 2 "${ref_us[@]}")
     [ -n "$NGINX_PORT" ] && NG[$case]=$(median 0 "${ng[@]}")
     [ -n "$CADDY_PORT" ] && CA[$case]=$(median 0 "${ca[@]}")
     echo "case $case: roomgate ${rg[*]} | reference ${ref[*]} | nginx ${ng[*]:--} | Caddy ${ca[*]:--}" >&2
+    echo "case $case, server CPU µs per request: roomgate ${rg_us[*]} | reference ${ref_us[*]}" >&2
 done
 
 # --- memory ----------------------------------------------------------------------------
@@ -299,6 +320,8 @@ echo "|---|---:|---:|---:|---:|---:|"
 echo "| reference (hyper + rustls, no auth) | ${REFS[a]} | ${REFS[b]} | ${REFS[c]} | $(mib "$REF_IDLE") | $(mib "$REF_HELD") |"
 echo "| **roomgate** | **${RG[a]}** | **${RG[b]}** | **${RG[c]}** | **$(mib "$RG_IDLE")** | **$(mib "$RG_HELD")** |"
 echo "| roomgate / reference | **$(ratio "${RG[a]}" "${REFS[a]}")** | **$(ratio "${RG[b]}" "${REFS[b]}")** | **$(ratio "${RG[c]}" "${REFS[c]}")** | | **$(ratio "$RG_HELD" "$REF_HELD")** |"
+echo "| server CPU µs per request, roomgate / reference | ${RG_US[a]} / ${REF_US[a]} | ${RG_US[b]} / ${REF_US[b]} | ${RG_US[c]} / ${REF_US[c]} | | |"
+echo "| reference / roomgate CPU per request | $(ratio "${REF_US[a]}" "${RG_US[a]}") | $(ratio "${REF_US[b]}" "${RG_US[b]}") | $(ratio "${REF_US[c]}" "${RG_US[c]}") | | |"
 [ -n "$NGINX_PORT" ] && echo "| nginx auth_basic | ${NG[a]} | ${NG[b]} | ${NG[c]} | $(mib "$NG_IDLE") | $(mib "$NG_HELD") |"
 [ -n "$CADDY_PORT" ] && echo "| Caddy basicauth | ${CA[a]} | ${CA[b]} | ${CA[c]} | $(mib "$CA_IDLE") | $(mib "$CA_HELD") |"
 echo

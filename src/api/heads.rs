@@ -1,5 +1,6 @@
 //! The request headers the pipeline reads on every request (the credential, the two
-//! client headers, the declared length), found in one pass over the header map.
+//! client headers, the declared length and `Expect`), found in one pass over the
+//! header map.
 //!
 //! Looking each one up hashes its name byte by byte (`HeaderMap`'s FNV); the
 //! client headers' names are 16 and 21 bytes long. A request carries a handful of
@@ -58,6 +59,8 @@ pub(crate) struct Heads<'a> {
     pub client_version: Seen<'a>,
     /// `Content-Length`.
     pub content_length: Seen<'a>,
+    /// `Expect`.
+    pub expect: Seen<'a>,
 }
 
 impl<'a> Heads<'a> {
@@ -70,6 +73,8 @@ impl<'a> Heads<'a> {
                 &mut heads.authorization
             } else if *name == header::CONTENT_LENGTH {
                 &mut heads.content_length
+            } else if *name == header::EXPECT {
+                &mut heads.expect
             } else if *name == CLIENT_ID {
                 &mut heads.client_id
             } else if *name == CLIENT_VERSION {
@@ -124,6 +129,7 @@ mod tests {
                 ("nureva-client-id", "id"),
                 ("nureva-client-version", "1"),
                 ("content-length", "2"),
+                ("expect", "100-continue"),
             ],
             &[
                 ("authorization", "Nureva a"),
@@ -150,6 +156,7 @@ mod tests {
             let found = [
                 (header::AUTHORIZATION, heads.authorization),
                 (header::CONTENT_LENGTH, heads.content_length),
+                (header::EXPECT, heads.expect),
                 (CLIENT_ID, heads.client_id),
                 (CLIENT_VERSION, heads.client_version),
             ];

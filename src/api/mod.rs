@@ -152,11 +152,12 @@ where
     let remote = peer.remote;
     // The pipeline borrows the head, so that it is here for the logs afterwards.
     let (parts, body) = req.into_parts();
+    let heads = Heads::scan(&parts.headers);
     // Only a request that carries a body can leave one unread (not a GET's).
-    let framing = (!body.is_end_stream()).then(|| Framing::of(&parts));
+    let framing = (!body.is_end_stream()).then(|| Framing::of(&parts, &heads));
     let mut body = Some(body);
     let mut served_by = ServedBy::Unrouted;
-    let mut resp = match pipeline(app, peer, started, &parts, &mut body, &mut served_by).await {
+    let mut resp = match pipeline(app, peer, started, &parts, &heads, &mut body, &mut served_by).await {
         Ok(resp) => resp,
         Err(e) => {
             if e.status().is_server_error() {
@@ -218,12 +219,14 @@ struct Framing {
 }
 
 impl Framing {
-    fn of(parts: &http::request::Parts) -> Framing {
-        let header = |name| parts.headers.get(name).and_then(|v| v.to_str().ok());
+    fn of(parts: &http::request::Parts, heads: &Heads<'_>) -> Framing {
+        fn text(seen: heads::Seen<'_>) -> Option<&str> {
+            seen.first().and_then(|v| v.to_str().ok())
+        }
         Framing {
             http1: parts.version < http::Version::HTTP_2,
-            expects_continue: header(http::header::EXPECT).is_some_and(|v| v.eq_ignore_ascii_case("100-continue")),
-            declared: header(http::header::CONTENT_LENGTH).and_then(|v| v.trim().parse().ok()),
+            expects_continue: text(heads.expect).is_some_and(|v| v.eq_ignore_ascii_case("100-continue")),
+            declared: text(heads.content_length).and_then(|v| v.trim().parse().ok()),
         }
     }
 }
@@ -271,14 +274,17 @@ fn without_body(resp: Response<Body>) -> Response<Body> {
     Response::from_parts(parts, crate::http_util::empty())
 }
 
-/// The pipeline proper. It takes the body out of `body` only when it reads it (or
-/// forwards it); a body left there is the caller's to finish. It notes in
-/// `served_by` the route it chose, for the request counters.
+/// The pipeline proper, on the request head `parts` and the headers found in one
+/// pass over it (`heads`, also read by [`Framing::of`]). It takes the body out of
+/// `body` only when it reads it (or forwards it); a body left there is the
+/// caller's to finish. It notes in `served_by` the route it chose, for the request
+/// counters.
 async fn pipeline<B>(
     app: &App,
     peer: &Peer,
     started: Instant,
     parts: &http::request::Parts,
+    heads: &Heads<'_>,
     body: &mut Option<B>,
     served_by: &mut ServedBy,
 ) -> Result<Response<Body>, ApiError>
@@ -297,11 +303,10 @@ where
         .map_err(|retry| {
             ApiError::rate_limited("rate_limited", "too many requests from this address; slow down", retry)
         })?;
-    let heads = Heads::scan(&parts.headers);
     let client = if is_metrics_path(path) {
-        scraper_client(&parts.headers, &heads)?
+        scraper_client(&parts.headers, heads)?
     } else {
-        client_from(&heads)?
+        client_from(heads)?
     };
     // Before any route is matched: a path has one spelling, so what roomgate checks
     // is what a device service serves (see `canonical`).
@@ -316,7 +321,7 @@ where
         let head = RequestHead {
             peer,
             client: &client,
-            heads: &heads,
+            heads,
             parts,
         };
         return Box::pin(proxy(app, &head, &state, &route, body)).await;
@@ -649,6 +654,31 @@ mod tests {
         assert!(!ct("text/plain"));
         assert!(!ct("application/jsonx"));
         assert!(!is_json(&HeaderMap::new()));
+    }
+
+    /// What the head says about the body, from the one pass over the headers.
+    #[test]
+    fn framing_reads_expect_and_the_declared_length() {
+        let framing = |version, pairs: &[(&str, &[u8])]| {
+            let mut req = http::Request::new(());
+            *req.version_mut() = version;
+            *req.headers_mut() = headers(pairs);
+            let (parts, ()) = req.into_parts();
+            let f = super::Framing::of(&parts, &super::Heads::scan(&parts.headers));
+            (f.http1, f.expects_continue, f.declared)
+        };
+        let h1 = http::Version::HTTP_11;
+        assert_eq!(framing(h1, &[]), (true, false, None));
+        assert_eq!(
+            framing(h1, &[("expect", b"100-Continue"), ("content-length", b" 12 ")]),
+            (true, true, Some(12))
+        );
+        assert_eq!(framing(h1, &[("expect", b"something-else")]), (true, false, None));
+        assert_eq!(framing(h1, &[("content-length", b"12x")]), (true, false, None));
+        assert_eq!(
+            framing(http::Version::HTTP_2, &[("content-length", b"7")]),
+            (false, false, Some(7))
+        );
     }
 }
 
