@@ -52,7 +52,6 @@ else
 fi
 sleep 1
 
-
 # load PORT KEY -> the number of requests answered in DUR seconds
 load() {
     local headers=(-H "Authorization: Nureva $2" "${CLIENT_HEADERS[@]}")

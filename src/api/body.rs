@@ -76,6 +76,11 @@ pub(super) fn is_json(headers: &HeaderMap) -> bool {
         .is_some_and(|media| media.trim().eq_ignore_ascii_case("application/json"))
 }
 
+/// The length a `Content-Length` value declares; `None` if it is not a number.
+pub(super) fn declared_length(value: &HeaderValue) -> Option<u64> {
+    value.to_str().ok().and_then(|v| v.trim().parse().ok())
+}
+
 /// 413 for a declared length (`content_length`, the first `Content-Length`) past
 /// the limit; 415 for a body (or a route that takes one) not declared as JSON.
 /// Checked before authentication so nothing large is read from anyone.
@@ -87,8 +92,7 @@ pub(super) fn check_body_framing<B: HttpBody>(
     limit: usize,
 ) -> Result<(), ApiError> {
     if let Some(declared) = content_length {
-        let length = declared.to_str().ok().and_then(|v| v.trim().parse::<u64>().ok());
-        match length {
+        match declared_length(declared) {
             Some(n) if n > limit as u64 => return Err(ApiError::payload_too_large(limit)),
             Some(_) => {}
             None => {

@@ -220,13 +220,13 @@ struct Framing {
 
 impl Framing {
     fn of(parts: &http::request::Parts, heads: &Heads<'_>) -> Framing {
-        fn text(seen: heads::Seen<'_>) -> Option<&str> {
-            seen.first().and_then(|v| v.to_str().ok())
-        }
         Framing {
             http1: parts.version < http::Version::HTTP_2,
-            expects_continue: text(heads.expect).is_some_and(|v| v.eq_ignore_ascii_case("100-continue")),
-            declared: text(heads.content_length).and_then(|v| v.trim().parse().ok()),
+            expects_continue: heads
+                .expect
+                .first()
+                .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue")),
+            declared: heads.content_length.first().and_then(body::declared_length),
         }
     }
 }
