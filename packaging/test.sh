@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Install the amd64 package on this machine and check it as an operator would:
-# files and modes, the conffile, the service user and state folder, the unit
-# (`systemd-analyze verify`, and the `systemd-analyze security` exposure score,
-# which must stay at or under 2.0), then run the unit's own ExecStart line the way
-# systemd would (user roomgate, only CAP_NET_BIND_SERVICE, umask 077, NOTIFY_SOCKET)
-# and talk to it on port 443: readiness, login with the enrollment code read at the
-# console, a root console change that the service can still read, SIGHUP reload.
+# files and modes, a stripped binary within 6 MiB, the conffile, the service user
+# and state folder, the unit (`systemd-analyze verify`, and the `systemd-analyze
+# security` exposure score, which must stay at or under 2.0), then run the unit's
+# own ExecStart line the way systemd would (user roomgate, only
+# CAP_NET_BIND_SERVICE, umask 077, NOTIFY_SOCKET) and talk to it on port 443:
+# readiness, login with the enrollment code read at the console, a root console
+# change that the service can still read, SIGHUP reload.
 # Finally remove (the conffile stays) and purge (state and config go).
 #
 #   packaging/test.sh [DEB]     (default: builds it with packaging/build.sh amd64)
@@ -20,7 +21,7 @@ if [ -z "$DEB" ]; then
     packaging/build.sh amd64
     DEB=$(ls -t "${CARGO_TARGET_DIR:-target}"/debian/roomgate_*_amd64.deb | head -1)
 fi
-for tool in curl python3 setpriv systemd-analyze; do
+for tool in curl python3 readelf setpriv systemd-analyze; do
     command -v "$tool" >/dev/null || { echo "packaging/test.sh: $tool is needed" >&2; exit 1; }
 done
 
@@ -54,6 +55,12 @@ expect "755 root:root" "$(mode_owner /usr/bin/roomgate)" "/usr/bin/roomgate"
 expect "644 root:root" "$(mode_owner /etc/roomgate/roomgate.toml)" "/etc/roomgate/roomgate.toml"
 expect "644 root:root" "$(mode_owner "$UNIT")" "$UNIT"
 expect "750 roomgate:roomgate" "$(mode_owner /var/lib/roomgate)" "/var/lib/roomgate"
+# What the device stores and maps: no symbol table (1 MB of it), within the budget.
+SECTIONS=$(readelf -S --wide /usr/bin/roomgate) || fail "readelf /usr/bin/roomgate"
+case "$SECTIONS" in *" .symtab "*) fail "/usr/bin/roomgate has a symbol table (not stripped)" ;; esac
+SIZE=$(stat -c %s /usr/bin/roomgate)
+[ "$SIZE" -le 6291456 ] || fail "/usr/bin/roomgate is $SIZE bytes, over 6 MiB"
+ok "/usr/bin/roomgate is stripped, $SIZE bytes (at most 6 MiB)"
 dpkg-query --control-show roomgate conffiles | grep -qx '/etc/roomgate/roomgate.toml' || fail "the config is a conffile"
 ok "/etc/roomgate/roomgate.toml is a conffile"
 grep -q '^listen = "0.0.0.0:443"' /etc/roomgate/roomgate.toml || fail "the installed config listens on 443"
