@@ -10,6 +10,8 @@
 #   bench/cpu_ab.sh BIN_A BIN_B [ROUNDS]     BIN_B may be "reference"
 #   H2=1 bench/cpu_ab.sh …                   HTTP/2 (h2load -c32 -m8) instead of
 #                                            keep-alive HTTP/1.1 (wrk -t1 -c32)
+#   CLOSE=1 bench/cpu_ab.sh …                a new TLS connection per request
+#                                            (wrk, Connection: close; run.sh's case b)
 #   DUR=4                                    seconds per round (default 4)
 #
 # Each line: µs of server CPU per request for A and B, and B/A (below 1: B is
@@ -61,6 +63,9 @@ load() {
     else
         local lua="$WORK/wrk.$1.lua"
         printf 'wrk.headers["Authorization"] = "Nureva %s"\nwrk.headers["Nureva-Client-Id"] = "bench"\nwrk.headers["Nureva-Client-Version"] = "1"\n' "$2" > "$lua"
+        if [ "${CLOSE:-0}" = 1 ]; then
+            printf 'wrk.headers["Connection"] = "close"\n' >> "$lua"
+        fi
         "${ON_LOAD_CPU[@]}" wrk -t1 -c32 -d"${DUR}s" -s "$lua" "https://127.0.0.1:$1/api/v1/audio" |
             awk '/requests in/ {print $1}'
     fi
