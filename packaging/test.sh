@@ -55,7 +55,7 @@ expect "755 root:root" "$(mode_owner /usr/bin/roomgate)" "/usr/bin/roomgate"
 expect "644 root:root" "$(mode_owner /etc/roomgate/roomgate.toml)" "/etc/roomgate/roomgate.toml"
 expect "644 root:root" "$(mode_owner "$UNIT")" "$UNIT"
 expect "750 roomgate:roomgate" "$(mode_owner /var/lib/roomgate)" "/var/lib/roomgate"
-# What the device stores and maps: no symbol table (1 MB of it), within the budget.
+# What the device stores: no symbol table (1 MB of it, never loaded), within the budget.
 SECTIONS=$(readelf -S --wide /usr/bin/roomgate) || fail "readelf /usr/bin/roomgate"
 case "$SECTIONS" in *" .symtab "*) fail "/usr/bin/roomgate has a symbol table (not stripped)" ;; esac
 SIZE=$(stat -c %s /usr/bin/roomgate)
